@@ -1,0 +1,149 @@
+// Package config reads pve-mcp's settings from the environment. Every value
+// is checked at startup: an invalid one is an error naming the variable and
+// the valid values, never a silent default (a typo in PVE_ACCESS_TIER must
+// not become "full").
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pve-mcp/pve-mcp/pve"
+	"github.com/pve-mcp/pve-mcp/tools"
+)
+
+// Config is the whole configuration of one deployment.
+type Config struct {
+	PVE   pve.Config
+	Tools tools.Selection
+	// MaxResultBytes caps one tool result (tools.DefaultMaxResultBytes if 0).
+	MaxResultBytes int
+	Debug          bool
+	// SkipCheck skips the startup GET /version (PVE_SKIP_CHECK=true).
+	SkipCheck bool
+}
+
+// Var documents one environment variable; the README's table is checked against this list.
+type Var struct {
+	Name, Default, Desc string
+}
+
+// Vars lists every variable FromEnv reads.
+var Vars = []Var{
+	{"PVE_BASE_URL", "", "Proxmox API address, e.g. `https://pve.example.com:8006` (required)"},
+	{"PVE_TOKEN_ID", "", "API token id `user@realm!name` (required)"},
+	{"PVE_TOKEN_SECRET", "", "API token secret (UUID) (required)"},
+	{"PVE_ACCESS_TIER", "full", "`read-only`, `read-execute` or `full`"},
+	{"PVE_CATEGORIES", "all", "comma list of categories to register"},
+	{"PVE_TOOL_WHITELIST", "", "comma list: register only these tools (within tier and categories)"},
+	{"PVE_TOOL_BLACKLIST", "", "comma list: never register these tools (wins over the whitelist)"},
+	{"PVE_VERIFY_SSL", "true", "`false` turns TLS certificate verification off (prefer the two below)"},
+	{"PVE_CA_CERT", "", "PEM file of a private CA to trust"},
+	{"PVE_TLS_FINGERPRINT", "", "SHA-256 fingerprint of the Proxmox certificate (`AA:BB:...`) to pin"},
+	{"PVE_TIMEOUT", "30", "seconds one Proxmox call may take"},
+	{"PVE_MAX_RESULT_BYTES", "32768", "largest tool result; longer lists are cut with a note on how to page"},
+	{"PVE_SKIP_CHECK", "false", "`true` skips the startup connection check (`GET /version`)"},
+	{"DEBUG", "false", "`true` logs debug lines to stderr"},
+}
+
+// FromEnv reads the configuration. getenv is os.Getenv in production and a
+// map lookup in tests. With demo set, the Proxmox address and token are not
+// required (the simulator supplies them).
+func FromEnv(getenv func(string) string, demo bool) (Config, error) {
+	var errs []error
+	var c Config
+	c.PVE.BaseURL = strings.TrimSpace(getenv("PVE_BASE_URL"))
+	c.PVE.TokenID = strings.TrimSpace(getenv("PVE_TOKEN_ID"))
+	c.PVE.TokenSecret = strings.TrimSpace(getenv("PVE_TOKEN_SECRET"))
+	if !demo {
+		for _, v := range []struct{ name, val string }{{"PVE_BASE_URL", c.PVE.BaseURL}, {"PVE_TOKEN_ID", c.PVE.TokenID}, {"PVE_TOKEN_SECRET", c.PVE.TokenSecret}} {
+			if v.val == "" {
+				errs = append(errs, fmt.Errorf("%s is required (or run with -demo to try the simulated cluster)", v.name))
+			}
+		}
+	}
+
+	tier := "full"
+	if v := strings.TrimSpace(getenv("PVE_ACCESS_TIER")); v != "" {
+		tier = v
+	}
+	var err error
+	if c.Tools.Tier, err = tools.ParseTier(tier); err != nil {
+		errs = append(errs, fmt.Errorf("PVE_ACCESS_TIER: %w", err))
+	}
+	if c.Tools.Categories, err = tools.ParseCategories(getenv("PVE_CATEGORIES")); err != nil {
+		errs = append(errs, fmt.Errorf("PVE_CATEGORIES: %w", err))
+	}
+	c.Tools.Allow = tools.ParseList(getenv("PVE_TOOL_WHITELIST"))
+	c.Tools.Deny = tools.ParseList(getenv("PVE_TOOL_BLACKLIST"))
+
+	verify, err := parseBool(getenv, "PVE_VERIFY_SSL", true)
+	errs = appendErr(errs, err)
+	c.PVE.TLS.Insecure = !verify
+	c.PVE.TLS.CAFile = strings.TrimSpace(getenv("PVE_CA_CERT"))
+	if fp := strings.TrimSpace(getenv("PVE_TLS_FINGERPRINT")); fp != "" {
+		if _, err := pve.ParseFingerprint(fp); err != nil {
+			errs = append(errs, err)
+		}
+		c.PVE.TLS.Fingerprint = fp
+	}
+	if c.PVE.TLS.Insecure && (c.PVE.TLS.CAFile != "" || c.PVE.TLS.Fingerprint != "") {
+		errs = append(errs, errors.New("PVE_VERIFY_SSL=false contradicts PVE_CA_CERT/PVE_TLS_FINGERPRINT: drop PVE_VERIFY_SSL to verify with them"))
+	}
+	if c.PVE.TLS.CAFile != "" && c.PVE.TLS.Fingerprint != "" {
+		errs = append(errs, errors.New("set either PVE_CA_CERT or PVE_TLS_FINGERPRINT, not both"))
+	}
+
+	secs, err := parseInt(getenv, "PVE_TIMEOUT", 30, 1, 900)
+	errs = appendErr(errs, err)
+	c.PVE.Timeout = time.Duration(secs) * time.Second
+	c.MaxResultBytes, err = parseInt(getenv, "PVE_MAX_RESULT_BYTES", tools.DefaultMaxResultBytes, 1024, 1<<24)
+	errs = appendErr(errs, err)
+	c.SkipCheck, err = parseBool(getenv, "PVE_SKIP_CHECK", false)
+	errs = appendErr(errs, err)
+	c.Debug, err = parseBool(getenv, "DEBUG", false)
+	errs = appendErr(errs, err)
+
+	if len(errs) == 0 {
+		// Validate the tool names now, so a typo stops startup.
+		if _, err := tools.Select(c.Tools); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func appendErr(errs []error, err error) []error {
+	if err != nil {
+		return append(errs, err)
+	}
+	return errs
+}
+
+func parseBool(getenv func(string) string, name string, def bool) (bool, error) {
+	v := strings.ToLower(strings.TrimSpace(getenv(name)))
+	switch v {
+	case "":
+		return def, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return def, fmt.Errorf("%s=%q: use true or false", name, getenv(name))
+}
+
+func parseInt(getenv func(string) string, name string, def, lo, hi int) (int, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return def, fmt.Errorf("%s=%q: must be a whole number from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}

@@ -1,0 +1,286 @@
+package pve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Values are request parameters: the query string of a GET/DELETE or the
+// form body of a POST/PUT.
+type Values = url.Values
+
+// Defaults for a Client; each can be overridden in Config.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxResponse = 16 << 20 // bytes of one Proxmox answer we are willing to read
+	defaultRetries     = 3
+)
+
+// Config says where Proxmox is and how to talk to it.
+type Config struct {
+	BaseURL     string // https://pve.example.com:8006 (no /api2/json)
+	TokenID     string // user@realm!tokenname
+	TokenSecret string // UUID
+	TLS         TLSConfig
+	Timeout     time.Duration // per call, when the caller's context has no earlier deadline
+	MaxResponse int64         // cap on a response body, in bytes
+	// Transport replaces the HTTP transport (tests); TLS settings are then ignored.
+	Transport http.RoundTripper
+}
+
+// Client calls the Proxmox VE API with an API token. It is safe for
+// concurrent use and holds no per-request state.
+type Client struct {
+	base        *url.URL
+	auth        string
+	http        *http.Client
+	timeout     time.Duration
+	maxResponse int64
+	retries     int
+	backoff     time.Duration
+	redact      *Redactor
+	tokenID     string
+}
+
+// New validates cfg and returns a client. It does not contact Proxmox; see Check.
+func New(cfg Config) (*Client, error) {
+	raw := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	raw = strings.TrimSuffix(raw, "/api2/json")
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("PVE_BASE_URL %q must be an absolute http(s) URL such as https://pve.example.com:8006", cfg.BaseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("PVE_BASE_URL must not carry a query, fragment or user info")
+	}
+	if !strings.Contains(cfg.TokenID, "@") || !strings.Contains(cfg.TokenID, "!") {
+		return nil, fmt.Errorf("PVE_TOKEN_ID must look like user@realm!tokenname")
+	}
+	if cfg.TokenSecret == "" {
+		return nil, fmt.Errorf("PVE_TOKEN_SECRET is empty")
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		tlsConf, err := cfg.TLS.build()
+		if err != nil {
+			return nil, err
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = tlsConf
+		t.MaxIdleConnsPerHost = 32
+		transport = t
+	}
+	c := &Client{
+		base:        u,
+		auth:        "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret,
+		http:        &http.Client{Transport: transport, CheckRedirect: noRedirect},
+		timeout:     cfg.Timeout,
+		maxResponse: cfg.MaxResponse,
+		retries:     defaultRetries,
+		backoff:     200 * time.Millisecond,
+		tokenID:     cfg.TokenID,
+		redact:      NewRedactor(cfg.TokenSecret, cfg.TokenID, "PVEAPIToken="+cfg.TokenID+"="+cfg.TokenSecret),
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxResponse <= 0 {
+		c.maxResponse = DefaultMaxResponse
+	}
+	return c, nil
+}
+
+// A redirect would carry the token to wherever it points; Proxmox never redirects the API.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Redactor returns the redactor holding this client's credentials, for
+// layers above that format Proxmox data themselves.
+func (c *Client) Redactor() *Redactor { return c.redact }
+
+// RestoreUPID undoes the redaction of the token id inside a task id.
+// Proxmox writes the caller (our token id) into every UPID; results show it
+// as [REDACTED], and an agent handing such a UPID back must still reach the task.
+func (c *Client) RestoreUPID(upid string) string {
+	if !strings.HasPrefix(upid, "UPID:") {
+		return upid
+	}
+	return strings.ReplaceAll(upid, Redacted, c.tokenID)
+}
+
+// Host is the Proxmox host:port, for messages.
+func (c *Client) Host() string { return c.base.Host }
+
+// Get calls GET path with query parameters and decodes "data" into out (if non-nil).
+func (c *Client) Get(ctx context.Context, path string, q Values, out any) error {
+	return c.Do(ctx, http.MethodGet, path, q, out)
+}
+
+// Do makes one API call. path is below /api2/json and must already be built
+// with BuildPath (segments escaped). The "data" member of the answer is
+// decoded into out, which may be a *json.RawMessage to keep it as sent.
+func (c *Client) Do(ctx context.Context, method, path string, params Values, out any) error {
+	// The caller's deadline (a Lambda invocation's, say) wins when it is earlier.
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	attempts := 1
+	if method == http.MethodGet {
+		attempts += c.retries
+	}
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			// Full jitter: a random wait up to base*2^i, so parallel callers spread out.
+			wait := time.Duration(rand.Int64N(int64(c.backoff) << i))
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return c.cleanErr(err)
+			case <-t.C:
+			}
+		}
+		var retry bool
+		retry, err = c.once(ctx, method, path, params, out)
+		if err == nil || !retry || ctx.Err() != nil {
+			break
+		}
+	}
+	return c.cleanErr(err)
+}
+
+func (c *Client) cleanErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		pe.Message = c.redact.String(pe.Message)
+		for k, v := range pe.Errors {
+			pe.Errors[k] = c.redact.String(v)
+		}
+		return pe
+	}
+	var ce *ConnError
+	if errors.As(err, &ce) {
+		return &ConnError{Host: ce.Host, Err: errors.New(c.redact.String(ce.Err.Error()))}
+	}
+	return errors.New(c.redact.String(err.Error()))
+}
+
+func (c *Client) once(ctx context.Context, method, path string, params Values, out any) (retry bool, err error) {
+	u := *c.base
+	full := strings.TrimRight(c.base.EscapedPath(), "/") + "/api2/json" + path
+	parsed, err := url.Parse(full)
+	if err != nil {
+		return false, fmt.Errorf("invalid API path %q: %v", path, err)
+	}
+	u.Path, u.RawPath = parsed.Path, parsed.RawPath
+	var body io.Reader
+	if method == http.MethodGet || method == http.MethodDelete {
+		u.RawQuery = params.Encode()
+	} else if len(params) > 0 {
+		body = strings.NewReader(params.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return true, &ConnError{Host: c.base.Host, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
+	if err != nil {
+		return true, &ConnError{Host: c.base.Host, Err: fmt.Errorf("reading answer: %w", err)}
+	}
+	if int64(len(raw)) > c.maxResponse {
+		return false, fmt.Errorf("Proxmox %s %s: answer larger than %d bytes; ask for less (filters, limit)", method, path, c.maxResponse)
+	}
+	if resp.StatusCode/100 != 2 {
+		e := &Error{Status: resp.StatusCode, Method: method, Path: path, Message: reason(resp)}
+		var env struct {
+			Errors  map[string]string `json:"errors"`
+			Message string            `json:"message"`
+		}
+		if json.Unmarshal(raw, &env) == nil {
+			e.Errors = env.Errors
+			if e.Message == "" || e.Message == http.StatusText(resp.StatusCode) {
+				if m := strings.TrimSpace(env.Message); m != "" {
+					e.Message = m
+				}
+			}
+		}
+		switch resp.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true, e
+		}
+		return false, e
+	}
+	if out == nil {
+		return false, nil
+	}
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return false, fmt.Errorf("Proxmox %s %s: answer is not JSON: %v", method, path, err)
+	}
+	if rm, ok := out.(*json.RawMessage); ok {
+		*rm = c.redact.Bytes(env.Data)
+		return false, nil
+	}
+	if len(env.Data) == 0 {
+		env.Data = json.RawMessage("null")
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return false, fmt.Errorf("Proxmox %s %s: unexpected answer: %v", method, path, err)
+	}
+	return false, nil
+}
+
+// reason is the reason phrase of the status line ("VM 101 not running"),
+// which is where Proxmox puts its error message.
+func reason(resp *http.Response) string {
+	code := strconv.Itoa(resp.StatusCode)
+	return strings.TrimSpace(strings.TrimPrefix(resp.Status, code))
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Check calls GET /version: the startup connection check. Its error says
+// what to fix (URL, token, TLS).
+func (c *Client) Check(ctx context.Context) (string, error) {
+	var v struct {
+		Version string `json:"version"`
+		Release string `json:"release"`
+	}
+	if err := c.Get(ctx, "/version", nil, &v); err != nil {
+		switch StatusOf(err) {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return "", fmt.Errorf("Proxmox at %s rejected the API token: %w", c.base.Host, err)
+		}
+		return "", fmt.Errorf("connection check failed: %w", err)
+	}
+	return v.Version, nil
+}

@@ -1,0 +1,388 @@
+package pvesim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a simulated cluster.
+type Options struct {
+	TokenID     string // user@realm!name the simulator accepts
+	TokenSecret string
+	// TaskDuration is how long a task runs before it finishes and its
+	// effect (VM started, disk moved ...) happens. Zero finishes tasks
+	// before the call that started them returns.
+	TaskDuration time.Duration
+	// Now is the clock (tests pin it); time.Now when nil.
+	Now func() time.Time
+}
+
+// Request is one API call the simulator received, for tests to assert on.
+type Request struct {
+	Method string
+	Path   string     // below /api2/json, as sent (escaped)
+	Params url.Values // query or form values
+	Status int        // HTTP status answered
+}
+
+// Sim is a simulated Proxmox VE cluster. It is an http.Handler serving
+// /api2/json/...; every method is safe for concurrent use.
+type Sim struct {
+	opts   Options
+	routes []*route
+
+	mu         sync.Mutex
+	requests   []Request
+	nodes      []*Node
+	guests     map[int]*Guest
+	tasks      map[string]*Task
+	taskSeq    int
+	clusterLog []LogEntry
+
+	storage  storageState
+	cluster  clusterState
+	access   accessState
+	pools    poolState
+	network  networkState
+	firewall firewallState
+	backup   backupState
+	ha       haState
+}
+
+// New returns a simulated cluster seeded with realistic data: three nodes,
+// VMs and containers in several states, storages, a pool, users and a task
+// history.
+func New(opts Options) *Sim {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Sim{opts: opts, guests: map[int]*Guest{}, tasks: map[string]*Task{}}
+	s.seedCore()
+	for _, m := range modules {
+		m.seed(s)
+	}
+	s.routesCore()
+	for _, m := range modules {
+		m.routes(s)
+	}
+	return s
+}
+
+// module is one category's part of the simulator: its seed data and routes.
+// Each category file adds itself with addModule in an init function.
+type module struct {
+	name   string
+	seed   func(*Sim)
+	routes func(*Sim)
+}
+
+var modules []module
+
+func addModule(m module) {
+	modules = append(modules, m)
+	sort.Slice(modules, func(i, j int) bool { return modules[i].name < modules[j].name })
+}
+
+// route is one endpoint: method, path template, declared parameters, handler.
+type route struct {
+	method   string
+	template string
+	segs     []string
+	params   []param
+	handler  func(*Call) (any, error)
+}
+
+// Route returns the (method, path template, parameter declaration) of every
+// endpoint the simulator serves, so a test can check them against the
+// official API schema.
+func (s *Sim) Routes() []RouteInfo {
+	var out []RouteInfo
+	for _, r := range s.routes {
+		ri := RouteInfo{Method: r.method, Path: r.template}
+		for _, p := range r.params {
+			ri.Params = append(ri.Params, ParamInfo{Name: p.name, Type: p.typ, Optional: p.optional, Enum: p.enum})
+		}
+		out = append(out, ri)
+	}
+	return out
+}
+
+// RouteInfo describes one simulated endpoint.
+type RouteInfo struct {
+	Method, Path string
+	Params       []ParamInfo
+}
+
+// ParamInfo describes one declared parameter.
+type ParamInfo struct {
+	Name     string
+	Type     string
+	Optional bool
+	Enum     []string
+}
+
+// handle registers an endpoint. decl lists its parameters (see parseParams),
+// path placeholders included, as the API schema lists them.
+func (s *Sim) handle(method, template, decl string, h func(*Call) (any, error)) {
+	for _, r := range s.routes {
+		if r.method == method && r.template == template {
+			panic("pvesim: route registered twice: " + method + " " + template)
+		}
+	}
+	s.routes = append(s.routes, &route{
+		method: method, template: template,
+		segs:   strings.Split(strings.Trim(template, "/"), "/"),
+		params: parseParams(decl), handler: h,
+	})
+}
+
+// Call is one request being handled: its merged parameters (path and
+// query/form) and helpers to read them.
+type Call struct {
+	Sim    *Sim
+	Method string
+	Path   string
+	Values map[string][]string
+	User   string // token owner user@realm!name
+}
+
+// Str returns a parameter ("" when absent).
+func (c *Call) Str(name string) string {
+	if v := c.Values[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Has reports whether a parameter was sent.
+func (c *Call) Has(name string) bool { _, ok := c.Values[name]; return ok }
+
+// Int returns an integer parameter (0 when absent; the schema checked its type).
+func (c *Call) Int(name string) int { n, _ := strconv.Atoi(c.Str(name)); return n }
+
+// Bool returns a boolean parameter (false when absent).
+func (c *Call) Bool(name string) bool { return boolish[strings.ToLower(c.Str(name))] }
+
+// APIError is an error answer: the status and the message Proxmox puts in
+// the reason phrase.
+type APIError struct {
+	Status  int
+	Message string
+	Errors  map[string]string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// fail is a 500 with a message, Proxmox's answer for most refused operations.
+func fail(format string, args ...any) error {
+	return &APIError{Status: 500, Message: fmt.Sprintf(format, args...)}
+}
+
+// badParam is a 400 naming one parameter.
+func badParam(name, msg string) error {
+	return &APIError{Status: 400, Message: "Parameter verification failed.", Errors: map[string]string{name: msg}}
+}
+
+// ServeHTTP answers /api2/json/... as Proxmox's pveproxy does.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const prefix = "/api2/json"
+	path := r.URL.EscapedPath()
+	rec := Request{Method: r.Method, Path: strings.TrimPrefix(path, prefix)}
+	status := s.serve(w, r, &rec)
+	rec.Status = status
+	s.mu.Lock()
+	s.requests = append(s.requests, rec)
+	s.mu.Unlock()
+}
+
+func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rec *Request) int {
+	const prefix = "/api2/json"
+	raw := r.URL.EscapedPath()
+	if !strings.HasPrefix(raw, prefix+"/") && raw != prefix {
+		return writeErr(w, &APIError{Status: 404, Message: "Not Found"})
+	}
+	user, err := s.authenticate(r.Header.Get("Authorization"))
+	if err != nil {
+		return writeErr(w, err)
+	}
+	values := url.Values{}
+	for k, v := range r.URL.Query() {
+		values[k] = v
+	}
+	if r.Method == http.MethodPost || r.Method == http.MethodPut {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			return writeErr(w, &APIError{Status: 400, Message: "reading body failed"})
+		}
+		ct := r.Header.Get("Content-Type")
+		if len(body) > 0 {
+			switch {
+			case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+				form, err := url.ParseQuery(string(body))
+				if err != nil {
+					return writeErr(w, &APIError{Status: 400, Message: "invalid form body"})
+				}
+				for k, v := range form {
+					values[k] = append(values[k], v...)
+				}
+			case strings.HasPrefix(ct, "application/json"):
+				var m map[string]any
+				if err := json.Unmarshal(body, &m); err != nil {
+					return writeErr(w, &APIError{Status: 400, Message: "invalid JSON body"})
+				}
+				for k, v := range m {
+					values[k] = []string{fmt.Sprint(v)}
+				}
+			default:
+				return writeErr(w, &APIError{Status: 415, Message: "Unsupported Media Type"})
+			}
+		}
+	}
+	rec.Params = values
+	apiPath := strings.TrimPrefix(raw, prefix)
+	segs := strings.Split(strings.Trim(apiPath, "/"), "/")
+	var rt *route
+	pathVals := map[string]string{}
+	methodKnown := false
+	for _, cand := range s.routes {
+		vals, ok := matchPath(cand.segs, segs)
+		if !ok {
+			continue
+		}
+		methodKnown = true
+		if cand.method == r.Method {
+			rt, pathVals = cand, vals
+			break
+		}
+	}
+	if rt == nil {
+		_ = methodKnown
+		return writeErr(w, &APIError{Status: 501, Message: fmt.Sprintf("Method '%s %s' not implemented", r.Method, apiPath)})
+	}
+	for k, v := range pathVals {
+		if _, dup := values[k]; dup {
+			return writeErr(w, badParam(k, "duplicate parameter (path and query)"))
+		}
+		values[k] = []string{v}
+	}
+	if errs := validate(rt.params, values); errs != nil {
+		return writeErr(w, &APIError{Status: 400, Message: "Parameter verification failed.", Errors: errs})
+	}
+	c := &Call{Sim: s, Method: r.Method, Path: apiPath, Values: values, User: user}
+	s.mu.Lock()
+	var data any
+	if node, ok := pathVals["node"]; ok {
+		err = s.checkNode(node)
+	}
+	if err == nil {
+		data, err = rt.handler(c)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return writeErr(w, err)
+	}
+	return writeData(w, data)
+}
+
+func matchPath(tmpl, segs []string) (map[string]string, bool) {
+	if len(tmpl) != len(segs) {
+		return nil, false
+	}
+	vals := map[string]string{}
+	for i, t := range tmpl {
+		if strings.HasPrefix(t, "{") {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			vals[strings.Trim(t, "{}")] = v
+			continue
+		}
+		if t != segs[i] {
+			return nil, false
+		}
+	}
+	return vals, true
+}
+
+func (s *Sim) authenticate(h string) (string, error) {
+	if h == "" {
+		return "", &APIError{Status: 401, Message: "No ticket"}
+	}
+	rest, ok := strings.CutPrefix(h, "PVEAPIToken=")
+	if !ok {
+		return "", &APIError{Status: 401, Message: "No ticket"}
+	}
+	id, secret, ok := strings.Cut(rest, "=")
+	if !ok || id != s.opts.TokenID || secret != s.opts.TokenSecret {
+		return "", &APIError{Status: 401, Message: "authentication failure"}
+	}
+	return id, nil
+}
+
+func writeErr(w http.ResponseWriter, err error) int {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		ae = &APIError{Status: 500, Message: err.Error()}
+	}
+	body := map[string]any{"data": nil}
+	if len(ae.Errors) > 0 {
+		body["errors"] = ae.Errors
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	// Proxmox's message travels in the reason phrase. net/http only writes
+	// the standard phrase, so take the connection over when we can.
+	writeStatus(w, ae.Status, strings.ReplaceAll(strings.TrimSpace(ae.Message), "\n", " "), b)
+	return ae.Status
+}
+
+func writeData(w http.ResponseWriter, data any) int {
+	b, err := json.Marshal(map[string]any{"data": data})
+	if err != nil {
+		return writeErr(w, err)
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	return http.StatusOK
+}
+
+// Requests returns the calls received so far.
+func (s *Sim) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ResetRequests forgets the calls received so far.
+func (s *Sim) ResetRequests() {
+	s.mu.Lock()
+	s.requests = nil
+	s.mu.Unlock()
+}
+
+// Find returns the last received request with this method whose path
+// equals path (escaped, below /api2/json), or nil.
+func (s *Sim) Find(method, path string) *Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.requests) - 1; i >= 0; i-- {
+		r := s.requests[i]
+		if r.Method == method && r.Path == path {
+			return &r
+		}
+	}
+	return nil
+}
+
+func (s *Sim) now() time.Time { return s.opts.Now() }

@@ -1,0 +1,18 @@
+package tools
+
+// Input structs shared by many tools. Descriptions are short on purpose:
+// they are repeated in tools/list for every tool that embeds them.
+
+// NodeIn names a cluster node.
+type NodeIn struct {
+	Node string `json:"node" jsonschema:"Node name"`
+}
+
+// GuestIn names a VM or container; node may be left out.
+type GuestIn struct {
+	Node string `json:"node,omitempty" jsonschema:"Node; found from vmid if omitted"`
+	VMID int    `json:"vmid" jsonschema:"Guest ID" min:"100" max:"999999999"`
+}
+
+// EmptyIn is the input of tools that take no arguments.
+type EmptyIn struct{}

@@ -1,0 +1,66 @@
+package tools
+
+import "fmt"
+
+// Power actions of VMs and containers differ only in data, so they are
+// declared as a table and built by one function.
+
+type stopIn struct {
+	GuestIn
+	OverruleShutdown bool `json:"overrule_shutdown,omitempty" pve:"overrule-shutdown" jsonschema:"Abort a running shutdown task first"`
+}
+
+type shutdownIn struct {
+	GuestIn
+	Timeout   *int `json:"timeout,omitempty" jsonschema:"Seconds to wait for a clean stop" min:"0"`
+	ForceStop bool `json:"forceStop,omitempty" jsonschema:"Hard-stop if still running after timeout"`
+}
+
+type rebootIn struct {
+	GuestIn
+	Timeout *int `json:"timeout,omitempty" jsonschema:"Seconds to wait for the shutdown" min:"0"`
+}
+
+type powerAction struct {
+	verb string
+	kind Kind
+	desc string // %s is "VM" or "container"
+	lxc  bool   // containers have it too
+	new  func(spec Spec, path string) *Tool
+}
+
+func endpointOf[In any]() func(Spec, string) *Tool {
+	return func(s Spec, path string) *Tool { return Endpoint[In](s, "POST", path) }
+}
+
+var powerActions = []powerAction{
+	{"start", Act, "Start a stopped %s.", true, endpointOf[GuestIn]()},
+	{"stop", Destroy, "Hard-stop a %s at once (like pulling the plug; unsaved data is lost). Prefer shutdown.", true, endpointOf[stopIn]()},
+	{"shutdown", Act, "Cleanly shut down a %s (ACPI / init), optionally hard-stopping after timeout.", true, endpointOf[shutdownIn]()},
+	{"reboot", Act, "Reboot a %s cleanly; applies pending config changes.", true, endpointOf[rebootIn]()},
+	{"suspend", Act, "Pause a running %s in memory.", true, endpointOf[GuestIn]()},
+	{"resume", Act, "Resume a suspended %s.", true, endpointOf[GuestIn]()},
+	{"reset", Destroy, "Hard-reset a %s (like the reset button; unsaved data is lost).", false, endpointOf[GuestIn]()},
+}
+
+// powerTools builds the power tools of one guest type: "qemu" or "lxc".
+func powerTools(guest string) []*Tool {
+	noun, suffix := "VM", "qemu_vm"
+	if guest == "lxc" {
+		noun, suffix = "container", "lxc_container"
+	}
+	var out []*Tool
+	for _, a := range powerActions {
+		if guest == "lxc" && !a.lxc {
+			continue
+		}
+		spec := Spec{
+			Name: fmt.Sprintf("pve_%s_%s", a.verb, suffix),
+			Tier: ReadExecute,
+			Kind: a.kind,
+			Desc: fmt.Sprintf(a.desc, noun) + " Returns the task.",
+		}
+		out = append(out, a.new(spec, fmt.Sprintf("/nodes/{node}/%s/{vmid}/status/%s", guest, a.verb)))
+	}
+	return out
+}

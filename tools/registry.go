@@ -1,0 +1,128 @@
+package tools
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// declarations lists each category's tools; each comes from the file named
+// for the category.
+var declarations = []struct {
+	cat   Category
+	tools func() []*Tool
+}{
+	{Nodes, nodeTools},
+	{QEMU, qemuTools},
+	{LXC, lxcTools},
+	{Storage, storageTools},
+	{Cluster, clusterTools},
+	{Access, accessTools},
+	{Pools, poolTools},
+	{Network, networkTools},
+	{Firewall, firewallTools},
+	{Backup, backupTools},
+	{Tasks, taskTools},
+	{HA, haTools},
+}
+
+var (
+	allOnce  sync.Once
+	allTools []*Tool
+)
+
+// All returns every declared tool, by category, in declaration order.
+func All() []*Tool {
+	allOnce.Do(func() {
+		seen := map[string]bool{}
+		for _, d := range declarations {
+			for _, t := range d.tools() {
+				if seen[t.Name] {
+					panic("tool declared twice: " + t.Name)
+				}
+				seen[t.Name] = true
+				t.Category = d.cat
+				allTools = append(allTools, t)
+			}
+		}
+	})
+	return allTools
+}
+
+// Selection chooses the tools a server holds.
+type Selection struct {
+	Tier       Tier
+	Categories []Category // empty: all
+	Allow      []string   // PVE_TOOL_WHITELIST: if set, only these (still within tier and categories)
+	Deny       []string   // PVE_TOOL_BLACKLIST: never these; wins over Allow
+}
+
+// Select returns the tools of sel. An unknown name in Allow or Deny is an
+// error naming it, so a typo cannot silently expose or hide a tool.
+func Select(sel Selection) ([]*Tool, error) {
+	all := All()
+	known := map[string]bool{}
+	for _, t := range all {
+		known[t.Name] = true
+	}
+	var unknown []string
+	for _, n := range append(slices.Clone(sel.Allow), sel.Deny...) {
+		if !known[n] {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("unknown tool name(s) in PVE_TOOL_WHITELIST/PVE_TOOL_BLACKLIST: %s", strings.Join(unknown, ", "))
+	}
+	var out []*Tool
+	for _, t := range all {
+		switch {
+		case t.Tier > sel.Tier:
+		case len(sel.Categories) > 0 && !slices.Contains(sel.Categories, t.Category):
+		case len(sel.Allow) > 0 && !slices.Contains(sel.Allow, t.Name):
+		case slices.Contains(sel.Deny, t.Name):
+		default:
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// ParseList splits a comma list of tool names.
+func ParseList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Version is reported to clients in serverInfo; set by the linker for releases.
+var Version = "0.1.0-dev"
+
+// schemaCache is shared by every server so schemas are resolved once per process.
+var schemaCache = mcp.NewSchemaCache()
+
+// NewServer builds an MCP server holding exactly the given tools.
+func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
+	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
+		Instructions: instructions,
+		Logger:       env.Log,
+		SchemaCache:  schemaCache,
+	})
+	for _, t := range tools {
+		def, err := t.MCP()
+		if err != nil {
+			return nil, err
+		}
+		t.add(s, env, def)
+	}
+	return s, nil
+}
+
+const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. Tools that start a task return its UPID; follow it with pve_get_task_status."

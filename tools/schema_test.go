@@ -1,0 +1,131 @@
+package tools
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pve-mcp/pve-mcp/internal/apischema"
+	"github.com/pve-mcp/pve-mcp/pve"
+)
+
+// TestToolsMatchOfficialSchema proves every Proxmox call a tool can make is
+// valid against the official API schema: the endpoint exists, each input
+// field sent to it is a parameter of it, with a compatible type, an enum no
+// wider than Proxmox's and bounds no looser than Proxmox's.
+func TestToolsMatchOfficialSchema(t *testing.T) {
+	api := apischema.Load(t)
+	for _, tool := range All() {
+		t.Run(tool.Name, func(t *testing.T) {
+			var eps []*apischema.Endpoint
+			for _, c := range tool.Calls {
+				ep := api.Endpoint(c.Method, c.Path)
+				if ep == nil {
+					t.Fatalf("%s %s is not in the API schema", c.Method, c.Path)
+				}
+				eps = append(eps, ep)
+			}
+			for _, f := range pve.Fields(tool.Input) {
+				if f.Extra || (f.API == "" && !isPlaceholderOf(f.JSON, eps)) {
+					continue
+				}
+				found := false
+				for _, ep := range eps {
+					if ep.IsPlaceholder(f.JSON) {
+						found = true
+						continue
+					}
+					p := ep.Param(f.API)
+					if p == nil {
+						continue
+					}
+					found = true
+					if err := compatible(tool.Input, f, p); err != nil {
+						t.Errorf("field %s -> %s %s parameter %s: %v", f.JSON, ep.Method, ep.Path, f.API, err)
+					}
+				}
+				if !found {
+					t.Errorf("field %s (sent as %q) is a parameter of none of %v", f.JSON, f.API, tool.Calls)
+				}
+			}
+		})
+	}
+}
+
+func isPlaceholderOf(name string, eps []*apischema.Endpoint) bool {
+	for _, ep := range eps {
+		if ep.IsPlaceholder(name) {
+			return true
+		}
+	}
+	return false
+}
+
+func compatible(in reflect.Type, f pve.Field, p *apischema.Param) error {
+	t := f.Type
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var got string
+	switch t.Kind() {
+	case reflect.String:
+		got = "string"
+	case reflect.Bool:
+		got = "boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		got = "integer"
+	case reflect.Float64:
+		got = "number"
+	case reflect.Slice:
+		got = "array"
+		if f.Join {
+			got = "string"
+		}
+	default:
+		return fmt.Errorf("unsupported Go type %s", t)
+	}
+	ok := got == p.Type || (got == "integer" && p.Type == "number") || (got == "string" && p.Type == "")
+	if got == "array" && p.Type == "string" && strings.HasSuffix(p.Format, "-list") {
+		ok = false // send -list formats with ,join
+	}
+	if !ok {
+		return fmt.Errorf("Go %s sends %s, Proxmox wants %s", t, got, p.Type)
+	}
+	sf := fieldByJSON(in, f.JSON)
+	if enum, has := sf.Tag.Lookup("enum"); has && len(p.Enum) > 0 {
+		for _, v := range strings.Split(enum, "|") {
+			if !slices.Contains(p.Enum, v) {
+				return fmt.Errorf("enum value %q is not in Proxmox's enum %v", v, p.Enum)
+			}
+		}
+	}
+	if v, has := sf.Tag.Lookup("min"); has && p.Min != nil {
+		var n float64
+		fmt.Sscan(v, &n)
+		if n < *p.Min {
+			return fmt.Errorf("min %v is below Proxmox's minimum %v", n, *p.Min)
+		}
+	}
+	if v, has := sf.Tag.Lookup("max"); has && p.Max != nil {
+		var n float64
+		fmt.Sscan(v, &n)
+		if n > *p.Max {
+			return fmt.Errorf("max %v is above Proxmox's maximum %v", n, *p.Max)
+		}
+	}
+	return nil
+}
+
+func fieldByJSON(t reflect.Type, name string) reflect.StructField {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for _, f := range pve.Fields(t) {
+		if f.JSON == name {
+			return t.FieldByIndex(f.Index)
+		}
+	}
+	return reflect.StructField{}
+}

@@ -1,0 +1,42 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// UPID is a parsed Proxmox task id:
+// UPID:node:pid:pstart:starttime:type:id:user: (pid, pstart, starttime in hex).
+type UPID struct {
+	Raw       string `json:"upid"`
+	Node      string `json:"node"`
+	Type      string `json:"type"`
+	ID        string `json:"id,omitempty"`
+	User      string `json:"user"`
+	StartTime int64  `json:"starttime"`
+}
+
+// ParseUPID parses a UPID, so task tools can take the node from it.
+func ParseUPID(s string) (UPID, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 9 || parts[0] != "UPID" || parts[1] == "" {
+		return UPID{}, fmt.Errorf("%q is not a Proxmox task id (UPID:node:pid:pstart:starttime:type:id:user:)", s)
+	}
+	start, err := strconv.ParseInt(parts[4], 16, 64)
+	if err != nil {
+		return UPID{}, fmt.Errorf("%q is not a Proxmox task id: bad start time", s)
+	}
+	return UPID{Raw: s, Node: parts[1], Type: parts[5], ID: parts[6], User: strings.Join(parts[7:len(parts)-1], ":"), StartTime: start}, nil
+}
+
+// taskOutput is the answer of a tool that started a task: the UPID and how to follow it.
+func (env *Env) taskOutput(ctx context.Context, upid UPID, in any) (Output, error) {
+	out, err := JSON(upid)
+	if err != nil {
+		return Output{}, err
+	}
+	out.Note = "Task started; it runs in the background. Follow it with pve_get_task_status (upid above)."
+	return out, nil
+}

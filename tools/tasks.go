@@ -1,0 +1,69 @@
+package tools
+
+import (
+	"context"
+)
+
+type listTasksIn struct {
+	NodeIn
+	Start      *int   `json:"start,omitempty" jsonschema:"Offset" min:"0"`
+	Limit      *int   `json:"limit,omitempty" jsonschema:"Max tasks (default 50)" min:"0" max:"1000"`
+	VMID       int    `json:"vmid,omitempty" jsonschema:"Only this guest" min:"100" max:"999999999"`
+	TypeFilter string `json:"typefilter,omitempty" jsonschema:"Only this type, e.g. qmstart, vzdump"`
+	Errors     bool   `json:"errors,omitempty" jsonschema:"Only failed tasks"`
+	Source     string `json:"source,omitempty" jsonschema:"archive (finished, default), active or all" enum:"archive|active|all"`
+}
+
+// TaskIn names a task by UPID; the node is read from the UPID when omitted.
+type TaskIn struct {
+	Node string `json:"node,omitempty" jsonschema:"Node; taken from the UPID if omitted"`
+	UPID string `json:"upid" jsonschema:"Task ID (UPID:...)" pattern:"^UPID:"`
+}
+
+type taskLogIn struct {
+	TaskIn
+	Start *int `json:"start,omitempty" jsonschema:"First line (0-based)" min:"0"`
+	Limit *int `json:"limit,omitempty" jsonschema:"Max lines (default 50)" min:"0" max:"5000"`
+}
+
+// withTaskNode fills the node from the UPID, so an agent never has to guess it.
+func withTaskNode(t *TaskIn) error {
+	if t.Node != "" {
+		return nil
+	}
+	u, err := ParseUPID(t.UPID)
+	if err != nil {
+		return err
+	}
+	t.Node = u.Node
+	return nil
+}
+
+// taskEndpoint declares a task tool whose node defaults to the UPID's.
+func taskEndpoint[In any](spec Spec, method, path string, task func(*In) *TaskIn) *Tool {
+	call := Call{Method: method, Path: path}
+	return Custom(spec, []Call{call}, func(ctx context.Context, env *Env, in In) (Output, error) {
+		t := task(&in)
+		t.UPID = env.PVE.RestoreUPID(t.UPID)
+		if err := withTaskNode(t); err != nil {
+			return Output{}, err
+		}
+		return env.Call(ctx, call, &in)
+	})
+}
+
+func self(t *TaskIn) *TaskIn       { return t }
+func logTask(t *taskLogIn) *TaskIn { return &t.TaskIn }
+
+func taskTools() []*Tool {
+	return []*Tool{
+		Endpoint[listTasksIn](Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read,
+			Desc: "List recent tasks on a node (newest first): type, guest, user, start/end, status."}, "GET", "/nodes/{node}/tasks"),
+		taskEndpoint(Spec{Name: "pve_get_task_status", Tier: ReadOnly, Kind: Read,
+			Desc: "Status of a task: running or stopped, and its exitstatus (OK or the error)."}, "GET", "/nodes/{node}/tasks/{upid}/status", self),
+		taskEndpoint(Spec{Name: "pve_get_task_log", Tier: ReadOnly, Kind: Read,
+			Desc: "A task's log as numbered lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/tasks/{upid}/log", logTask),
+		taskEndpoint(Spec{Name: "pve_stop_task", Tier: ReadExecute, Kind: Destroy,
+			Desc: "Abort a running task."}, "DELETE", "/nodes/{node}/tasks/{upid}", self),
+	}
+}

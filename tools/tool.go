@@ -1,0 +1,163 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pve-mcp/pve-mcp/pve"
+)
+
+// Kind says what a tool does to the cluster. It decides the MCP annotations,
+// so they cannot drift from what the tool is declared to be.
+type Kind int
+
+const (
+	// Read only reads: readOnlyHint, idempotent.
+	Read Kind = iota
+	// Act changes state and repeating it is not harmless (start, clone, create).
+	Act
+	// Set changes state to a given value; repeating it changes nothing more.
+	Set
+	// Destroy may lose data or interrupt a service (delete, stop, reset, rollback).
+	Destroy
+)
+
+// Call is one Proxmox endpoint a tool may call: the method and the path
+// template as the API schema writes it. The schema test checks every one.
+type Call struct {
+	Method string
+	Path   string
+}
+
+// Spec is what every tool declaration states.
+type Spec struct {
+	Name string
+	Tier Tier
+	Kind Kind
+	// OpenWorld is set for tools that make Proxmox reach outside the cluster
+	// (downloads from a URL, registry pulls).
+	OpenWorld bool
+	// Desc is the description clients show the model: what it does, what it
+	// returns, when to use it. Every word is paid for in every conversation.
+	Desc string
+}
+
+// Handler runs a tool with decoded, schema-validated input.
+type Handler[In any] func(ctx context.Context, env *Env, in In) (Output, error)
+
+// Tool is one declared tool. Build it with Endpoint or Custom.
+type Tool struct {
+	Spec
+	Category Category
+	// Calls lists every Proxmox endpoint the tool may call.
+	Calls []Call
+	Input reflect.Type
+
+	add    func(s *mcp.Server, env *Env, t *mcp.Tool)
+	once   sync.Once
+	mcpDef *mcp.Tool
+	err    error
+}
+
+// Endpoint declares a tool that is exactly one Proxmox call: input fields
+// named like the path's placeholders fill the path, the others are sent as
+// parameters. When the path has {node} and {vmid} and the agent leaves node
+// out, the node is looked up from /cluster/resources.
+func Endpoint[In any](spec Spec, method, path string) *Tool {
+	call := Call{Method: method, Path: path}
+	return Custom[In](spec, []Call{call}, func(ctx context.Context, env *Env, in In) (Output, error) {
+		return env.Call(ctx, call, &in)
+	})
+}
+
+// Custom declares a tool with its own handler. calls must list every Proxmox
+// endpoint the handler may reach, so the schema test can check them.
+func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
+	t := &Tool{Spec: spec, Calls: calls, Input: reflect.TypeFor[In]()}
+	if needsNodeLookup(t.Input, calls) {
+		t.Calls = append(t.Calls, resourcesCall)
+	}
+	t.add = func(s *mcp.Server, env *Env, def *mcp.Tool) {
+		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+			out, err := h(ctx, env, in)
+			if err != nil {
+				return env.errorResult(err), nil, nil
+			}
+			return env.result(out), nil, nil
+		})
+	}
+	return t
+}
+
+// MCP returns the tool as clients see it in tools/list. It is built once per
+// process and shared by every server, so per-request servers stay cheap.
+func (t *Tool) MCP() (*mcp.Tool, error) {
+	t.once.Do(func() {
+		var schema *jsonschema.Schema
+		schema, t.err = inputSchema(t.Input)
+		if t.err != nil {
+			t.err = fmt.Errorf("tool %s: %w", t.Name, t.err)
+			return
+		}
+		t.mcpDef = &mcp.Tool{
+			Name:        t.Name,
+			Description: t.Desc,
+			InputSchema: schema,
+			Annotations: annotations(t.Kind, t.OpenWorld),
+		}
+	})
+	return t.mcpDef, t.err
+}
+
+func annotations(k Kind, openWorld bool) *mcp.ToolAnnotations {
+	f, tr := false, true
+	a := &mcp.ToolAnnotations{OpenWorldHint: &f}
+	if openWorld {
+		a.OpenWorldHint = &tr
+	}
+	switch k {
+	case Read:
+		a.ReadOnlyHint, a.IdempotentHint = true, true
+	case Act:
+		a.DestructiveHint = &f
+	case Set:
+		a.DestructiveHint, a.IdempotentHint = &f, true
+	case Destroy:
+		a.DestructiveHint = &tr
+	}
+	return a
+}
+
+// placeholdersOf collects the placeholders of every call, in order, once each.
+func placeholdersOf(calls []Call) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range calls {
+		for _, p := range pve.Placeholders(c.Path) {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// needsNodeLookup reports whether the tool lets the agent omit node for a guest.
+func needsNodeLookup(in reflect.Type, calls []Call) bool {
+	ph := strings.Join(placeholdersOf(calls), ",")
+	if !strings.Contains(ph, "node") || !strings.Contains(ph, "vmid") {
+		return false
+	}
+	for _, f := range pve.Fields(in) {
+		if f.JSON == "node" {
+			return f.Optional
+		}
+	}
+	return false
+}
