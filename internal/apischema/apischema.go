@@ -87,13 +87,13 @@ type node struct {
 type info struct {
 	Parameters struct {
 		Properties map[string]struct {
-			Type     string   `json:"type"`
-			Optional any      `json:"optional"`
-			Enum     []any    `json:"enum"`
-			Minimum  any      `json:"minimum"`
-			Maximum  any      `json:"maximum"`
-			Pattern  string   `json:"pattern"`
-			Format   any      `json:"format"`
+			Type     string `json:"type"`
+			Optional any    `json:"optional"`
+			Enum     []any  `json:"enum"`
+			Minimum  any    `json:"minimum"`
+			Maximum  any    `json:"maximum"`
+			Pattern  string `json:"pattern"`
+			Format   any    `json:"format"`
 		} `json:"properties"`
 	} `json:"parameters"`
 	Returns struct {

@@ -56,6 +56,7 @@ type Sim struct {
 	firewall firewallState
 	backup   backupState
 	ha       haState
+	lxc      lxcState
 }
 
 // New returns a simulated cluster seeded with realistic data: three nodes,

@@ -1,0 +1,4 @@
+package tools
+
+// accessTools declares the access tools (issue 3).
+func accessTools() []*Tool { return nil }

@@ -1,0 +1,4 @@
+package tools
+
+// storageTools declares the storage tools (issue 3).
+func storageTools() []*Tool { return nil }
