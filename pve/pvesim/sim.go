@@ -248,7 +248,10 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rec *Request) int {
 			}
 		}
 	}
-	rec.Params = values
+	rec.Params = url.Values{}
+	for k, v := range values {
+		rec.Params[k] = append([]string(nil), v...)
+	}
 	apiPath := strings.TrimPrefix(raw, prefix)
 	segs := strings.Split(strings.Trim(apiPath, "/"), "/")
 	var rt *route
