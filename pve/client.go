@@ -200,6 +200,7 @@ func (c *Client) once(ctx context.Context, method, path string, params Values, o
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	resp, err := c.http.Do(req)
+	traceAttempt(ctx, method, path, resp)
 	if err != nil {
 		return true, &ConnError{Host: c.base.Host, Err: unwrapURLError(err)}
 	}
