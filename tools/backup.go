@@ -1,4 +1,149 @@
 package tools
 
-// backupTools declares the backup tools (issue 3).
-func backupTools() []*Tool { return nil }
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pve-mcp/pve-mcp/pve"
+)
+
+type backupJobIn struct {
+	ID string `json:"id" jsonschema:"Job ID, e.g. backup-5f1e6c2e-3d4a"`
+}
+
+// vzdumpOptions are the backup settings a run and a scheduled job share.
+type vzdumpOptions struct {
+	VMID             []int          `json:"vmid,omitempty" pve:"vmid,join" jsonschema:"Guests to back up" min:"100" max:"999999999"`
+	All              bool           `json:"all,omitempty" jsonschema:"All guests (instead of vmid)"`
+	Exclude          []int          `json:"exclude,omitempty" pve:"exclude,join" jsonschema:"With all or pool: guests to skip" min:"100" max:"999999999"`
+	Pool             string         `json:"pool,omitempty" jsonschema:"All guests of this pool (instead of vmid)"`
+	Storage          string         `json:"storage,omitempty" jsonschema:"Target storage with backup content (default local)"`
+	Mode             string         `json:"mode,omitempty" jsonschema:"snapshot: live (default); suspend: brief pause; stop: guest stopped during backup" enum:"snapshot|suspend|stop"`
+	Compress         string         `json:"compress,omitempty" jsonschema:"Compression (default none; zstd recommended)" enum:"0|gzip|lzo|zstd"`
+	PruneBackups     string         `json:"prune_backups,omitempty" pve:"prune-backups" jsonschema:"Retention after backup, e.g. keep-last=3,keep-weekly=2 (default: the storage's)"`
+	Protected        *bool          `json:"protected,omitempty" jsonschema:"Mark the new backups protected from pruning and removal"`
+	NotesTemplate    string         `json:"notes_template,omitempty" pve:"notes-template" jsonschema:"Backup notes; {{guestname}}, {{vmid}}, {{node}}, {{cluster}} are filled in"`
+	NotificationMode string         `json:"notification_mode,omitempty" pve:"notification-mode" jsonschema:"How to notify: auto, the notification system (matchers/targets) or legacy sendmail" enum:"auto|legacy-sendmail|notification-system"`
+	BWLimit          *int           `json:"bwlimit,omitempty" jsonschema:"I/O limit, KiB/s (0 = none)" min:"0"`
+	Extra            map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further vzdump options, e.g. {\"fleecing\":\"enabled=1,storage=local-lvm\",\"performance\":\"max-workers=4\"}"`
+}
+
+type runBackupIn struct {
+	Node string `json:"node,omitempty" jsonschema:"Node; found from vmid if omitted (required with all or pool)"`
+	vzdumpOptions
+}
+
+type createBackupJobIn struct {
+	ID       string `json:"id,omitempty" jsonschema:"Job ID (default backup-<random>)" pattern:"^[a-zA-Z][a-zA-Z0-9_-]+$"`
+	Schedule string `json:"schedule" jsonschema:"When, as a systemd-like calendar event: 21:00, sat 02:30, mon..fri 22:00, daily"`
+	vzdumpOptions
+	Node         string `json:"node,omitempty" jsonschema:"Run only on this node (default all nodes)"`
+	Enabled      *bool  `json:"enabled,omitempty" jsonschema:"Active (default true)"`
+	Comment      string `json:"comment,omitempty" jsonschema:"Description"`
+	RepeatMissed bool   `json:"repeat_missed,omitempty" pve:"repeat-missed" jsonschema:"Run at once if a start was missed while the node was down"`
+}
+
+var (
+	vzdumpCall     = Call{Method: "POST", Path: "/nodes/{node}/vzdump"}
+	createJobCall  = Call{Method: "POST", Path: "/cluster/backup"}
+	readJobCall    = Call{Method: "GET", Path: "/cluster/backup/{id}"}
+	backupJobCalls = []Call{createJobCall, readJobCall}
+)
+
+func backupTools() []*Tool {
+	return []*Tool{
+		Endpoint[EmptyIn](Spec{Name: "pve_list_backup_jobs", Tier: ReadOnly, Kind: Read,
+			Desc: "List scheduled backup jobs: id, schedule, next-run (epoch), guests (vmid/all/pool), storage, mode, retention, enabled."}, "GET", "/cluster/backup"),
+		Endpoint[backupJobIn](Spec{Name: "pve_get_backup_job", Tier: ReadOnly, Kind: Read,
+			Desc: "One scheduled backup job with all its settings."}, "GET", "/cluster/backup/{id}"),
+		Custom(Spec{Name: "pve_run_backup", Tier: ReadExecute, Kind: Act,
+			Desc: "Back up guests now (vzdump) to a storage. Give vmid (node found for you), or all/pool with node. Returns the task; the archive appears in pve_list_storage_content."},
+			[]Call{vzdumpCall, resourcesCall}, runBackup),
+		Custom(Spec{Name: "pve_create_backup_job", Tier: Full, Kind: Act,
+			Desc: "Schedule a recurring backup job. Returns the job as stored, with its id and next run."},
+			backupJobCalls, createBackupJob),
+		Endpoint[backupJobIn](Spec{Name: "pve_delete_backup_job", Tier: Full, Kind: Destroy,
+			Desc: "Delete a scheduled backup job. Existing backups stay."}, "DELETE", "/cluster/backup/{id}"),
+	}
+}
+
+// runBackup finds the node when only guests are named: vzdump runs per node
+// and silently skips guests that live elsewhere, so the node must be right.
+func runBackup(ctx context.Context, env *Env, in runBackupIn) (Output, error) {
+	if in.Node == "" {
+		if len(in.VMID) == 0 {
+			return Output{}, fmt.Errorf("node is required when backing up all guests or a pool (vzdump runs on one node); or name the guests with vmid")
+		}
+		nodes := map[string][]int{}
+		for _, id := range in.VMID {
+			node, err := env.NodeOf(ctx, id)
+			if err != nil {
+				return Output{}, err
+			}
+			nodes[node] = append(nodes[node], id)
+		}
+		if len(nodes) > 1 {
+			return Output{}, fmt.Errorf("the guests are on several nodes (%s): run one backup per node", describeNodes(nodes))
+		}
+		for n := range nodes {
+			in.Node = n
+		}
+	}
+	out, err := env.Call(ctx, vzdumpCall, &in)
+	if err != nil {
+		return Output{}, err
+	}
+	if strings.TrimSpace(string(out.Data)) == `"OK"` {
+		out.Note = fmt.Sprintf("Nothing was backed up: none of the selected guests is on node %s (vzdump only backs up the node's own guests).", in.Node)
+	}
+	return out, nil
+}
+
+func describeNodes(nodes map[string][]int) string {
+	names := make([]string, 0, len(nodes))
+	for n := range nodes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		ids := make([]string, 0, len(nodes[n]))
+		for _, id := range nodes[n] {
+			ids = append(ids, strconv.Itoa(id))
+		}
+		parts = append(parts, n+": "+strings.Join(ids, ","))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// createBackupJob creates the job and reads it back: Proxmox answers a
+// create with nothing, so the agent would not learn the generated id. The
+// id is chosen here, in Proxmox's own backup-xxxxxxxx-xxxx form.
+func createBackupJob(ctx context.Context, env *Env, in createBackupJobIn) (Output, error) {
+	if in.ID == "" {
+		b := make([]byte, 6)
+		if _, err := rand.Read(b); err != nil {
+			return Output{}, err
+		}
+		h := hex.EncodeToString(b)
+		in.ID = "backup-" + h[:8] + "-" + h[8:]
+	}
+	if _, err := env.Call(ctx, createJobCall, &in); err != nil {
+		return Output{}, err
+	}
+	path, err := pve.BuildPath(readJobCall.Path, map[string]string{"id": in.ID})
+	if err != nil {
+		return Output{}, err
+	}
+	var job json.RawMessage
+	if err := env.PVE.Get(ctx, path, nil, &job); err != nil {
+		return Output{}, fmt.Errorf("job %s was created, but reading it back failed: %w", in.ID, err)
+	}
+	return Output{Data: job}, nil
+}
