@@ -1,4 +1,149 @@
 package tools
 
-// firewallTools declares the firewall tools (issue 3).
-func firewallTools() []*Tool { return nil }
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// The firewall tools work on the cluster-wide firewall (cluster.fw).
+
+type firewallOptionsIn struct {
+	Enable        *int     `json:"enable,omitempty" jsonschema:"Firewall on (1) or off (0) cluster-wide" min:"0" max:"1"`
+	PolicyIn      string   `json:"policy_in,omitempty" jsonschema:"Default for incoming traffic" enum:"ACCEPT|REJECT|DROP"`
+	PolicyOut     string   `json:"policy_out,omitempty" jsonschema:"Default for outgoing traffic" enum:"ACCEPT|REJECT|DROP"`
+	PolicyForward string   `json:"policy_forward,omitempty" jsonschema:"Default for forwarded traffic" enum:"ACCEPT|DROP"`
+	Ebtables      *bool    `json:"ebtables,omitempty" jsonschema:"Enable ebtables rules"`
+	LogRatelimit  string   `json:"log_ratelimit,omitempty" jsonschema:"Log rate limit, e.g. enable=1,rate=1/second,burst=5"`
+	Delete        []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset to default"`
+	Digest        string   `json:"digest,omitempty" jsonschema:"Digest from pve_get_firewall_options; refuses if changed since"`
+}
+
+// ruleProps are the rule settings create and update share.
+type ruleProps struct {
+	Macro    string `json:"macro,omitempty" jsonschema:"Predefined macro, e.g. SSH, HTTPS, DNS"`
+	Source   string `json:"source,omitempty" jsonschema:"Source: IP, CIDR, range, alias or +ipset; comma list"`
+	Dest     string `json:"dest,omitempty" jsonschema:"Destination: IP, CIDR, range, alias or +ipset; comma list"`
+	Proto    string `json:"proto,omitempty" jsonschema:"Protocol, e.g. tcp, udp, icmp"`
+	DPort    string `json:"dport,omitempty" jsonschema:"Destination port(s), e.g. 22, 80:90, 80,443 (needs proto)"`
+	SPort    string `json:"sport,omitempty" jsonschema:"Source port(s) (needs proto)"`
+	ICMPType string `json:"icmp_type,omitempty" pve:"icmp-type" jsonschema:"ICMP type, e.g. echo-request (proto icmp)"`
+	Iface    string `json:"iface,omitempty" jsonschema:"Only on this interface"`
+	Log      string `json:"log,omitempty" jsonschema:"Log level" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
+	Enable   *int   `json:"enable,omitempty" jsonschema:"1 active, 0 inactive" min:"0" max:"1"`
+	Comment  string `json:"comment,omitempty" jsonschema:"Comment"`
+}
+
+type createRuleIn struct {
+	Type   string `json:"type" jsonschema:"Direction; group = use a security group" enum:"in|out|forward|group"`
+	Action string `json:"action" jsonschema:"ACCEPT, DROP, REJECT, or a security group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
+	ruleProps
+	Pos *int `json:"pos,omitempty" pve:"-" jsonschema:"Position (0 = first, default); rules run top-down" min:"0"`
+}
+
+type rulePosIn struct {
+	Pos    int    `json:"pos" jsonschema:"Rule position (see pve_list_firewall_rules)" min:"0"`
+	Digest string `json:"digest,omitempty" jsonschema:"Digest from pve_list_firewall_rules; refuses if rules changed since"`
+}
+
+type updateRuleIn struct {
+	rulePosIn
+	Type   string `json:"type,omitempty" jsonschema:"Direction" enum:"in|out|forward|group"`
+	Action string `json:"action,omitempty" jsonschema:"ACCEPT, DROP, REJECT, or a security group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
+	ruleProps
+	MoveTo *int     `json:"moveto,omitempty" jsonschema:"Move the rule before the one now at this position (past the end: last); other settings are then ignored" min:"0"`
+	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove, e.g. [\"sport\",\"comment\"]"`
+}
+
+var (
+	listRulesCall  = Call{"GET", "/cluster/firewall/rules"}
+	createRuleCall = Call{"POST", "/cluster/firewall/rules"}
+	updateRuleCall = Call{"PUT", "/cluster/firewall/rules/{pos}"}
+)
+
+func firewallTools() []*Tool {
+	return []*Tool{
+		Endpoint[EmptyIn](Spec{Name: "pve_get_firewall_options", Tier: ReadOnly, Kind: Read,
+			Desc: "Cluster firewall options: enabled, in/out/forward policies, log rate limit, digest."}, "GET", "/cluster/firewall/options"),
+		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_rules", Tier: ReadOnly, Kind: Read,
+			Desc: "List cluster firewall rules in evaluation order (pos), with the digest that guards changes."}, "GET", "/cluster/firewall/rules"),
+		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_aliases", Tier: ReadOnly, Kind: Read,
+			Desc: "List cluster firewall aliases (named IPs/networks usable in rules)."}, "GET", "/cluster/firewall/aliases"),
+		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_ipsets", Tier: ReadOnly, Kind: Read,
+			Desc: "List cluster firewall IP sets (use in rules as +name)."}, "GET", "/cluster/firewall/ipset"),
+		Endpoint[firewallOptionsIn](Spec{Name: "pve_update_firewall_options", Tier: Full, Kind: Set,
+			Desc: "Change cluster firewall options (enable, policies). Check rules allow your own access before enabling or setting DROP."}, "PUT", "/cluster/firewall/options"),
+		Custom(Spec{Name: "pve_create_firewall_rule", Tier: Full, Kind: Act,
+			Desc: "Add a cluster firewall rule (first by default, or at pos). Returns the rule with its position. Omitting enable creates it inactive, as Proxmox does."},
+			[]Call{createRuleCall, listRulesCall, updateRuleCall}, createRule),
+		Endpoint[updateRuleIn](Spec{Name: "pve_update_firewall_rule", Tier: Full, Kind: Set,
+			Desc: "Change the rule at pos (only given settings), or move it with moveto."}, "PUT", "/cluster/firewall/rules/{pos}"),
+		Endpoint[rulePosIn](Spec{Name: "pve_delete_firewall_rule", Tier: Full, Kind: Destroy,
+			Desc: "Delete the rule at pos; later rules move up. Pass digest to be sure it is the rule you listed."}, "DELETE", "/cluster/firewall/rules/{pos}"),
+	}
+}
+
+type listedRule struct {
+	Pos     int    `json:"pos"`
+	Digest  string `json:"digest"`
+	Type    string `json:"type"`
+	Action  string `json:"action"`
+	Macro   string `json:"macro"`
+	Source  string `json:"source"`
+	Dest    string `json:"dest"`
+	Proto   string `json:"proto"`
+	DPort   string `json:"dport"`
+	Comment string `json:"comment"`
+}
+
+// createRule adds a rule. Proxmox always inserts new rules at the top and
+// ignores pos, so a wanted position is reached with a digest-guarded move
+// of the new rule.
+func createRule(ctx context.Context, env *Env, in createRuleIn) (Output, error) {
+	if _, err := env.Call(ctx, createRuleCall, &in); err != nil {
+		return Output{}, err
+	}
+	var rules []json.RawMessage
+	out, err := env.Call(ctx, listRulesCall, &EmptyIn{})
+	if err == nil {
+		err = json.Unmarshal(out.Data, &rules)
+	}
+	if err != nil || len(rules) == 0 {
+		return Output{Note: fmt.Sprintf("Rule created at position 0; reading the rules back failed: %v", err)}, nil
+	}
+	var first listedRule
+	if err := json.Unmarshal(rules[0], &first); err != nil || !sameRule(first, in) {
+		return Output{Note: "Rule created, but the rule now at position 0 is not it (changed concurrently?); check pve_list_firewall_rules."}, nil
+	}
+	want := 0
+	if in.Pos != nil {
+		want = min(*in.Pos, len(rules)-1)
+	}
+	if want == 0 {
+		return Output{Data: rules[0]}, nil
+	}
+	// Proxmox puts a moved rule before the rule now at moveto, counted
+	// with the moved rule still in place: moveto = want+1.
+	move := struct {
+		Pos    int    `json:"pos"`
+		MoveTo int    `json:"moveto"`
+		Digest string `json:"digest"`
+	}{0, want + 1, first.Digest}
+	if _, err := env.Call(ctx, updateRuleCall, &move); err != nil {
+		return Output{Data: rules[0], Note: fmt.Sprintf("Rule created at position 0; moving it to %d failed: %v", want, err)}, nil
+	}
+	out, err = env.Call(ctx, listRulesCall, &EmptyIn{})
+	rules = nil
+	if err == nil {
+		err = json.Unmarshal(out.Data, &rules)
+	}
+	if err != nil || want >= len(rules) {
+		return Output{Note: fmt.Sprintf("Rule created and moved to position %d.", want)}, nil
+	}
+	return Output{Data: rules[want]}, nil
+}
+
+func sameRule(r listedRule, in createRuleIn) bool {
+	return r.Type == in.Type && r.Action == in.Action && r.Macro == in.Macro && r.Source == in.Source &&
+		r.Dest == in.Dest && r.Proto == in.Proto && r.DPort == in.DPort && r.Comment == in.Comment
+}

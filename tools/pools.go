@@ -1,4 +1,64 @@
 package tools
 
-// poolTools declares the pools tools (issue 3).
-func poolTools() []*Tool { return nil }
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// The pool tools use the current /pools endpoints with poolid as a
+// parameter; the /pools/{poolid} forms are deprecated and know no nested pools.
+
+type poolIn struct {
+	PoolID string `json:"poolid" jsonschema:"Pool ID, e.g. lab or parent/child" pattern:"^[A-Za-z0-9.\\-_]+(/[A-Za-z0-9.\\-_]+){0,2}$"`
+}
+
+type getPoolIn struct {
+	poolIn
+	Type string `json:"type,omitempty" jsonschema:"Only members of this type" enum:"qemu|lxc|storage"`
+}
+
+type createPoolIn struct {
+	poolIn
+	Comment string `json:"comment,omitempty" jsonschema:"Comment"`
+}
+
+type updatePoolIn struct {
+	poolIn
+	Comment   string   `json:"comment,omitempty" jsonschema:"New comment"`
+	VMs       []int    `json:"vms,omitempty" pve:"vms,join" jsonschema:"Guest IDs to add (or remove with delete)"`
+	Storage   []string `json:"storage,omitempty" pve:"storage,join" jsonschema:"Storage IDs to add (or remove with delete)"`
+	Delete    bool     `json:"delete,omitempty" jsonschema:"Remove the listed members instead of adding them"`
+	AllowMove bool     `json:"allow_move,omitempty" pve:"allow-move" jsonschema:"Move guests that are in another pool"`
+}
+
+var getPoolCall = Call{"GET", "/pools"}
+
+func poolTools() []*Tool {
+	return []*Tool{
+		Endpoint[EmptyIn](Spec{Name: "pve_list_pools", Tier: ReadOnly, Kind: Read,
+			Desc: "List resource pools (poolid, comment)."}, "GET", "/pools"),
+		Custom(Spec{Name: "pve_get_pool", Tier: ReadOnly, Kind: Read,
+			Desc: "A pool's comment and members (guests with status and usage, storages per node)."},
+			[]Call{getPoolCall}, getPool),
+		Endpoint[createPoolIn](Spec{Name: "pve_create_pool", Tier: Full, Kind: Act,
+			Desc: "Create an empty resource pool; add members with pve_update_pool."}, "POST", "/pools"),
+		Endpoint[updatePoolIn](Spec{Name: "pve_update_pool", Tier: Full, Kind: Set,
+			Desc: "Add guests/storages to a pool, remove them (delete), or change its comment. A guest in another pool needs allow_move."}, "PUT", "/pools"),
+		Endpoint[poolIn](Spec{Name: "pve_delete_pool", Tier: Full, Kind: Destroy,
+			Desc: "Delete an empty pool (Proxmox refuses while it has members). Guests and storages are not touched."}, "DELETE", "/pools"),
+	}
+}
+
+// getPool asks GET /pools?poolid= and returns the one pool, not a list of one.
+func getPool(ctx context.Context, env *Env, in getPoolIn) (Output, error) {
+	out, err := env.Call(ctx, getPoolCall, &in)
+	if err != nil {
+		return out, err
+	}
+	var pools []json.RawMessage
+	if err := json.Unmarshal(out.Data, &pools); err != nil || len(pools) != 1 {
+		return Output{}, fmt.Errorf("pool %s: unexpected answer from Proxmox: %.200s", in.PoolID, out.Data)
+	}
+	return Output{Data: pools[0]}, nil
+}

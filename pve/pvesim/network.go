@@ -1,11 +1,370 @@
 package pvesim
 
-// networkState holds the simulated network data (issue 3).
-type networkState struct{}
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Iface is one stanza of /etc/network/interfaces, keyed as the API names
+// its properties (type, cidr, bridge_ports, autostart ...).
+type Iface map[string]string
+
+// nodeNetwork is a node's network configuration: what runs, and the
+// pending file (/etc/network/interfaces.new) that changes write until a
+// reload applies them or a revert drops them.
+type nodeNetwork struct {
+	running map[string]Iface
+	pending map[string]Iface // nil: no pending changes
+}
+
+type networkState struct {
+	nodes map[string]*nodeNetwork
+}
 
 func init() {
 	addModule(module{name: "network", seed: (*Sim).seedNetwork, routes: (*Sim).routesNetwork})
 }
 
-func (s *Sim) seedNetwork()   {}
-func (s *Sim) routesNetwork() {}
+func (s *Sim) seedNetwork() {
+	s.network.nodes = map[string]*nodeNetwork{}
+	for i, n := range s.nodes {
+		ifs := map[string]Iface{
+			"eno1": {"type": "eth", "method": "manual", "method6": "manual", "autostart": "1"},
+			"eno2": {"type": "eth", "method": "manual", "method6": "manual", "autostart": "1"},
+			"eno3": {"type": "eth", "method": "manual", "method6": "manual", "autostart": "1"},
+			"bond0": {"type": "bond", "method": "manual", "method6": "manual", "autostart": "1", "slaves": "eno2 eno3",
+				"bond_mode": "802.3ad", "bond_xmit_hash_policy": "layer3+4"},
+			"vmbr0": {"type": "bridge", "method": "static", "method6": "manual", "autostart": "1", "bridge_ports": "eno1",
+				"bridge_stp": "off", "bridge_fd": "0", "cidr": n.IP + "/24", "gateway": "10.0.0.1", "comments": "Management and VM LAN"},
+			"vmbr1": {"type": "bridge", "method": "manual", "method6": "manual", "autostart": "1", "bridge_ports": "bond0",
+				"bridge_stp": "off", "bridge_fd": "0", "bridge_vlan_aware": "1", "bridge_vids": "2-4094", "comments": "VM trunk"},
+		}
+		if i == 0 {
+			ifs["vmbr1.50"] = Iface{"type": "vlan", "method": "static", "method6": "manual", "autostart": "1", "cidr": "10.50.0.11/24",
+				"vlan-raw-device": "vmbr1", "vlan-id": "50", "comments": "Storage network"}
+		}
+		for _, f := range ifs {
+			normalizeIface(f)
+		}
+		s.network.nodes[n.Name] = &nodeNetwork{running: ifs}
+	}
+}
+
+// normalizeIface fills address/netmask from cidr (and back), as Proxmox
+// reports both.
+func normalizeIface(f Iface) {
+	if cidr := f["cidr"]; cidr != "" {
+		ip, ipnet, err := net.ParseCIDR(cidr)
+		if err == nil {
+			ones, _ := ipnet.Mask.Size()
+			f["address"], f["netmask"] = ip.String(), strconv.Itoa(ones)
+		}
+	} else if f["address"] != "" && f["netmask"] != "" {
+		bits := f["netmask"]
+		if m := net.ParseIP(bits).To4(); m != nil {
+			ones, _ := net.IPMask(m).Size()
+			bits = strconv.Itoa(ones)
+		}
+		f["cidr"], f["netmask"] = f["address"]+"/"+bits, bits
+	}
+	if f["address"] != "" && f["method"] != "dhcp" {
+		f["method"] = "static"
+	}
+	if f["method"] == "" {
+		f["method"] = "manual"
+	}
+}
+
+// config returns the configuration reads show: the pending one if any, as
+// Proxmox reads /etc/network/interfaces.new first.
+func (nn *nodeNetwork) config() map[string]Iface {
+	if nn.pending != nil {
+		return nn.pending
+	}
+	return nn.running
+}
+
+// edit returns the pending configuration, starting it from the running one.
+func (nn *nodeNetwork) edit() map[string]Iface {
+	if nn.pending == nil {
+		nn.pending = map[string]Iface{}
+		for name, f := range nn.running {
+			nn.pending[name] = cloneIface(f)
+		}
+	}
+	return nn.pending
+}
+
+func cloneIface(f Iface) Iface {
+	out := Iface{}
+	for k, v := range f {
+		out[k] = v
+	}
+	return out
+}
+
+// NetworkPending reports whether a node has network changes not yet applied.
+func (s *Sim) NetworkPending(node string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	nn := s.network.nodes[node]
+	return nn != nil && nn.pending != nil
+}
+
+// NetworkIface returns a node's interface as the running (applied) or the
+// pending configuration has it, for tests.
+func (s *Sim) NetworkIface(node, iface string, pending bool) (Iface, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	nn := s.network.nodes[node]
+	if nn == nil {
+		return nil, false
+	}
+	cfg := nn.running
+	if pending {
+		cfg = nn.config()
+	}
+	f, ok := cfg[iface]
+	if !ok {
+		return nil, false
+	}
+	return cloneIface(f), true
+}
+
+var (
+	networkIntKeys  = map[string]bool{"mtu": true, "vlan-id": true, "ovs_tag": true, "netmask6": true, "bridge-access": true, "priority": true}
+	networkBoolKeys = map[string]bool{"autostart": true, "bridge_vlan_aware": true}
+	physicalTypes   = map[string]bool{"eth": true}
+)
+
+// ifaceEntry is one interface as the API lists it: typed values, plus
+// active/exists as the kernel reports them (a not yet applied interface is
+// neither).
+func (nn *nodeNetwork) ifaceEntry(name string, f Iface) map[string]any {
+	e := map[string]any{"iface": name}
+	for k, v := range f {
+		switch {
+		case networkIntKeys[k]:
+			n, _ := strconv.Atoi(v)
+			e[k] = n
+		case networkBoolKeys[k]:
+			e[k] = b2i(v == "1")
+		default:
+			e[k] = v
+		}
+	}
+	fams := []string{}
+	if f["address"] != "" || f["method"] == "dhcp" {
+		fams = append(fams, "inet")
+	}
+	if f["address6"] != "" {
+		fams = append(fams, "inet6")
+	}
+	if len(fams) > 0 {
+		e["families"] = fams
+	}
+	if _, ok := nn.running[name]; ok {
+		e["active"] = 1
+		if physicalTypes[f["type"]] {
+			e["exists"] = 1
+		}
+	}
+	return e
+}
+
+// networkTypeMatch reports whether an interface fits a ?type= filter.
+func networkTypeMatch(typ, filter string) bool {
+	switch filter {
+	case "", "include_sdn":
+		return true
+	case "any_bridge":
+		return typ == "bridge" || typ == "OVSBridge" || typ == "vnet"
+	case "any_local_bridge":
+		return typ == "bridge" || typ == "OVSBridge"
+	}
+	return typ == filter
+}
+
+const ifaceProps = "address?:string address6?:string autostart?:boolean bond-primary?:string " +
+	"bond_mode?:enum(balance-rr|active-backup|balance-xor|broadcast|802.3ad|balance-tlb|balance-alb|balance-slb|lacp-balance-slb|lacp-balance-tcp) " +
+	"bond_xmit_hash_policy?:enum(layer2|layer2+3|layer3+4) bridge_ports?:string bridge_vids?:string bridge_vlan_aware?:boolean " +
+	"cidr?:string cidr6?:string comments?:string comments6?:string gateway?:string gateway6?:string mtu?:integer(1280-65520) " +
+	"netmask?:string netmask6?:integer(0-128) ovs_bonds?:string ovs_bridge?:string ovs_options?:string ovs_ports?:string " +
+	"ovs_tag?:integer(1-4094) slaves?:string vlan-id?:integer(1-4094) vlan-raw-device?:string " +
+	"type:enum(bridge|bond|eth|alias|vlan|fabric|OVSBridge|OVSBond|OVSPort|OVSIntPort|vnet|unknown)"
+
+// ifaceListKeys are -list properties Proxmox stores space-separated.
+var ifaceListKeys = map[string]bool{"bridge_ports": true, "slaves": true, "ovs_ports": true, "ovs_bonds": true, "bridge_vids": true}
+
+func (s *Sim) routesNetwork() {
+	s.handle("GET", "/nodes/{node}/network",
+		"node:string type?:enum(bridge|bond|eth|alias|vlan|fabric|OVSBridge|OVSBond|OVSPort|OVSIntPort|vnet|any_bridge|any_local_bridge|include_sdn)",
+		func(c *Call) (any, error) {
+			nn := s.network.nodes[c.Str("node")]
+			cfg := nn.config()
+			names := make([]string, 0, len(cfg))
+			for name := range cfg {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			out := []map[string]any{}
+			for i, name := range names {
+				f := cfg[name]
+				if !networkTypeMatch(f["type"], c.Str("type")) {
+					continue
+				}
+				e := nn.ifaceEntry(name, f)
+				e["priority"] = i + 1
+				out = append(out, e)
+			}
+			return out, nil
+		})
+	s.handle("GET", "/nodes/{node}/network/{iface}", "node:string iface:string", func(c *Call) (any, error) {
+		nn := s.network.nodes[c.Str("node")]
+		f, ok := nn.config()[c.Str("iface")]
+		if !ok {
+			return nil, fail("network interface '%s' does not exist", c.Str("iface"))
+		}
+		return nn.ifaceEntry(c.Str("iface"), f), nil
+	})
+	s.handle("POST", "/nodes/{node}/network", "node:string iface:string "+ifaceProps, func(c *Call) (any, error) {
+		nn := s.network.nodes[c.Str("node")]
+		name := c.Str("iface")
+		if err := checkIfaceName(name); err != nil {
+			return nil, err
+		}
+		if _, ok := nn.config()[name]; ok {
+			return nil, badParam("iface", "interface already exists")
+		}
+		f := Iface{"type": c.Str("type"), "method6": "manual"}
+		if err := s.setIface(nn, name, f, c); err != nil {
+			return nil, err
+		}
+		if !c.Has("autostart") {
+			f["autostart"] = "1"
+		}
+		nn.edit()[name] = f
+		return nil, nil
+	})
+	s.handle("PUT", "/nodes/{node}/network/{iface}", "node:string iface:string delete?:string "+ifaceProps, func(c *Call) (any, error) {
+		nn := s.network.nodes[c.Str("node")]
+		name := c.Str("iface")
+		old, ok := nn.config()[name]
+		if !ok {
+			return nil, badParam("iface", "interface does not exist")
+		}
+		f := cloneIface(old)
+		for _, k := range listItems(c.Str("delete")) {
+			delete(f, k)
+			if k == "cidr" || k == "address" {
+				delete(f, "cidr")
+				delete(f, "address")
+				delete(f, "netmask")
+				f["method"] = "manual"
+			}
+		}
+		f["type"] = c.Str("type")
+		if err := s.setIface(nn, name, f, c); err != nil {
+			return nil, err
+		}
+		nn.edit()[name] = f
+		return nil, nil
+	})
+	s.handle("DELETE", "/nodes/{node}/network/{iface}", "node:string iface:string", func(c *Call) (any, error) {
+		nn := s.network.nodes[c.Str("node")]
+		name := c.Str("iface")
+		if _, ok := nn.config()[name]; !ok {
+			return nil, badParam("iface", "interface does not exist")
+		}
+		delete(nn.edit(), name)
+		return nil, nil
+	})
+	// Apply (reload) and revert the pending configuration.
+	s.handle("PUT", "/nodes/{node}/network", "node:string regenerate-frr?:boolean", func(c *Call) (any, error) {
+		node := c.Str("node")
+		nn := s.network.nodes[node]
+		if nn.pending == nil {
+			return nil, fail("you need to create /etc/network/interfaces.new first")
+		}
+		return s.startTask(node, "srvreload", "networking", c.User, func(*Task) error {
+			if nn.pending != nil {
+				nn.running, nn.pending = nn.pending, nil
+			}
+			return nil
+		}), nil
+	})
+	s.handle("DELETE", "/nodes/{node}/network", "node:string", func(c *Call) (any, error) {
+		s.network.nodes[c.Str("node")].pending = nil
+		return nil, nil
+	})
+}
+
+func checkIfaceName(name string) error {
+	if len(name) < 2 || len(name) > 20 {
+		return badParam("iface", "value must have a length between 2 and 20")
+	}
+	for _, r := range name {
+		if !(r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return badParam("iface", fmt.Sprintf("invalid format - %s is not a valid interface name", name))
+		}
+	}
+	return nil
+}
+
+// setIface copies a create/update call's properties into f and checks what
+// Proxmox checks: well-formed addresses, one default gateway per family on
+// the node, ports and slaves that exist.
+func (s *Sim) setIface(nn *nodeNetwork, name string, f Iface, c *Call) error {
+	for k := range c.Values {
+		switch k {
+		case "node", "iface", "type", "delete":
+			continue
+		}
+		v := c.Str(k)
+		if ifaceListKeys[k] {
+			v = strings.Join(listItems(v), " ")
+		}
+		f[k] = v
+	}
+	if c.Has("cidr") {
+		delete(f, "address")
+		delete(f, "netmask")
+		if _, _, err := net.ParseCIDR(c.Str("cidr")); err != nil || !strings.Contains(c.Str("cidr"), ".") {
+			return badParam("cidr", fmt.Sprintf("value does not look like a valid IPv4 network configuration - got '%s'", c.Str("cidr")))
+		}
+	} else if c.Has("address") {
+		delete(f, "cidr")
+		if ip := net.ParseIP(c.Str("address")); ip == nil || ip.To4() == nil {
+			return badParam("address", "value does not look like a valid IPv4 address")
+		}
+		if f["netmask"] == "" {
+			return badParam("netmask", "missing property - 'address' requires this property")
+		}
+	}
+	if gw := c.Str("gateway"); gw != "" {
+		if ip := net.ParseIP(gw); ip == nil || ip.To4() == nil {
+			return badParam("gateway", "value does not look like a valid IPv4 address")
+		}
+		for other, o := range nn.config() {
+			if other != name && o["gateway"] != "" {
+				return badParam("gateway", fmt.Sprintf("Default gateway already exists on interface '%s'.", other))
+			}
+		}
+	}
+	cfg := nn.config()
+	for _, key := range []string{"bridge_ports", "slaves"} {
+		for _, port := range strings.Fields(f[key]) {
+			if _, ok := cfg[port]; !ok && port != name {
+				return badParam(key, fmt.Sprintf("interface '%s' does not exist", port))
+			}
+		}
+	}
+	if f["type"] == "vlan" && f["vlan-raw-device"] == "" && !strings.Contains(name, ".") {
+		return badParam("vlan-raw-device", "vlan-raw-device is required for a vlan interface not named <raw-device>.<vlan-id>")
+	}
+	normalizeIface(f)
+	return nil
+}

@@ -1,5 +1,11 @@
 package pvesim
 
+import (
+	"regexp"
+	"sort"
+	"strconv"
+)
+
 // Pool groups guests and storages for permissions.
 type Pool struct {
 	ID      string
@@ -42,5 +48,221 @@ func (s *Sim) poolResources() []map[string]any {
 	return out
 }
 
-// routesPools is filled by the pools category (issue 3).
-func (s *Sim) routesPools() {}
+func (s *Sim) pool(id string) *Pool {
+	for _, p := range s.pools.list {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// Pool returns a copy of a pool's state, for tests.
+func (s *Sim) Pool(id string) (Pool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pool(id)
+	if p == nil {
+		return Pool{}, false
+	}
+	return Pool{ID: p.ID, Comment: p.Comment, VMs: append([]int(nil), p.VMs...), Storage: append([]string(nil), p.Storage...)}, true
+}
+
+// rePoolID is Proxmox's pve-poolid format (nested pools use '/').
+var rePoolID = regexp.MustCompile(`^[A-Za-z0-9.\-_]+(/[A-Za-z0-9.\-_]+){0,2}$`)
+
+// poolMembers lists a pool's guests and storages as /cluster/resources
+// entries, the way GET /pools?poolid= returns them.
+func (s *Sim) poolMembers(p *Pool, typ string) []map[string]any {
+	out := []map[string]any{}
+	vmids := append([]int(nil), p.VMs...)
+	sort.Ints(vmids)
+	for _, vmid := range vmids {
+		g := s.guests[vmid]
+		if g == nil || (typ != "" && typ != g.Type) {
+			continue
+		}
+		e := s.guestSummary(g)
+		e["id"] = g.Type + "/" + strconv.Itoa(vmid)
+		e["type"] = g.Type
+		e["node"] = g.Node
+		out = append(out, e)
+	}
+	if typ != "" && typ != "storage" {
+		return out
+	}
+	for _, id := range p.Storage {
+		st := s.storageByID(id)
+		if st == nil {
+			continue
+		}
+		for _, n := range s.nodes {
+			if !st.onNode(n.Name) {
+				continue
+			}
+			out = append(out, map[string]any{"id": "storage/" + n.Name + "/" + id, "type": "storage", "storage": id, "node": n.Name,
+				"plugintype": st.Type, "content": join(st.Content), "shared": b2i(st.Shared), "status": "available",
+				"maxdisk": st.Total, "disk": s.storageUsed(st, n.Name)})
+		}
+	}
+	return out
+}
+
+func (s *Sim) routesPools() {
+	list := func(c *Call) (any, error) {
+		id, typ := c.Str("poolid"), c.Str("type")
+		out := []map[string]any{}
+		for _, p := range s.pools.list {
+			if id != "" && p.ID != id {
+				continue
+			}
+			e := map[string]any{"poolid": p.ID}
+			if p.Comment != "" {
+				e["comment"] = p.Comment
+			}
+			if id != "" {
+				e["members"] = s.poolMembers(p, typ)
+			}
+			out = append(out, e)
+		}
+		if id != "" && len(out) == 0 {
+			return nil, fail("pool '%s' does not exist", id)
+		}
+		return out, nil
+	}
+	s.handle("GET", "/pools", "poolid?:string type?:enum(qemu|lxc|storage)", list)
+	s.handle("GET", "/pools/{poolid}", "poolid:string type?:enum(qemu|lxc|storage)", func(c *Call) (any, error) {
+		p := s.pool(c.Str("poolid"))
+		if p == nil {
+			return nil, fail("pool '%s' does not exist", c.Str("poolid"))
+		}
+		e := map[string]any{"members": s.poolMembers(p, c.Str("type"))}
+		if p.Comment != "" {
+			e["comment"] = p.Comment
+		}
+		return e, nil
+	})
+	s.handle("POST", "/pools", "poolid:string comment?:string", func(c *Call) (any, error) {
+		id := c.Str("poolid")
+		if !rePoolID.MatchString(id) {
+			return nil, badParam("poolid", "value does not look like a valid pool identifier")
+		}
+		if s.pool(id) != nil {
+			return nil, fail("create pool failed: pool '%s' already exists", id)
+		}
+		s.pools.list = append(s.pools.list, &Pool{ID: id, Comment: c.Str("comment")})
+		return nil, nil
+	})
+	const update = "poolid:string comment?:string vms?:string storage?:string delete?:boolean allow-move?:boolean"
+	s.handle("PUT", "/pools", update, s.updatePool)
+	s.handle("PUT", "/pools/{poolid}", update, s.updatePool)
+	s.handle("DELETE", "/pools", "poolid:string", s.deletePool)
+	s.handle("DELETE", "/pools/{poolid}", "poolid:string", s.deletePool)
+}
+
+// updatePool adds or (delete=1) removes members the way Proxmox does: all
+// or nothing, refusing unknown guests and storages and guests of another
+// pool unless allow-move is set.
+func (s *Sim) updatePool(c *Call) (any, error) {
+	const what = "update pools failed: "
+	p := s.pool(c.Str("poolid"))
+	if p == nil {
+		return nil, fail(what+"pool '%s' does not exist", c.Str("poolid"))
+	}
+	vms := append([]int(nil), p.VMs...)
+	storage := append([]string(nil), p.Storage...)
+	moves := map[int]*Pool{}
+	del := c.Bool("delete")
+	for _, v := range listItems(c.Str("vms")) {
+		vmid, err := strconv.Atoi(v)
+		if err != nil || vmid < 100 {
+			return nil, badParam("vms", "value '"+v+"' does not look like a valid VM ID")
+		}
+		in := indexInt(vms, vmid)
+		if del {
+			if in < 0 {
+				return nil, fail(what+"VM %d is not a pool member", vmid)
+			}
+			vms = append(vms[:in], vms[in+1:]...)
+			continue
+		}
+		if s.guests[vmid] == nil {
+			return nil, fail(what+"VM %d does not exist", vmid)
+		}
+		if other := s.poolOf(vmid); other != "" {
+			if !c.Bool("allow-move") || other == p.ID {
+				return nil, fail(what+"VM %d belongs already to pool '%s' and 'allow-move' is not set", vmid, other)
+			}
+			moves[vmid] = s.pool(other)
+		}
+		vms = append(vms, vmid)
+	}
+	for _, id := range listItems(c.Str("storage")) {
+		in := -1
+		for i, x := range storage {
+			if x == id {
+				in = i
+			}
+		}
+		if del {
+			if in < 0 {
+				return nil, fail(what+"Storage '%s' is not a pool member", id)
+			}
+			storage = append(storage[:in], storage[in+1:]...)
+			continue
+		}
+		if in >= 0 {
+			return nil, fail(what+"Storage '%s' is already a pool member", id)
+		}
+		if s.storageByID(id) == nil {
+			return nil, fail(what+"Storage '%s' does not exist", id)
+		}
+		storage = append(storage, id)
+	}
+	for vmid, from := range moves {
+		if i := indexInt(from.VMs, vmid); i >= 0 {
+			from.VMs = append(from.VMs[:i], from.VMs[i+1:]...)
+		}
+	}
+	p.VMs, p.Storage = vms, storage
+	if c.Has("comment") {
+		p.Comment = c.Str("comment")
+	}
+	return nil, nil
+}
+
+func (s *Sim) deletePool(c *Call) (any, error) {
+	const what = "delete pool failed: "
+	id := c.Str("poolid")
+	p := s.pool(id)
+	if p == nil {
+		return nil, fail(what+"pool '%s' does not exist", id)
+	}
+	for _, vmid := range p.VMs {
+		if s.guests[vmid] != nil {
+			return nil, fail(what+"pool '%s' is not empty (contains VM %d)", id, vmid)
+		}
+	}
+	for _, st := range p.Storage {
+		if s.storageByID(st) != nil {
+			return nil, fail(what+"pool '%s' is not empty (contains storage '%s')", id, st)
+		}
+	}
+	for i, x := range s.pools.list {
+		if x == p {
+			s.pools.list = append(s.pools.list[:i], s.pools.list[i+1:]...)
+			break
+		}
+	}
+	s.dropACLs(func(a *ACL) bool { return a.Path == "/pool/"+id })
+	return nil, nil
+}
+
+func indexInt(list []int, v int) int {
+	for i, x := range list {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
