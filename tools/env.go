@@ -49,7 +49,8 @@ func (env *Env) Call(ctx context.Context, call Call, in any) (Output, error) {
 func (env *Env) data(ctx context.Context, raw json.RawMessage, in any) (Output, error) {
 	var s string
 	if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
-		if upid, err := ParseUPID(s); err == nil {
+		// The client redacted our token id inside the UPID; restore it to follow the task.
+		if upid, err := ParseUPID(env.PVE.RestoreUPID(s)); err == nil {
 			return env.taskOutput(ctx, upid, in)
 		}
 	}

@@ -40,7 +40,7 @@ func nodeTools() []*Tool {
 			Desc: "Read a node's system journal as numbered lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/syslog"),
 		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Tier: ReadOnly, Kind: Read,
 			Desc: "List a node's Proxmox system services with their state."}, "GET", "/nodes/{node}/services"),
-		Custom(Spec{Name: "pve_manage_node_service", Tier: ReadExecute, Kind: Act,
+		Custom(Spec{Name: "pve_manage_node_service", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Start, stop, restart or reload a system service on a node. Returns the task."}, serviceCalls,
 			func(ctx context.Context, env *Env, in serviceIn) (Output, error) {
 				for _, c := range serviceCalls {

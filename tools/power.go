@@ -58,6 +58,7 @@ func powerTools(guest string) []*Tool {
 			Name: fmt.Sprintf("pve_%s_%s", a.verb, suffix),
 			Tier: ReadExecute,
 			Kind: a.kind,
+			Task: true,
 			Desc: fmt.Sprintf(a.desc, noun) + " Returns the task.",
 		}
 		out = append(out, a.new(spec, fmt.Sprintf("/nodes/{node}/%s/{vmid}/status/%s", guest, a.verb)))

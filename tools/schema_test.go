@@ -27,6 +27,13 @@ func TestToolsMatchOfficialSchema(t *testing.T) {
 				}
 				eps = append(eps, ep)
 			}
+			startsTask := false
+			for _, c := range tool.Calls {
+				startsTask = startsTask || api.ReturnsUPID(c.Method, c.Path)
+			}
+			if startsTask != tool.Task {
+				t.Errorf("Spec.Task = %v, but its calls %s start a task (endpoints.tsv)", tool.Task, map[bool]string{true: "do", false: "do not"}[startsTask])
+			}
 			for _, f := range pve.Fields(tool.Input) {
 				if f.Extra || (f.API == "" && !isPlaceholderOf(f.JSON, eps)) {
 					continue

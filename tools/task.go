@@ -31,12 +31,20 @@ func ParseUPID(s string) (UPID, error) {
 	return UPID{Raw: s, Node: parts[1], Type: parts[5], ID: parts[6], User: strings.Join(parts[7:len(parts)-1], ":"), StartTime: start}, nil
 }
 
-// taskOutput is the answer of a tool that started a task: the UPID and how to follow it.
+// taskOutput is the answer of a tool that started a task: the UPID and how
+// to follow it, or, when the agent passed wait, the task's outcome.
 func (env *Env) taskOutput(ctx context.Context, upid UPID, in any) (Output, error) {
+	if d := waitOf(ctx); d > 0 {
+		res, err := env.WaitTask(ctx, upid, d)
+		if err != nil {
+			return Output{}, fmt.Errorf("task %s started, but following it failed: %w", upid.Raw, err)
+		}
+		return env.waitOutput(res)
+	}
 	out, err := JSON(upid)
 	if err != nil {
 		return Output{}, err
 	}
-	out.Note = "Task started; it runs in the background. Follow it with pve_get_task_status (upid above)."
+	out.Note = "Task started; it runs in the background. Follow it with pve_wait_task or pve_get_task_status."
 	return out, nil
 }

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"time"
 )
 
 type listTasksIn struct {
@@ -55,8 +56,36 @@ func taskEndpoint[In any](spec Spec, method, path string, task func(*In) *TaskIn
 func self(t *TaskIn) *TaskIn       { return t }
 func logTask(t *taskLogIn) *TaskIn { return &t.TaskIn }
 
+type waitTaskIn struct {
+	TaskIn
+	Timeout int `json:"timeout,omitempty" jsonschema:"Seconds to wait (default 60)" min:"1" max:"600" pve:"-"`
+}
+
 func taskTools() []*Tool {
 	return []*Tool{
+		Custom(Spec{Name: "pve_wait_task", Tier: ReadOnly, Kind: Read,
+			Desc: "Wait until a task finishes (or timeout); returns status, exitstatus, duration and, on failure, the log's last lines."},
+			[]Call{taskStatusCall, taskLogCall},
+			func(ctx context.Context, env *Env, in waitTaskIn) (Output, error) {
+				in.UPID = env.PVE.RestoreUPID(in.UPID)
+				if err := withTaskNode(&in.TaskIn); err != nil {
+					return Output{}, err
+				}
+				u, err := ParseUPID(in.UPID)
+				if err != nil {
+					return Output{}, err
+				}
+				u.Node = in.Node
+				d := time.Duration(in.Timeout) * time.Second
+				if d <= 0 {
+					d = 60 * time.Second
+				}
+				res, err := env.WaitTask(ctx, u, d)
+				if err != nil {
+					return Output{}, err
+				}
+				return env.waitOutput(res)
+			}),
 		Endpoint[listTasksIn](Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read,
 			Desc: "List recent tasks on a node (newest first): type, guest, user, start/end, status."}, "GET", "/nodes/{node}/tasks"),
 		taskEndpoint(Spec{Name: "pve_get_task_status", Tier: ReadOnly, Kind: Read,

@@ -42,6 +42,9 @@ type Spec struct {
 	// OpenWorld is set for tools that make Proxmox reach outside the cluster
 	// (downloads from a URL, registry pulls).
 	OpenWorld bool
+	// Task marks tools that start a Proxmox task: they accept "wait" and
+	// can return the task's outcome instead of its UPID.
+	Task bool
 	// Desc is the description clients show the model: what it does, what it
 	// returns, when to use it. Every word is paid for in every conversation.
 	Desc string
@@ -84,6 +87,9 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 	}
 	t.add = func(s *mcp.Server, env *Env, def *mcp.Tool) {
 		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+			if spec.Task {
+				ctx = withWait(ctx, waitFromArgs(req.Params.Arguments))
+			}
 			out, err := h(ctx, env, in)
 			if err != nil {
 				return env.errorResult(err), nil, nil
@@ -103,6 +109,13 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 		if t.err != nil {
 			t.err = fmt.Errorf("tool %s: %w", t.Name, t.err)
 			return
+		}
+		if t.Task {
+			if _, clash := schema.Properties["wait"]; clash {
+				t.err = fmt.Errorf("tool %s: input already has a wait field", t.Name)
+				return
+			}
+			schema.Properties["wait"] = waitProperty()
 		}
 		t.mcpDef = &mcp.Tool{
 			Name:        t.Name,

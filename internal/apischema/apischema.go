@@ -36,7 +36,13 @@ type Endpoint struct {
 // Schema indexes the API by "METHOD /path/{template}".
 type Schema struct {
 	Endpoints map[string]*Endpoint
+	// upid holds the endpoints that return a task UPID, from endpoints.tsv
+	// beside apidoc.json (the schema has no async flag; see SOURCE.md).
+	upid map[string]bool
 }
+
+// ReturnsUPID reports whether an endpoint starts a task and returns its UPID.
+func (s *Schema) ReturnsUPID(method, path string) bool { return s.upid[method+" "+path] }
 
 var (
 	once   sync.Once
@@ -143,6 +149,17 @@ func read(p string) (*Schema, error) {
 	for _, r := range roots {
 		if err := walk(r); err != nil {
 			return nil, err
+		}
+	}
+	tsv, err := os.ReadFile(filepath.Join(filepath.Dir(p), "endpoints.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("endpoints.tsv beside the schema: %v", err)
+	}
+	s.upid = map[string]bool{}
+	for _, line := range strings.Split(string(tsv), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) >= 5 && f[4] == "yes" {
+			s.upid[f[0]+" "+f[1]] = true
 		}
 	}
 	return s, nil
