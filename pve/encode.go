@@ -192,7 +192,8 @@ func scalar(v reflect.Value) (string, bool) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return strconv.FormatUint(v.Uint(), 10), true
 	case reflect.Float32, reflect.Float64:
-		return strconv.FormatFloat(v.Float(), 'f', -1, 64), true
+		// The type's own size: a float32 0.1 is "0.1", not "0.10000000149011612".
+		return strconv.FormatFloat(v.Float(), 'f', -1, v.Type().Bits()), true
 	}
 	return "", false
 }
