@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,20 +37,25 @@ type Config struct {
 	MaxResponse int64         // cap on a response body, in bytes
 	// Transport replaces the HTTP transport (tests); TLS settings are then ignored.
 	Transport http.RoundTripper
+	// Refresh, when set, is called once when Proxmox answers 401, to fetch
+	// the token again (it may have been rotated, e.g. in a secret store);
+	// the call is then retried once with the new token. Concurrent 401s
+	// share one Refresh. See refresh.go.
+	Refresh func(ctx context.Context) (tokenID, secret string, err error)
 }
 
 // Client calls the Proxmox VE API with an API token. It is safe for
 // concurrent use and holds no per-request state.
 type Client struct {
 	base        *url.URL
-	auth        string
 	http        *http.Client
 	timeout     time.Duration
 	maxResponse int64
 	retries     int
 	backoff     time.Duration
-	redact      *Redactor
-	tokenID     string
+	cred        atomic.Pointer[credential] // swapped by a refresh after a 401
+	refresh     func(ctx context.Context) (tokenID, secret string, err error)
+	refreshMu   sync.Mutex
 }
 
 // New validates cfg and returns a client. It does not contact Proxmox; see Check.
@@ -81,15 +88,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		base:        u,
-		auth:        "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret,
 		http:        &http.Client{Transport: transport, CheckRedirect: noRedirect},
 		timeout:     cfg.Timeout,
 		maxResponse: cfg.MaxResponse,
 		retries:     defaultRetries,
 		backoff:     200 * time.Millisecond,
-		tokenID:     cfg.TokenID,
-		redact:      NewRedactor(cfg.TokenSecret, cfg.TokenID, "PVEAPIToken="+cfg.TokenID+"="+cfg.TokenSecret),
+		refresh:     cfg.Refresh,
 	}
+	c.cred.Store(newCredential(cfg.TokenID, cfg.TokenSecret, nil))
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -104,7 +110,7 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 // Redactor returns the redactor holding this client's credentials, for
 // layers above that format Proxmox data themselves.
-func (c *Client) Redactor() *Redactor { return c.redact }
+func (c *Client) Redactor() *Redactor { return c.cred.Load().redact }
 
 // RestoreUPID undoes the redaction of the token id inside a task id.
 // Proxmox writes the caller (our token id) into every UPID; results show it
@@ -113,7 +119,7 @@ func (c *Client) RestoreUPID(upid string) string {
 	if !strings.HasPrefix(upid, "UPID:") {
 		return upid
 	}
-	return strings.ReplaceAll(upid, Redacted, c.tokenID)
+	return strings.ReplaceAll(upid, Redacted, c.cred.Load().tokenID)
 }
 
 // Host is the Proxmox host:port, for messages.
@@ -131,6 +137,17 @@ func (c *Client) Do(ctx context.Context, method, path string, params Values, out
 	// The caller's deadline (a Lambda invocation's, say) wins when it is earlier.
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	cred := c.cred.Load()
+	err := c.attempts(ctx, cred, method, path, params, out)
+	if c.refresh != nil && StatusOf(err) == http.StatusUnauthorized && ctx.Err() == nil {
+		err = c.retryRefreshed(ctx, cred, err, method, path, params, out)
+	}
+	return c.cleanErr(err)
+}
+
+// attempts makes the call, retrying a GET on connection failures and
+// 502/503/504. The error is not yet redacted.
+func (c *Client) attempts(ctx context.Context, cred *credential, method, path string, params Values, out any) error {
 	attempts := 1
 	if method == http.MethodGet {
 		attempts += c.retries
@@ -144,39 +161,58 @@ func (c *Client) Do(ctx context.Context, method, path string, params Values, out
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return c.cleanErr(err)
+				return err
 			case <-t.C:
 			}
 		}
 		var retry bool
-		retry, err = c.once(ctx, method, path, params, out)
+		retry, err = c.once(ctx, cred, method, path, params, out)
 		if err == nil || !retry || ctx.Err() != nil {
 			break
 		}
 	}
-	return c.cleanErr(err)
+	return err
 }
 
 func (c *Client) cleanErr(err error) error {
 	if err == nil {
 		return nil
 	}
+	redact := c.Redactor()
 	var pe *Error
 	if errors.As(err, &pe) {
-		pe.Message = c.redact.String(pe.Message)
-		for k, v := range pe.Errors {
-			pe.Errors[k] = c.redact.String(v)
+		pe.Message = redact.String(pe.Message)
+		// The path may hold a UPID, which carries the token id; the errors
+		// map's keys are Proxmox's text as much as its values.
+		pe.Path = redact.String(pe.Path)
+		if pe.Errors != nil {
+			clean := make(map[string]string, len(pe.Errors))
+			for k, v := range pe.Errors {
+				clean[redact.String(k)] = redact.String(v)
+			}
+			pe.Errors = clean
 		}
 		return pe
 	}
 	var ce *ConnError
 	if errors.As(err, &ce) {
-		return &ConnError{Host: ce.Host, Err: errors.New(c.redact.String(ce.Err.Error()))}
+		return &ConnError{Host: ce.Host, Err: c.redactErr(ce.Err)}
 	}
-	return errors.New(c.redact.String(err.Error()))
+	return c.redactErr(err)
 }
 
-func (c *Client) once(ctx context.Context, method, path string, params Values, out any) (retry bool, err error) {
+// redactErr returns err itself when its text holds no secret, so callers can
+// still match it (errors.Is(err, context.DeadlineExceeded)); otherwise a
+// plain error with the redacted text.
+func (c *Client) redactErr(err error) error {
+	msg := err.Error()
+	if clean := c.Redactor().String(msg); clean != msg {
+		return errors.New(clean)
+	}
+	return err
+}
+
+func (c *Client) once(ctx context.Context, cred *credential, method, path string, params Values, out any) (retry bool, err error) {
 	u := *c.base
 	full := strings.TrimRight(c.base.EscapedPath(), "/") + "/api2/json" + path
 	parsed, err := url.Parse(full)
@@ -194,7 +230,7 @@ func (c *Client) once(ctx context.Context, method, path string, params Values, o
 	if err != nil {
 		return false, err
 	}
-	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Authorization", cred.auth)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -241,8 +277,10 @@ func (c *Client) once(ctx context.Context, method, path string, params Values, o
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return false, fmt.Errorf("Proxmox %s %s: answer is not JSON: %v", method, path, err)
 	}
+	// Redact before decoding, whatever out is: typed results reach agents too.
+	env.Data = c.Redactor().Bytes(env.Data)
 	if rm, ok := out.(*json.RawMessage); ok {
-		*rm = c.redact.Bytes(env.Data)
+		*rm = env.Data
 		return false, nil
 	}
 	if len(env.Data) == 0 {
