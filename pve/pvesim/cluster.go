@@ -1,11 +1,618 @@
 package pvesim
 
-// clusterState holds the simulated cluster data (issue 3).
-type clusterState struct{}
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// clusterState is datacenter-wide data: the cluster's name and config
+// version, datacenter.cfg options and storage replication jobs.
+type clusterState struct {
+	name    string
+	version int
+	options map[string]string // datacenter.cfg as written: property strings stay strings
+	repl    []*ReplJob
+}
+
+// ReplJob is a storage replication job (/etc/pve/replication.cfg).
+type ReplJob struct {
+	ID       string // <vmid>-<jobnum>
+	Guest    int
+	JobNum   int
+	Target   string
+	Schedule string
+	Rate     float64
+	Comment  string
+	Disable  bool
+}
 
 func init() {
 	addModule(module{name: "cluster", seed: (*Sim).seedCluster, routes: (*Sim).routesCluster})
 }
 
-func (s *Sim) seedCluster()   {}
-func (s *Sim) routesCluster() {}
+func (s *Sim) seedCluster() {
+	s.cluster = clusterState{
+		name:    "lab",
+		version: 7,
+		options: map[string]string{
+			"keyboard":    "en-us",
+			"console":     "html5",
+			"migration":   "type=secure,network=10.0.0.0/24",
+			"crs":         "ha=static,ha-rebalance-on-start=1",
+			"description": "Lab cluster, three nodes",
+		},
+		repl: []*ReplJob{
+			{ID: "101-0", Guest: 101, JobNum: 0, Target: "pve2", Schedule: "*/15", Comment: "db01 to pve2"},
+			{ID: "200-0", Guest: 200, JobNum: 0, Target: "pve3", Schedule: "*/30", Rate: 50, Disable: true},
+		},
+	}
+}
+
+func (s *Sim) routesCluster() {
+	s.handle("GET", "/cluster/status", "", func(c *Call) (any, error) {
+		out := []map[string]any{{
+			"type": "cluster", "id": "cluster", "name": s.cluster.name, "nodes": len(s.nodes),
+			"quorate": b2i(s.quorate()), "version": s.cluster.version,
+		}}
+		for i, n := range s.nodes {
+			out = append(out, map[string]any{
+				"type": "node", "id": "node/" + n.Name, "name": n.Name, "nodeid": i + 1, "ip": n.IP,
+				"online": b2i(n.Online), "local": b2i(i == 0), "level": "",
+			})
+		}
+		return out, nil
+	})
+	s.handle("GET", "/cluster/nextid", "vmid?:integer(100-999999999)", func(c *Call) (any, error) {
+		if c.Has("vmid") {
+			vmid := c.Int("vmid")
+			if s.guests[vmid] != nil {
+				return nil, badParam("vmid", fmt.Sprintf("VM %d already exists", vmid))
+			}
+			return vmid, nil
+		}
+		lower, upper := 100, 1000000
+		if r := parsePropString(s.cluster.options["next-id"], ""); r != nil {
+			if v, err := strconv.Atoi(r["lower"]); err == nil {
+				lower = v
+			}
+			if v, err := strconv.Atoi(r["upper"]); err == nil {
+				upper = v
+			}
+		}
+		for id := lower; id < upper; id++ {
+			if s.guests[id] == nil {
+				return id, nil
+			}
+		}
+		return nil, fail("unable to get any free VMID in range [%d, %d]", lower, upper)
+	})
+	s.handle("GET", "/cluster/log", "max?:integer(1-)", func(c *Call) (any, error) {
+		max := 50
+		if c.Has("max") {
+			max = c.Int("max")
+		}
+		out := []map[string]any{}
+		for i := len(s.clusterLog) - 1; i >= 0 && len(out) < max; i-- {
+			e := s.clusterLog[i]
+			out = append(out, map[string]any{
+				"uid": fmt.Sprintf("%08X:%08X", e.Time, i), "time": e.Time, "node": e.Node, "user": e.User,
+				"tag": e.Tag, "pid": 2216 + i, "pri": e.Pri, "msg": e.Msg,
+			})
+		}
+		return out, nil
+	})
+	s.handle("GET", "/cluster/options", "", func(c *Call) (any, error) {
+		out := map[string]any{}
+		for k, v := range s.cluster.options {
+			spec := datacenterOptions[k]
+			switch {
+			case spec.propString != nil:
+				m := map[string]any{}
+				for pk, pv := range parsePropString(v, spec.defaultKey) {
+					m[pk] = pv
+				}
+				out[k] = m
+			case spec.typ == "integer" || spec.typ == "boolean":
+				n, _ := strconv.Atoi(v)
+				out[k] = n
+			default:
+				out[k] = v
+			}
+		}
+		return out, nil
+	})
+	s.handle("PUT", "/cluster/options", datacenterDecl(), func(c *Call) (any, error) {
+		set := map[string]string{}
+		for k := range c.Values {
+			if k == "delete" {
+				continue
+			}
+			v := c.Str(k)
+			if msg := checkDatacenterOption(k, v); msg != "" {
+				return nil, badParam(k, msg)
+			}
+			if datacenterOptions[k].typ == "boolean" {
+				v = strconv.Itoa(b2i(c.Bool(k)))
+			}
+			set[k] = v
+		}
+		var del []string
+		for _, k := range cfgList(c.Str("delete")) {
+			if !reCfgID.MatchString(k) {
+				return nil, badParam("delete", fmt.Sprintf("invalid configuration ID '%s'", k))
+			}
+			del = append(del, k)
+		}
+		for k, v := range set {
+			s.cluster.options[k] = v
+		}
+		for _, k := range del {
+			delete(s.cluster.options, k)
+		}
+		s.cluster.version++
+		return nil, nil
+	})
+	s.handle("GET", "/cluster/backup-info/not-backed-up", "", func(c *Call) (any, error) {
+		out := []map[string]any{}
+		for _, g := range s.sortedGuests() {
+			if g.Template || s.backupCovers(g) {
+				continue
+			}
+			out = append(out, map[string]any{"vmid": g.VMID, "name": g.name(), "type": g.Type})
+		}
+		return out, nil
+	})
+	s.handle("GET", "/cluster/replication", "", func(c *Call) (any, error) {
+		out := []map[string]any{}
+		for _, j := range s.cluster.repl {
+			g := s.guests[j.Guest]
+			e := map[string]any{"id": j.ID, "type": "local", "guest": j.Guest, "jobnum": j.JobNum, "target": j.Target,
+				"schedule": j.Schedule}
+			if g != nil {
+				e["source"] = g.Node
+			}
+			if j.Rate > 0 {
+				e["rate"] = j.Rate
+			}
+			if j.Comment != "" {
+				e["comment"] = j.Comment
+			}
+			if j.Disable {
+				e["disable"] = 1
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	})
+	s.routesBulk()
+}
+
+// quorate reports whether more than half of the nodes are online.
+func (s *Sim) quorate() bool {
+	online := 0
+	for _, n := range s.nodes {
+		if n.Online {
+			online++
+		}
+	}
+	return online*2 > len(s.nodes)
+}
+
+// coveredByBackup reports whether some backup job includes a guest. The
+// backup module sets it when it keeps jobs; while it is nil no job exists,
+// so no guest is covered.
+var coveredByBackup func(s *Sim, g *Guest) bool
+
+func (s *Sim) backupCovers(g *Guest) bool {
+	return coveredByBackup != nil && coveredByBackup(s, g)
+}
+
+// logCluster adds a line to the cluster log, as pvedaemon does for tasks.
+func (s *Sim) logCluster(node, user, tag, msg string) {
+	s.clusterLog = append(s.clusterLog, LogEntry{Time: s.now().Unix(), Node: node, User: user, Tag: tag, Pri: 6, Msg: msg})
+}
+
+// ---- datacenter.cfg options ----
+
+// dcOption is one datacenter.cfg property: its type and, for property
+// strings, the allowed keys with a check for each value.
+type dcOption struct {
+	typ        string // string, integer, boolean
+	enum       string // for enum(...) declaration
+	min        string // integer lower bound
+	propString map[string]func(string) bool
+	defaultKey string
+	check      func(string) string
+}
+
+var (
+	reCfgID     = regexp.MustCompile(`^(?i:[a-z][a-z0-9_-]+)$`)
+	reMacPrefix = regexp.MustCompile(`^(?i:[a-f0-9][02468ace](?::[a-f0-9]{2}){0,2}:?)$`)
+	reTag       = regexp.MustCompile(`^(?i:[a-z0-9_][a-z0-9_\-+.]*)$`)
+)
+
+func oneOf(vals ...string) func(string) bool {
+	return func(v string) bool {
+		for _, x := range vals {
+			if v == x {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func isNumber(v string) bool  { _, err := strconv.ParseFloat(v, 64); return err == nil }
+func isInteger(v string) bool { return reInt.MatchString(v) }
+func isBool(v string) bool    { _, ok := boolish[strings.ToLower(v)]; return ok }
+func isCIDR(v string) bool    { _, _, err := net.ParseCIDR(v); return err == nil }
+func anyValue(v string) bool  { return v != "" }
+
+var datacenterOptions = map[string]dcOption{
+	"bwlimit": {typ: "string", propString: map[string]func(string) bool{
+		"clone": isNumber, "default": isNumber, "migration": isNumber, "move": isNumber, "restore": isNumber}},
+	"consent-text": {typ: "string"},
+	"console":      {typ: "string", enum: "applet|vv|html5|xtermjs"},
+	"crs": {typ: "string", propString: map[string]func(string) bool{
+		"ha": oneOf("basic", "static", "dynamic"), "ha-rebalance-on-start": isBool, "ha-auto-rebalance": isBool,
+		"ha-auto-rebalance-hold-duration": isNumber, "ha-auto-rebalance-margin": isNumber,
+		"ha-auto-rebalance-method": oneOf("bruteforce", "topsis"), "ha-auto-rebalance-threshold": isNumber}},
+	"description": {typ: "string"},
+	"email_from":  {typ: "string"},
+	"fencing":     {typ: "string", enum: "watchdog|hardware|both"},
+	"ha": {typ: "string", defaultKey: "shutdown_policy", propString: map[string]func(string) bool{
+		"shutdown_policy": oneOf("freeze", "failover", "conditional", "migrate")}},
+	"http_proxy": {typ: "string", check: func(v string) string {
+		if !strings.HasPrefix(v, "http://") {
+			return "value does not match the regex pattern"
+		}
+		return ""
+	}},
+	"keyboard": {typ: "string", enum: "de|de-ch|da|en-gb|en-us|es|fi|fr|fr-be|fr-ca|fr-ch|hu|is|it|ja|lt|mk|nl|no|pl|pt|pt-br|sv|sl|tr"},
+	"language": {typ: "string", enum: "ar|ca|da|de|en|es|eu|fa|fr|hr|he|it|ja|ka|kr|nb|nl|nn|pl|pt_BR|ru|sl|sv|tr|ukr|zh_CN|zh_TW"},
+	"location": {typ: "string", propString: map[string]func(string) bool{
+		"latitude": isNumber, "longitude": isNumber, "name": anyValue}},
+	"mac_prefix": {typ: "string", check: func(v string) string {
+		if !reMacPrefix.MatchString(v) {
+			return fmt.Sprintf("value does not match the regex pattern")
+		}
+		return ""
+	}},
+	"max_workers": {typ: "integer", min: "1"},
+	"migration": {typ: "string", defaultKey: "type", propString: map[string]func(string) bool{
+		"type": oneOf("secure", "insecure"), "network": isCIDR}},
+	"migration_unsecure": {typ: "boolean"},
+	"next-id":            {typ: "string", propString: map[string]func(string) bool{"lower": isInteger, "upper": isInteger}},
+	"notify": {typ: "string", propString: map[string]func(string) bool{
+		"fencing": oneOf("always", "never"), "package-updates": oneOf("auto", "always", "never"),
+		"replication": oneOf("always", "never"), "target-fencing": anyValue, "target-package-updates": anyValue,
+		"target-replication": anyValue}},
+	"registered-tags": {typ: "string", check: checkTagList},
+	"replication": {typ: "string", defaultKey: "type", propString: map[string]func(string) bool{
+		"type": oneOf("secure", "insecure"), "network": isCIDR}},
+	"tag-style": {typ: "string", propString: map[string]func(string) bool{
+		"case-sensitive": isBool, "color-map": anyValue, "ordering": oneOf("config", "alphabetical"),
+		"shape": oneOf("full", "circle", "dense", "none")}},
+	"u2f": {typ: "string", propString: map[string]func(string) bool{"appid": anyValue, "origin": anyValue}},
+	"user-tag-access": {typ: "string", propString: map[string]func(string) bool{
+		"user-allow": oneOf("none", "list", "existing", "free"), "user-allow-list": anyValue}},
+	"webauthn": {typ: "string", propString: map[string]func(string) bool{
+		"allow-subdomains": isBool, "id": anyValue, "origin": anyValue, "rp": anyValue}},
+}
+
+func checkTagList(v string) string {
+	for _, t := range strings.Split(v, ";") {
+		if !reTag.MatchString(t) {
+			return fmt.Sprintf("invalid format - tag '%s' is not valid", t)
+		}
+	}
+	return ""
+}
+
+// datacenterDecl is the parameter declaration of PUT /cluster/options.
+func datacenterDecl() string {
+	names := make([]string, 0, len(datacenterOptions))
+	for k := range datacenterOptions {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := []string{"delete?:string"}
+	for _, k := range names {
+		o := datacenterOptions[k]
+		typ := o.typ
+		switch {
+		case o.enum != "":
+			typ = "enum(" + o.enum + ")"
+		case o.min != "":
+			typ += "(" + o.min + "-)"
+		}
+		parts = append(parts, k+"?:"+typ)
+	}
+	return strings.Join(parts, " ")
+}
+
+// checkDatacenterOption validates a value beyond its declared type, as
+// Proxmox's format checks do; "" means valid.
+func checkDatacenterOption(k, v string) string {
+	o := datacenterOptions[k]
+	if o.check != nil {
+		return o.check(v)
+	}
+	if o.propString == nil {
+		return ""
+	}
+	kv, err := splitPropString(v, o.defaultKey)
+	if err != "" {
+		return "invalid format - " + err
+	}
+	for _, p := range kv {
+		valid, known := o.propString[p[0]]
+		if !known {
+			return fmt.Sprintf("invalid format - %s.%s: property is not defined in schema and the schema does not allow additional properties", k, p[0])
+		}
+		if !valid(p[1]) {
+			return fmt.Sprintf("invalid format - %s.%s: value '%s' is not valid", k, p[0], p[1])
+		}
+	}
+	return ""
+}
+
+// splitPropString splits "a=1,b=2" (or "x,b=2" with a default key) into
+// ordered key/value pairs, reporting duplicate and malformed parts.
+func splitPropString(v, defaultKey string) ([][2]string, string) {
+	var out [][2]string
+	seen := map[string]bool{}
+	for _, part := range strings.Split(v, ",") {
+		if part == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(part, "=")
+		if !ok {
+			if defaultKey == "" {
+				return nil, fmt.Sprintf("value without key, but schema does not define a default key: '%s'", part)
+			}
+			k, val = defaultKey, part
+		}
+		if seen[k] {
+			return nil, fmt.Sprintf("duplicate key in comma-separated list property: %s", k)
+		}
+		seen[k] = true
+		out = append(out, [2]string{k, val})
+	}
+	return out, ""
+}
+
+func parsePropString(v, defaultKey string) map[string]string {
+	if v == "" {
+		return nil
+	}
+	kv, _ := splitPropString(v, defaultKey)
+	m := map[string]string{}
+	for _, p := range kv {
+		m[p[0]] = p[1]
+	}
+	return m
+}
+
+// cfgList splits a Proxmox list value (commas, semicolons or spaces).
+func cfgList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == 0 })
+}
+
+// ---- bulk guest actions ----
+
+// bulkAction is one /cluster/bulk-action/guest/* endpoint: its task type,
+// the words of its log lines and what it does to one guest. act returns a
+// skip reason ("" when it acted) or the error that made the guest fail.
+type bulkAction struct {
+	path, decl, taskType string
+	verb, failVerb       string // "Starting", "start"
+	templates            bool   // templates are considered (migrate only)
+	act                  func(s *Sim, c *Call, t *Task, g *Guest) (skip string, err error)
+}
+
+const bulkCommon = "vms?:array max-workers?:integer(1-64) maxworkers?:integer(1-64)"
+
+var bulkActions = []bulkAction{
+	{path: "start", decl: bulkCommon + " timeout?:integer", taskType: "bulk-start", verb: "Starting", failVerb: "start",
+		act: func(s *Sim, c *Call, t *Task, g *Guest) (string, error) {
+			if g.Status == "running" && !g.Paused {
+				return fmt.Sprintf("Skipping %s %d, already running.", typeText(g), g.VMID), nil
+			}
+			t.Log = append(t.Log, fmt.Sprintf("Starting %s %d", typeText(g), g.VMID))
+			if err := s.bulkReachable(g); err != nil {
+				return "", err
+			}
+			if g.Paused {
+				g.Paused = false
+				return "", nil
+			}
+			s.setRunning(g)
+			return "", nil
+		}},
+	{path: "shutdown", decl: bulkCommon + " timeout?:integer force-stop?:boolean", taskType: "bulk-shutdown", verb: "Shutting down", failVerb: "shutdown",
+		act: func(s *Sim, c *Call, t *Task, g *Guest) (string, error) {
+			force := !c.Has("force-stop") || c.Bool("force-stop")
+			if g.Status != "running" {
+				return fmt.Sprintf("Skipping %s %d, not running.", typeText(g), g.VMID), nil
+			}
+			if g.Paused && !force {
+				return fmt.Sprintf("Skipping %s %d, resume paused VM before shutdown.", typeText(g), g.VMID), nil
+			}
+			timeout := 180
+			if c.Has("timeout") {
+				timeout = c.Int("timeout")
+			}
+			t.Log = append(t.Log, fmt.Sprintf("Shutting down %s %d (Timeout = %d seconds)", typeText(g), g.VMID, timeout))
+			if err := s.bulkReachable(g); err != nil {
+				return "", err
+			}
+			s.setStopped(g)
+			return "", nil
+		}},
+	{path: "suspend", decl: bulkCommon + " statestorage?:string to-disk?:boolean", taskType: "bulk-suspend", verb: "Suspending", failVerb: "suspend",
+		act: func(s *Sim, c *Call, t *Task, g *Guest) (string, error) {
+			if g.Type != "qemu" {
+				return fmt.Sprintf("skipping %d, only VMs can be suspended", g.VMID), nil
+			}
+			if g.Status != "running" {
+				return fmt.Sprintf("Skipping VM %d, not running.", g.VMID), nil
+			}
+			t.Log = append(t.Log, fmt.Sprintf("Suspending VM %d", g.VMID))
+			if err := s.bulkReachable(g); err != nil {
+				return "", err
+			}
+			if !c.Bool("to-disk") {
+				g.Paused = true
+				return "", nil
+			}
+			if id := c.Str("statestorage"); id != "" {
+				st := s.storageByID(id)
+				if st == nil {
+					return "", fmt.Errorf("storage '%s' does not exist", id)
+				}
+				if !st.onNode(g.Node) {
+					return "", fmt.Errorf("storage '%s' is not available on node '%s'", id, g.Node)
+				}
+			}
+			s.setStopped(g)
+			g.Lock = "suspended"
+			return "", nil
+		}},
+	{path: "migrate", decl: bulkCommon + " target:string online?:boolean with-local-disks?:boolean", taskType: "bulk-migrate", verb: "Migrating", failVerb: "migrate", templates: true,
+		act: func(s *Sim, c *Call, t *Task, g *Guest) (string, error) {
+			target := c.Str("target")
+			if g.Node == target {
+				return fmt.Sprintf("%s %d already on %s, skipping.", typeText(g), g.VMID, target), nil
+			}
+			t.Log = append(t.Log, fmt.Sprintf("Migrating %s %d", typeText(g), g.VMID))
+			if err := s.bulkReachable(g); err != nil {
+				return "", err
+			}
+			tn := s.node(target)
+			switch {
+			case tn == nil:
+				return "", fmt.Errorf("no such cluster node '%s'", target)
+			case !tn.Online:
+				return "", fmt.Errorf("target node '%s' is not online", target)
+			case g.Status == "running" && !c.Bool("online") && g.Type == "qemu":
+				return "", fmt.Errorf("can't migrate running VM without --online")
+			case g.Status == "running" && !c.Bool("online"):
+				return "", fmt.Errorf("CT is running - use online migration")
+			}
+			g.Node = target
+			return "", nil
+		}},
+}
+
+func typeText(g *Guest) string {
+	if g.Type == "lxc" {
+		return "CT"
+	}
+	return "VM"
+}
+
+// bulkReachable is the per-guest check every sub-action makes: its node
+// answers and no other operation holds the guest's lock.
+func (s *Sim) bulkReachable(g *Guest) error {
+	if n := s.node(g.Node); n != nil && !n.Online {
+		return fmt.Errorf("Connect to %s:8006 failed: No route to host", n.IP)
+	}
+	if g.Lock != "" && g.Lock != "suspended" {
+		return fmt.Errorf("%s is locked (%s)", typeText(g), g.Lock)
+	}
+	return nil
+}
+
+func (s *Sim) routesBulk() {
+	for _, a := range bulkActions {
+		a := a
+		s.handle("POST", "/cluster/bulk-action/guest/"+a.path, a.decl, func(c *Call) (any, error) {
+			return s.bulk(c, a)
+		})
+	}
+}
+
+// bulk starts the worker of a bulk action: one task on the node that
+// answered, which acts on each selected guest in turn, logs every guest's
+// outcome and fails, naming the failed guests, if any of them failed.
+func (s *Sim) bulk(c *Call, a bulkAction) (any, error) {
+	var ids []int
+	for _, v := range c.Values["vms"] {
+		for _, item := range cfgList(v) {
+			n, err := strconv.Atoi(item)
+			if err != nil {
+				return nil, badParam("vms", fmt.Sprintf("type check ('integer') failed - got '%s'", item))
+			}
+			if n < 100 || n > 999999999 {
+				return nil, badParam("vms", fmt.Sprintf("value '%d' is not a valid VMID (100 - 999999999)", n))
+			}
+			ids = append(ids, n)
+		}
+	}
+	if c.Has("statestorage") && !c.Has("to-disk") {
+		return nil, &APIError{Status: 400, Message: "Parameter verification failed.",
+			Errors: map[string]string{"to-disk": "missing property - 'statestorage' requires this property"}}
+	}
+	node := s.localNode()
+	upid := s.startTask(node, a.taskType, "", c.User, func(t *Task) error {
+		var list []*Guest
+		want := map[int]bool{}
+		for _, id := range ids {
+			want[id] = true
+		}
+		for _, g := range s.sortedGuests() {
+			if (len(ids) == 0 || want[g.VMID]) && (a.templates || !g.Template) {
+				list = append(list, g)
+			}
+		}
+		suffix := ""
+		if a.path == "migrate" {
+			suffix = " to " + c.Str("target")
+		}
+		if len(ids) > 0 {
+			strs := make([]string, len(ids))
+			for i, id := range ids {
+				strs[i] = strconv.Itoa(id)
+			}
+			t.Log = append(t.Log, fmt.Sprintf("%s guests%s: %s", a.verb, suffix, strings.Join(strs, ", ")))
+		} else {
+			t.Log = append(t.Log, fmt.Sprintf("%s all guests%s", a.verb, suffix))
+		}
+		var failed []string
+		for _, g := range list {
+			skip, err := a.act(s, c, t, g)
+			switch {
+			case err != nil:
+				failed = append(failed, strconv.Itoa(g.VMID))
+				t.Log = append(t.Log, fmt.Sprintf("WARN: %s %s %d failed: %v", a.verb, typeText(g), g.VMID, err))
+			case skip != "":
+				t.Log = append(t.Log, "WARN: "+skip)
+			}
+		}
+		if len(failed) > 0 {
+			sep := " "
+			if a.path == "start" {
+				sep = ": "
+			}
+			return fmt.Errorf("Some guests failed to %s%s%s", a.failVerb, sep, strings.Join(failed, ", "))
+		}
+		return nil
+	})
+	s.logCluster(node, c.User, "pvedaemon", fmt.Sprintf("<%s> starting task %s", c.User, upid))
+	return upid, nil
+}
+
+// localNode is the node that answers API calls: the first online one.
+func (s *Sim) localNode() string {
+	for _, n := range s.nodes {
+		if n.Online {
+			return n.Name
+		}
+	}
+	return s.nodes[0].Name
+}

@@ -1,0 +1,343 @@
+package pvesim
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clSim is a simulator behind httptest with a client that speaks its
+// wire format, for tests of the cluster and HA modules.
+type clSim struct {
+	t   *testing.T
+	sim *Sim
+	url string
+}
+
+func newClSim(t *testing.T) *clSim {
+	t.Helper()
+	s := New(Options{TokenID: "root@pam!t", TokenSecret: "s3cret",
+		Now: func() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) }})
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return &clSim{t: t, sim: s, url: ts.URL}
+}
+
+// do sends one request; params go in the query for GET/DELETE and in a
+// form body otherwise. It returns the status, the reason phrase, the data
+// and the per-parameter errors.
+func (c *clSim) do(method, path string, params url.Values) (int, string, json.RawMessage, map[string]string) {
+	c.t.Helper()
+	u := c.url + "/api2/json" + path
+	var body *strings.Reader
+	if method == "GET" || method == "DELETE" {
+		if len(params) > 0 {
+			u += "?" + params.Encode()
+		}
+		body = strings.NewReader("")
+	} else {
+		body = strings.NewReader(params.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "PVEAPIToken=root@pam!t=s3cret")
+	if method != "GET" && method != "DELETE" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data   json.RawMessage   `json:"data"`
+		Errors map[string]string `json:"errors"`
+	}
+	json.NewDecoder(res.Body).Decode(&out)
+	_, reason, _ := strings.Cut(res.Status, " ")
+	return res.StatusCode, reason, out.Data, out.Errors
+}
+
+// ok sends a request that must succeed and decodes its data into out.
+func (c *clSim) ok(method, path string, params url.Values, out any) {
+	c.t.Helper()
+	st, msg, data, errs := c.do(method, path, params)
+	if st != 200 {
+		c.t.Fatalf("%s %s %v: %d %s %v", method, path, params, st, msg, errs)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("%s %s: %v in %s", method, path, err, data)
+		}
+	}
+}
+
+// fails sends a request that must fail with status and a message (reason
+// phrase or a parameter error) containing want.
+func (c *clSim) fails(method, path string, params url.Values, status int, want string) {
+	c.t.Helper()
+	st, msg, _, errs := c.do(method, path, params)
+	all := msg
+	for k, v := range errs {
+		all += " " + k + ": " + v
+	}
+	if st != status || !strings.Contains(all, want) {
+		c.t.Fatalf("%s %s %v: got %d %q, want %d containing %q", method, path, params, st, all, status, want)
+	}
+}
+
+// taskLog returns a finished task's exit status and log lines.
+func (c *clSim) task(upid string) (string, []string) {
+	c.t.Helper()
+	task, ok := c.sim.TaskByUPID(upid)
+	if !ok {
+		c.t.Fatalf("no task %s", upid)
+	}
+	if task.Running {
+		c.t.Fatalf("task %s still running", upid)
+	}
+	return task.ExitStatus, task.Log
+}
+
+func TestClusterStatusAndQuorum(t *testing.T) {
+	c := newClSim(t)
+	var st []map[string]any
+	c.ok("GET", "/cluster/status", nil, &st)
+	if len(st) != 4 || st[0]["type"] != "cluster" || st[0]["quorate"] != 1.0 || st[0]["nodes"] != 3.0 {
+		t.Fatalf("status: %v", st)
+	}
+	if st[2]["name"] != "pve2" || st[2]["online"] != 1.0 || st[2]["ip"] != "10.0.0.12" || st[2]["nodeid"] != 2.0 {
+		t.Errorf("node entry: %v", st[2])
+	}
+	c.sim.SetNodeOnline("pve2", false)
+	c.ok("GET", "/cluster/status", nil, &st)
+	if st[0]["quorate"] != 1.0 || st[2]["online"] != 0.0 {
+		t.Errorf("one node down keeps quorum: %v", st)
+	}
+	c.sim.SetNodeOnline("pve3", false)
+	c.ok("GET", "/cluster/status", nil, &st)
+	if st[0]["quorate"] != 0.0 {
+		t.Errorf("two of three down must lose quorum: %v", st[0])
+	}
+}
+
+func TestNextID(t *testing.T) {
+	c := newClSim(t)
+	var id int
+	c.ok("GET", "/cluster/nextid", nil, &id)
+	if id != 105 { // 100-104 are seeded
+		t.Errorf("nextid = %d, want 105", id)
+	}
+	c.ok("GET", "/cluster/nextid", url.Values{"vmid": {"150"}}, &id)
+	if id != 150 {
+		t.Errorf("free vmid answered %d", id)
+	}
+	c.fails("GET", "/cluster/nextid", url.Values{"vmid": {"101"}}, 400, "VM 101 already exists")
+	c.fails("GET", "/cluster/nextid", url.Values{"vmid": {"99"}}, 400, "minimum value of 100")
+	// The datacenter next-id range is honoured.
+	c.ok("PUT", "/cluster/options", url.Values{"next-id": {"lower=9000,upper=9002"}}, nil)
+	c.ok("GET", "/cluster/nextid", nil, &id)
+	if id != 9001 { // 9000 is the template
+		t.Errorf("nextid in range = %d, want 9001", id)
+	}
+	c.ok("PUT", "/cluster/options", url.Values{"next-id": {"lower=9000,upper=9001"}}, nil)
+	c.fails("GET", "/cluster/nextid", nil, 500, "unable to get any free VMID in range [9000, 9001]")
+}
+
+func TestClusterLog(t *testing.T) {
+	c := newClSim(t)
+	var log []map[string]any
+	c.ok("GET", "/cluster/log", url.Values{"max": {"5"}}, &log)
+	if len(log) != 5 {
+		t.Fatalf("max=5 gave %d entries", len(log))
+	}
+	if log[0]["time"].(float64) < log[4]["time"].(float64) {
+		t.Errorf("log not newest first: %v", log)
+	}
+	for _, k := range []string{"uid", "time", "node", "user", "tag", "pri", "msg"} {
+		if _, ok := log[0][k]; !ok {
+			t.Errorf("entry lacks %s: %v", k, log[0])
+		}
+	}
+	c.ok("GET", "/cluster/log", nil, &log)
+	if len(log) != 30 {
+		t.Errorf("default gave %d entries, want all 30 (< 50)", len(log))
+	}
+	c.fails("GET", "/cluster/log", url.Values{"max": {"0"}}, 400, "minimum value of 1")
+}
+
+func TestClusterOptions(t *testing.T) {
+	c := newClSim(t)
+	var opts map[string]any
+	c.ok("GET", "/cluster/options", nil, &opts)
+	mig, _ := opts["migration"].(map[string]any)
+	if opts["keyboard"] != "en-us" || mig["type"] != "secure" || mig["network"] != "10.0.0.0/24" {
+		t.Fatalf("options: %v", opts)
+	}
+	c.ok("PUT", "/cluster/options", url.Values{
+		"keyboard": {"de"}, "migration": {"insecure,network=192.168.5.0/24"}, "crs": {"ha=dynamic"},
+		"max_workers": {"8"}, "migration_unsecure": {"true"}, "delete": {"description,http_proxy"},
+	}, nil)
+	opts = nil // Unmarshal into a map merges
+	c.ok("GET", "/cluster/options", nil, &opts)
+	mig, _ = opts["migration"].(map[string]any)
+	crs, _ := opts["crs"].(map[string]any)
+	if opts["keyboard"] != "de" || mig["type"] != "insecure" || mig["network"] != "192.168.5.0/24" || crs["ha"] != "dynamic" ||
+		opts["max_workers"] != 8.0 || opts["migration_unsecure"] != 1.0 {
+		t.Errorf("after update: %v", opts)
+	}
+	if _, ok := opts["description"]; ok {
+		t.Errorf("description not deleted: %v", opts)
+	}
+	bad := []struct {
+		k, v, want string
+	}{
+		{"keyboard", "klingon", "enumeration"},
+		{"console", "vnc", "enumeration"},
+		{"http_proxy", "https://proxy:3128", "regex"},
+		{"migration", "type=fast", "migration.type"},
+		{"migration", "secure,network=not-a-cidr", "migration.network"},
+		{"migration", "secure,speed=1", "not defined in schema"},
+		{"crs", "ha=magic", "crs.ha"},
+		{"max_workers", "0", "minimum value of 1"},
+		{"mac_prefix", "zz:11", "regex"},
+		{"bogus", "1", "not defined in schema"},
+		{"delete", "not a key", "invalid configuration ID"},
+	}
+	for _, b := range bad {
+		c.fails("PUT", "/cluster/options", url.Values{b.k: {b.v}}, 400, b.want)
+	}
+	c.ok("GET", "/cluster/options", nil, &opts)
+	if opts["keyboard"] != "de" {
+		t.Errorf("a refused update changed state: %v", opts)
+	}
+}
+
+func TestNotBackedUpAndReplication(t *testing.T) {
+	c := newClSim(t)
+	var list []map[string]any
+	c.ok("GET", "/cluster/backup-info/not-backed-up", nil, &list)
+	seen := map[float64]map[string]any{}
+	for _, e := range list {
+		seen[e["vmid"].(float64)] = e
+	}
+	if _, ok := seen[9000]; ok {
+		t.Errorf("templates are not listed: %v", list)
+	}
+	if e := seen[200]; e["name"] != "dns01" || e["type"] != "lxc" {
+		t.Errorf("container entry: %v", e)
+	}
+	if coveredByBackup == nil && len(list) != 9 {
+		t.Errorf("without backup jobs every guest but the template is uncovered; got %d", len(list))
+	}
+	var repl []map[string]any
+	c.ok("GET", "/cluster/replication", nil, &repl)
+	if len(repl) != 2 || repl[0]["id"] != "101-0" || repl[0]["source"] != "pve1" || repl[0]["target"] != "pve2" || repl[1]["disable"] != 1.0 {
+		t.Errorf("replication: %v", repl)
+	}
+}
+
+func TestBulkStartPartialFailure(t *testing.T) {
+	c := newClSim(t)
+	c.sim.SetNodeOnline("pve2", false) // 102 lives there
+	var upid string
+	c.ok("POST", "/cluster/bulk-action/guest/start", url.Values{"vms": {"100", "102", "203", "9000"}, "max-workers": {"2"}}, &upid)
+	if !strings.Contains(upid, ":bulk-start::root@pam!t:") || !strings.HasPrefix(upid, "UPID:pve1:") {
+		t.Fatalf("upid %s", upid)
+	}
+	exit, log := c.task(upid)
+	if exit != "Some guests failed to start: 102" {
+		t.Errorf("exit status %q", exit)
+	}
+	joined := strings.Join(log, "\n")
+	for _, want := range []string{
+		"Starting guests: 100, 102, 203, 9000",
+		"WARN: Skipping VM 100, already running.",
+		"WARN: Starting VM 102 failed: Connect to 10.0.0.12:8006 failed: No route to host",
+		"Starting CT 203",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("log lacks %q:\n%s", want, joined)
+		}
+	}
+	if strings.Contains(joined, "9000") && strings.Contains(joined, "Starting VM 9000") {
+		t.Errorf("template must be skipped:\n%s", joined)
+	}
+	if g, _ := c.sim.Guest(203); g.Status != "running" {
+		t.Errorf("203 must have started although 102 failed: %s", g.Status)
+	}
+	if g, _ := c.sim.Guest(102); g.Status != "stopped" {
+		t.Errorf("102 on an offline node changed: %s", g.Status)
+	}
+	c.fails("POST", "/cluster/bulk-action/guest/start", url.Values{"vms": {"abc"}}, 400, "type check ('integer') failed")
+	c.fails("POST", "/cluster/bulk-action/guest/start", url.Values{"vms": {"42"}}, 400, "not a valid VMID")
+	c.fails("POST", "/cluster/bulk-action/guest/start", url.Values{"max-workers": {"65"}}, 400, "maximum value of 64")
+}
+
+func TestBulkShutdownSuspendMigrate(t *testing.T) {
+	c := newClSim(t)
+	var upid string
+	c.ok("POST", "/cluster/bulk-action/guest/suspend", url.Values{"vms": {"100", "200"}}, &upid)
+	exit, log := c.task(upid)
+	if exit != "OK" || !strings.Contains(strings.Join(log, "\n"), "WARN: skipping 200, only VMs can be suspended") {
+		t.Errorf("suspend: %s %v", exit, log)
+	}
+	if g, _ := c.sim.Guest(100); !g.Paused {
+		t.Error("100 not paused")
+	}
+	// A paused VM is skipped by shutdown without force-stop.
+	c.ok("POST", "/cluster/bulk-action/guest/shutdown", url.Values{"vms": {"100", "101", "102"}, "force-stop": {"0"}, "timeout": {"30"}}, &upid)
+	exit, log = c.task(upid)
+	joined := strings.Join(log, "\n")
+	if exit != "OK" || !strings.Contains(joined, "Skipping VM 100, resume paused VM before shutdown.") ||
+		!strings.Contains(joined, "Shutting down VM 101 (Timeout = 30 seconds)") || !strings.Contains(joined, "Skipping VM 102, not running.") {
+		t.Errorf("shutdown: %s\n%s", exit, joined)
+	}
+	if g, _ := c.sim.Guest(101); g.Status != "stopped" {
+		t.Errorf("101 = %s", g.Status)
+	}
+	// to-disk suspend stops and locks the VM; statestorage needs to-disk.
+	c.fails("POST", "/cluster/bulk-action/guest/suspend", url.Values{"vms": {"103"}, "statestorage": {"local-lvm"}}, 400, "to-disk")
+	c.ok("POST", "/cluster/bulk-action/guest/suspend", url.Values{"vms": {"103"}, "to-disk": {"1"}, "statestorage": {"nope"}}, &upid)
+	if exit, _ = c.task(upid); exit != "Some guests failed to suspend 103" {
+		t.Errorf("bad statestorage: %s", exit)
+	}
+	c.ok("POST", "/cluster/bulk-action/guest/suspend", url.Values{"vms": {"103"}, "to-disk": {"1"}, "statestorage": {"local-lvm"}}, &upid)
+	if g, _ := c.sim.Guest(103); g.Status != "stopped" || g.Lock != "suspended" {
+		t.Errorf("hibernated 103: %s lock %q", g.Status, g.Lock)
+	}
+
+	// Migrate: running VM without online fails, the stopped one moves, the
+	// one already there is skipped.
+	c.fails("POST", "/cluster/bulk-action/guest/migrate", url.Values{"vms": {"101"}}, 400, "target")
+	c.ok("POST", "/cluster/bulk-action/guest/migrate", url.Values{"vms": {"101", "104", "202"}, "target": {"pve3"}}, &upid)
+	exit, log = c.task(upid)
+	joined = strings.Join(log, "\n")
+	if exit != "OK" || !strings.Contains(joined, "Migrating guests to pve3: 101, 104, 202") || !strings.Contains(joined, "VM 104 already on pve3, skipping.") {
+		t.Errorf("migrate: %s\n%s", exit, joined)
+	}
+	if g, _ := c.sim.Guest(101); g.Node != "pve3" {
+		t.Errorf("101 on %s", g.Node)
+	}
+	c.ok("POST", "/cluster/bulk-action/guest/migrate", url.Values{"vms": {"100", "203"}, "target": {"pve2"}}, &upid)
+	exit, log = c.task(upid)
+	if exit != "Some guests failed to migrate 100" || !strings.Contains(strings.Join(log, "\n"), "can't migrate running VM without --online") {
+		t.Errorf("migrate running without online: %s %v", exit, log)
+	}
+	if g, _ := c.sim.Guest(203); g.Node != "pve2" {
+		t.Errorf("203 must move although 100 failed: %s", g.Node)
+	}
+	c.ok("POST", "/cluster/bulk-action/guest/migrate", url.Values{"vms": {"100"}, "target": {"pve2"}, "online": {"1"}, "with-local-disks": {"1"}}, &upid)
+	if exit, _ = c.task(upid); exit != "OK" {
+		t.Errorf("online migrate: %s", exit)
+	}
+	if g, _ := c.sim.Guest(100); g.Node != "pve2" || g.Status != "running" {
+		t.Errorf("100 after online migrate: %s %s", g.Node, g.Status)
+	}
+}
