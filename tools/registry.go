@@ -10,7 +10,7 @@ import (
 )
 
 // declarations lists each category's tools; each comes from the file named
-// for the category.
+// for the category, or for a group of tools beyond the reference server.
 var declarations = []struct {
 	cat   Category
 	tools func() []*Tool
@@ -20,6 +20,7 @@ var declarations = []struct {
 	{LXC, lxcTools},
 	{Storage, storageTools},
 	{Cluster, clusterTools},
+	{Cluster, findTools},
 	{Access, accessTools},
 	{Pools, poolTools},
 	{Network, networkTools},

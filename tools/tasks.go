@@ -2,11 +2,13 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
+	"sort"
 	"time"
 )
 
 type listTasksIn struct {
-	NodeIn
+	Node       string `json:"node,omitempty" jsonschema:"Node; all online nodes if omitted"`
 	Start      *int   `json:"start,omitempty" jsonschema:"Offset" min:"0"`
 	Limit      *int   `json:"limit,omitempty" jsonschema:"Max tasks (default 50)" min:"0" max:"1000"`
 	VMID       int    `json:"vmid,omitempty" jsonschema:"Only this guest" min:"100" max:"999999999"`
@@ -61,6 +63,24 @@ type waitTaskIn struct {
 	Timeout int `json:"timeout,omitempty" jsonschema:"Seconds to wait (default 60)" min:"1" max:"600" pve:"-"`
 }
 
+var listTasksCall = Call{Method: "GET", Path: "/nodes/{node}/tasks"}
+
+// sortByStart orders merged task lists newest first, as Proxmox orders one node's.
+func sortByStart(out Output) (Output, error) {
+	var items []map[string]any
+	if err := json.Unmarshal(out.Data, &items); err != nil {
+		return out, err
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, _ := items[i]["starttime"].(float64)
+		b, _ := items[j]["starttime"].(float64)
+		return a > b
+	})
+	data, err := json.Marshal(items)
+	out.Data = data
+	return out, err
+}
+
 func taskTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_wait_task", Tier: ReadOnly, Kind: Read,
@@ -86,8 +106,18 @@ func taskTools() []*Tool {
 				}
 				return env.waitOutput(res)
 			}),
-		Endpoint[listTasksIn](Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read,
-			Desc: "List recent tasks on a node (newest first): type, guest, user, start/end, status."}, "GET", "/nodes/{node}/tasks"),
+		Custom(Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read,
+			Desc: "List finished (or active) tasks, newest first: type, guest, user, start/end, status. Without node: every node, offline ones skipped."},
+			[]Call{listTasksCall, nodesCall}, func(ctx context.Context, env *Env, in listTasksIn) (Output, error) {
+				if in.Node != "" {
+					return env.Call(ctx, listTasksCall, &in)
+				}
+				out, err := env.acrossNodes(ctx, listTasksCall, &in)
+				if err != nil {
+					return out, err
+				}
+				return sortByStart(out)
+			}),
 		taskEndpoint(Spec{Name: "pve_get_task_status", Tier: ReadOnly, Kind: Read,
 			Desc: "Status of a task: running or stopped, and its exitstatus (OK or the error)."}, "GET", "/nodes/{node}/tasks/{upid}/status", self),
 		taskEndpoint(Spec{Name: "pve_get_task_log", Tier: ReadOnly, Kind: Read,
