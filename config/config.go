@@ -107,9 +107,17 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	c.Debug, err = parseBool(getenv, "DEBUG", false)
 	errs = appendErr(errs, err)
 
-	if len(errs) == 0 {
-		// Validate the tool names now, so a typo stops startup.
-		if _, err := tools.Select(c.Tools); err != nil {
+	// Validate the tool names now, so a typo stops startup; reported with
+	// every other problem, not only once the rest is right.
+	if _, err := tools.Select(c.Tools); err != nil {
+		errs = append(errs, err)
+	}
+	if !demo && c.PVE.BaseURL != "" && c.PVE.TokenID != "" && c.PVE.TokenSecret != "" {
+		// The client's own checks (URL and token id form, PVE_CA_CERT
+		// readable) belong with the rest too; a bad fingerprint is reported above.
+		check := c.PVE
+		check.TLS.Fingerprint = ""
+		if _, err := pve.New(check); err != nil {
 			errs = append(errs, err)
 		}
 	}
