@@ -1,0 +1,253 @@
+// End-to-end check of pve-mcp with a client that is not ours: the official
+// MCP TypeScript SDK. It drives the real binaries in -demo mode over stdio and
+// over Streamable HTTP. Run it through e2e/mcp.sh, which builds the binaries,
+// starts the HTTP server on a free loopback port and sets:
+//
+//   E2E_LOCAL_BIN      path of the built cmd/local binary (stdio)
+//   E2E_HTTP_URL       http://127.0.0.1:<port>/mcp of a running cmd/server -demo
+//   E2E_TOOLS_FULL     tools the registry holds at tier full
+//   E2E_TOOLS_READONLY tools the registry holds at tier read-only
+//   E2E_HTTP_HEADERS   optional JSON object of extra HTTP headers (auth)
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`e2e: ${name} is not set (run e2e/mcp.sh)`);
+    process.exit(2);
+  }
+  return v;
+};
+const localBin = env("E2E_LOCAL_BIN");
+const httpURL = env("E2E_HTTP_URL");
+const toolsFull = Number(env("E2E_TOOLS_FULL"));
+const toolsReadOnly = Number(env("E2E_TOOLS_READONLY"));
+const httpHeaders = JSON.parse(process.env.E2E_HTTP_HEADERS || "{}");
+
+const TIMEOUT = { timeout: 15000 };
+let passed = 0;
+let failed = 0;
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function check(label, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${label}`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${label}: ${err?.message ?? err}`);
+  }
+}
+
+function text(res) {
+  return (res.content ?? []).filter((c) => c.type === "text").map((c) => c.text).join("");
+}
+
+// The JSON part of a result: the text up to the first newline (a note may follow).
+function json(res) {
+  const t = text(res);
+  const nl = t.indexOf("\n");
+  return JSON.parse(nl < 0 ? t : t.slice(0, nl));
+}
+
+async function call(client, name, args) {
+  return client.callTool({ name, arguments: args }, undefined, TIMEOUT);
+}
+
+async function listAllTools(client) {
+  const tools = [];
+  let cursor;
+  do {
+    const page = await client.listTools(cursor ? { cursor } : {}, TIMEOUT);
+    tools.push(...page.tools);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return tools;
+}
+
+async function guestStatus(client, vmid) {
+  const res = await call(client, "pve_get_qemu_status", { vmid });
+  assert(!res.isError, `pve_get_qemu_status failed: ${text(res)}`);
+  return json(res).status;
+}
+
+// waitTask polls pve_get_task_status until the task has stopped.
+async function waitTask(client, upid) {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const res = await call(client, "pve_get_task_status", { upid });
+    assert(!res.isError, text(res));
+    const st = json(res);
+    if (st.status === "stopped") return st;
+    assert(st.status === "running", `task status ${st.status}`);
+    assert(Date.now() < deadline, "task still running after 30 s");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// The full scenario against one connected server at tier full.
+async function scenario(t, client) {
+  await check(`${t}: initialize reports pve-mcp with tools`, async () => {
+    const info = client.getServerVersion();
+    assert(info?.name === "pve-mcp", `serverInfo.name = ${info?.name}`);
+    assert(client.getServerCapabilities()?.tools, "no tools capability");
+  });
+
+  let tools = [];
+  await check(`${t}: tools/list has the registry's ${toolsFull} tools`, async () => {
+    tools = await listAllTools(client);
+    assert(tools.length === toolsFull, `listed ${tools.length} tools, registry has ${toolsFull}`);
+    const names = new Set(tools.map((x) => x.name));
+    assert(names.size === tools.length, "duplicate tool names");
+    for (const x of tools) {
+      assert(/^pve_[a-z0-9_]+$/.test(x.name), `bad tool name ${x.name}`);
+      assert(x.description && x.description.length > 10, `${x.name}: no description`);
+      assert(x.inputSchema?.type === "object", `${x.name}: inputSchema is not an object schema`);
+      assert(x.annotations && typeof x.annotations.readOnlyHint === "boolean", `${x.name}: no readOnlyHint`);
+    }
+    for (const n of ["pve_list_nodes", "pve_start_qemu_vm", "pve_get_task_status"]) {
+      assert(names.has(n), `${n} not listed`);
+    }
+  });
+
+  await check(`${t}: pve_list_nodes returns the 3 demo nodes`, async () => {
+    const res = await call(client, "pve_list_nodes", {});
+    assert(!res.isError, text(res));
+    const nodes = json(res);
+    assert(Array.isArray(nodes) && nodes.length === 3, `got ${JSON.stringify(nodes).slice(0, 200)}`);
+    const names = nodes.map((n) => n.node).sort().join(",");
+    assert(names === "pve1,pve2,pve3", `nodes ${names}`);
+    assert(nodes.every((n) => n.status === "online"), "a node is not online");
+  });
+
+  await check(`${t}: VM 102 starts stopped`, async () => {
+    const s = await guestStatus(client, 102);
+    assert(s === "stopped", `status ${s}`);
+  });
+
+  let upid = "";
+  await check(`${t}: pve_start_qemu_vm on VM 102 returns a UPID`, async () => {
+    const res = await call(client, "pve_start_qemu_vm", { vmid: 102 });
+    assert(!res.isError, text(res));
+    upid = res.structuredContent?.upid ?? json(res).upid;
+    assert(/^UPID:pve2:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:qmstart:102:[^:]+:$/.test(upid), `upid ${upid}`);
+    assert(text(res).includes("pve_get_task_status"), "no note on how to follow the task");
+  });
+
+  await check(`${t}: pve_get_task_status reaches stopped with exitstatus OK`, async () => {
+    assert(upid, "no UPID from the start call");
+    const st = await waitTask(client, upid);
+    assert(st.exitstatus === "OK", `exitstatus ${st.exitstatus}`);
+  });
+
+  await check(`${t}: VM 102 is running afterwards`, async () => {
+    const s = await guestStatus(client, 102);
+    assert(s === "running", `status ${s}`);
+  });
+
+  await check(`${t}: starting it again fails in the task, as Proxmox does`, async () => {
+    const res = await call(client, "pve_start_qemu_vm", { vmid: 102 });
+    assert(!res.isError, text(res));
+    const st = await waitTask(client, res.structuredContent?.upid ?? json(res).upid);
+    assert(/VM 102 already running/.test(st.exitstatus), `exitstatus ${st.exitstatus}`);
+  });
+
+  await check(`${t}: a Proxmox error is a tool error, not a protocol error`, async () => {
+    const res = await call(client, "pve_get_qemu_status", { vmid: 999999 });
+    assert(res.isError === true, `not an error: ${text(res)}`);
+    assert(text(res).includes("999999"), `message does not name the VM: ${text(res)}`);
+  });
+
+  await check(`${t}: invalid arguments are rejected`, async () => {
+    let rejected = false;
+    try {
+      const res = await call(client, "pve_start_qemu_vm", { vmid: "not-a-number" });
+      rejected = res.isError === true;
+    } catch {
+      rejected = true;
+    }
+    assert(rejected, "vmid 'not-a-number' accepted");
+  });
+}
+
+function stdioTransport(extraEnv) {
+  const transport = new StdioClientTransport({
+    command: localBin,
+    args: ["-demo"],
+    env: { ...process.env, ...extraEnv },
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (d) => (stderr += d));
+  return { transport, stderr: () => stderr };
+}
+
+async function withClient(label, transport, fn) {
+  const client = new Client({ name: "pve-mcp-e2e", version: "1.0.0" });
+  try {
+    await client.connect(transport, TIMEOUT);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${label}: connect: ${err?.message ?? err}`);
+    return;
+  }
+  try {
+    await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+// 1. stdio, tier full.
+{
+  const { transport, stderr } = stdioTransport({ PVE_ACCESS_TIER: "full" });
+  await withClient("stdio", transport, (c) => scenario("stdio", c));
+  await check("stdio: demo mode announced on stderr", async () => {
+    assert(stderr().includes("DEMO MODE"), `stderr: ${stderr().slice(0, 300)}`);
+  });
+}
+
+// 2. Streamable HTTP, tier full (a separate process with its own demo cluster).
+await check("http: /healthz answers ok", async () => {
+  const res = await fetch(new URL("/healthz", httpURL), { headers: httpHeaders });
+  assert(res.status === 200, `status ${res.status}`);
+  assert((await res.json()).status === "ok", "body");
+});
+await withClient(
+  "http",
+  new StreamableHTTPClientTransport(new URL(httpURL), { requestInit: { headers: httpHeaders } }),
+  (c) => scenario("http", c),
+);
+
+// 3. stdio, tier read-only: no write tool listed, and calling one fails.
+{
+  const { transport } = stdioTransport({ PVE_ACCESS_TIER: "read-only" });
+  await withClient("stdio read-only", transport, async (client) => {
+    await check(`stdio read-only: tools/list has the registry's ${toolsReadOnly} read-only tools`, async () => {
+      const tools = await listAllTools(client);
+      assert(tools.length === toolsReadOnly, `listed ${tools.length}, registry has ${toolsReadOnly}`);
+      const writers = tools.filter((x) => x.annotations?.readOnlyHint !== true).map((x) => x.name);
+      assert(writers.length === 0, `tools that are not read-only: ${writers.join(", ")}`);
+    });
+    await check("stdio read-only: pve_start_qemu_vm cannot be called", async () => {
+      let refused = false;
+      try {
+        const res = await call(client, "pve_start_qemu_vm", { vmid: 102 });
+        refused = res.isError === true;
+      } catch {
+        refused = true;
+      }
+      assert(refused, "a read-only server started a VM");
+      assert((await guestStatus(client, 102)) === "stopped", "VM 102 is no longer stopped");
+    });
+  });
+}
+
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
