@@ -292,6 +292,8 @@ func (s *Sim) lxcCreate() func(*Call) (any, error) {
 			opts["rootfs"] = storage + ":4" // Proxmox's default: 4 GiB on the default storage
 		}
 		keys := sortedKeys(opts)
+		// rootfs is allocated first, so it gets disk-0 as in Proxmox.
+		sort.SliceStable(keys, func(i, j int) bool { return keys[i] == "rootfs" && keys[j] != "rootfs" })
 		for _, k := range keys {
 			if indexedKey(k, "mp") && !strings.Contains(opts[k], "mp=") {
 				return nil, badParam(k, "invalid format - format error: mp: property is missing and it is not optional")
