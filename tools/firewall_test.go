@@ -14,7 +14,7 @@ type fwRule struct {
 	Source  string `json:"source"`
 	Proto   string `json:"proto"`
 	DPort   string `json:"dport"`
-	Enable  int    `json:"enable"`
+	Enable  *int   `json:"enable"`
 	Comment string `json:"comment"`
 }
 
@@ -101,7 +101,7 @@ func TestCreateFirewallRule(t *testing.T) {
 		"source": "management", "comment": "https", "log": "info"}, &rule)
 	sentExactly(t, e.lastRequest("POST", "/cluster/firewall/rules").Params, map[string]string{"type": "in", "action": "ACCEPT",
 		"proto": "tcp", "dport": "443", "source": "management", "comment": "https", "log": "info"})
-	if rule.Pos != 0 || rule.Comment != "https" || rule.Enable != 0 {
+	if rule.Pos != 0 || rule.Comment != "https" || rule.Enable == nil || *rule.Enable != 0 {
 		t.Fatalf("created rule: %+v", rule)
 	}
 	after := e.rules()
@@ -112,7 +112,7 @@ func TestCreateFirewallRule(t *testing.T) {
 	// At a position: created, then moved there under the digest.
 	e.sim.ResetRequests()
 	e.okJSON("pve_create_firewall_rule", map[string]any{"type": "out", "action": "REJECT", "dest": "+blocklist", "enable": 1, "comment": "no egress to blocklist", "pos": 3}, &rule)
-	if rule.Pos != 3 || rule.Comment != "no egress to blocklist" || rule.Enable != 1 {
+	if rule.Pos != 3 || rule.Comment != "no egress to blocklist" || rule.Enable == nil || *rule.Enable != 1 {
 		t.Fatalf("rule at pos 3: %+v", rule)
 	}
 	sentExactly(t, e.lastRequest("POST", "/cluster/firewall/rules").Params, map[string]string{"type": "out", "action": "REJECT", "dest": "+blocklist", "enable": "1", "comment": "no egress to blocklist"})
