@@ -238,6 +238,9 @@ func (c *Client) once(ctx context.Context, cred *credential, method, path string
 	resp, err := c.http.Do(req)
 	traceAttempt(ctx, method, path, resp)
 	if err != nil {
+		if cert := certificateProblem(unwrapURLError(err)); cert != nil {
+			return false, &ConnError{Host: c.base.Host, Err: cert}
+		}
 		return true, &ConnError{Host: c.base.Host, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()

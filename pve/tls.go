@@ -49,7 +49,7 @@ func (t TLSConfig) build() (*tls.Config, error) {
 			}
 			got := sha256.Sum256(cs.PeerCertificates[0].Raw)
 			if !bytes.Equal(got[:], want) {
-				return fmt.Errorf("certificate fingerprint %s does not match PVE_TLS_FINGERPRINT", FormatFingerprint(got[:]))
+				return fmt.Errorf("certificate fingerprint %s %w", FormatFingerprint(got[:]), errPinMismatch)
 			}
 			return nil
 		}
@@ -79,4 +79,24 @@ func FormatFingerprint(sum []byte) string {
 		parts[i] = strings.ToUpper(hex.EncodeToString([]byte{b}))
 	}
 	return strings.Join(parts, ":")
+}
+
+// errPinMismatch marks a server certificate that is not the pinned one.
+var errPinMismatch = errors.New("does not match PVE_TLS_FINGERPRINT")
+
+// certificateProblem returns nil when err is not a refused server
+// certificate, and otherwise err with advice on the settings that fix it.
+// Such a failure is not worth a retry: every attempt gets the same certificate.
+func certificateProblem(err error) error {
+	if errors.Is(err, errPinMismatch) {
+		return err
+	}
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) {
+		return fmt.Errorf("%w (trust the cluster's CA with PVE_CA_CERT or pin its certificate with PVE_TLS_FINGERPRINT)", err)
+	}
+	return nil
 }

@@ -11,23 +11,35 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // tlsServer is a Proxmox stand-in with httptest's self-signed certificate
-// (valid for 127.0.0.1 and example.com, trusted by no system).
-func tlsServer(t *testing.T) *httptest.Server {
+// (valid for 127.0.0.1 and example.com, trusted by no system). It counts
+// the connections made to it in conns, if given.
+func tlsServer(t *testing.T, conns *atomic.Int32) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"data":{"version":"9.1.1"}}`))
 	}))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew && conns != nil {
+			conns.Add(1)
+		}
+	}
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point here
+	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -76,7 +88,8 @@ func fingerprint(t *testing.T, ts *httptest.Server) string {
 }
 
 func TestTLSModes(t *testing.T) {
-	ts := tlsServer(t)
+	var conns atomic.Int32
+	ts := tlsServer(t, &conns)
 	good := fingerprint(t, ts)
 	wrong := strings.Repeat("AB:", 31) + "AB"
 	for _, tc := range []struct {
@@ -85,7 +98,7 @@ func TestTLSModes(t *testing.T) {
 		tls     TLSConfig
 		wantErr []string
 	}{
-		{name: "verification on by default refuses a self-signed certificate", wantErr: []string{"cannot reach Proxmox at 127.0.0.1", "certificate"}},
+		{name: "verification on by default refuses a self-signed certificate", wantErr: []string{"cannot reach Proxmox at 127.0.0.1", "certificate", "PVE_CA_CERT", "PVE_TLS_FINGERPRINT"}},
 		{name: "PVE_VERIFY_SSL=false", tls: TLSConfig{Insecure: true}},
 		{name: "PVE_CA_CERT with the server's CA", tls: TLSConfig{CAFile: writePEM(t, ts.Certificate().Raw)}},
 		{name: "PVE_CA_CERT with another CA", tls: TLSConfig{CAFile: writePEM(t, otherCA(t))}, wantErr: []string{"certificate signed by unknown authority"}},
@@ -108,6 +121,7 @@ func TestTLSModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			conns.Store(0)
 			version, err := c.Check(context.Background())
 			if len(tc.wantErr) == 0 {
 				if err != nil || version != "9.1.1" {
@@ -123,6 +137,10 @@ func TestTLSModes(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
+			}
+			// The same certificate comes back every time: no retry.
+			if n := conns.Load(); n != 1 {
+				t.Errorf("%d connections for a refused certificate, want 1", n)
 			}
 		})
 	}
@@ -182,7 +200,7 @@ func TestParseFingerprint(t *testing.T) {
 // TestTransportOverridesTLS documents that a custom transport (tests) is used
 // as given.
 func TestTransportOverridesTLS(t *testing.T) {
-	ts := tlsServer(t)
+	ts := tlsServer(t, nil)
 	c, err := New(Config{BaseURL: ts.URL, TokenID: testTokenID, TokenSecret: testTokenSecret,
 		TLS: TLSConfig{Fingerprint: strings.Repeat("00", 32)}, Transport: ts.Client().Transport})
 	if err != nil {
