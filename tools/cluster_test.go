@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,6 @@ func TestClusterReadTools(t *testing.T) {
 		{"pve_get_next_vmid", map[string]any{"vmid": 4242}, "/cluster/nextid", map[string]string{"vmid": "4242"}, []string{"4242"}},
 		{"pve_get_cluster_log", map[string]any{"max": 3}, "/cluster/log", map[string]string{"max": "3"}, []string{`"tag":"pvedaemon"`}},
 		{"pve_get_cluster_options", nil, "/cluster/options", nil, []string{`"keyboard":"en-us"`, `"migration":{`}},
-		{"pve_list_cluster_backup_info", nil, "/cluster/backup-info/not-backed-up", nil, []string{`"name":"dns01"`, `"type":"lxc"`}},
 		{"pve_get_cluster_ha_status", nil, "/cluster/ha/status/current", nil, []string{`"id":"service:vm:101"`, `"armed-state":"armed"`}},
 		{"pve_list_cluster_replication", nil, "/cluster/replication", nil, []string{`"id":"101-0"`, `"target":"pve2"`}},
 	}
@@ -59,12 +59,25 @@ func TestClusterReadTools(t *testing.T) {
 	if len(log) != 3 {
 		t.Errorf("max 3 gave %d entries", len(log))
 	}
+	// The seeded nightly job covers every guest; without it, all but the
+	// template (excluded from it) and 101 (in the weekly job) are uncovered.
 	var uncovered []map[string]any
 	e.okJSON("pve_list_cluster_backup_info", nil, &uncovered)
+	clParams(t, e.lastRequest("GET", "/cluster/backup-info/not-backed-up").Params, nil)
+	if len(uncovered) != 0 {
+		t.Errorf("all guests are in the nightly job, got %v", uncovered)
+	}
+	e.ok("pve_delete_backup_job", map[string]any{"id": "backup-5f1e6c2e-3d4a"})
+	e.okJSON("pve_list_cluster_backup_info", nil, &uncovered)
+	var ids []float64
 	for _, g := range uncovered {
-		if g["vmid"] == 9000.0 {
-			t.Errorf("template listed: %v", g)
+		ids = append(ids, g["vmid"].(float64))
+		if g["vmid"] == 200.0 && (g["name"] != "dns01" || g["type"] != "lxc") {
+			t.Errorf("container entry: %v", g)
 		}
+	}
+	if fmt.Sprint(ids) != "[100 102 103 104 200 201 202 203]" {
+		t.Errorf("uncovered guests %v", ids)
 	}
 
 	msg := e.fails("pve_get_next_vmid", map[string]any{"vmid": 101})

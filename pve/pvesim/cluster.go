@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,13 +203,30 @@ func (s *Sim) quorate() bool {
 	return online*2 > len(s.nodes)
 }
 
-// coveredByBackup reports whether some backup job includes a guest. The
-// backup module sets it when it keeps jobs; while it is nil no job exists,
-// so no guest is covered.
-var coveredByBackup func(s *Sim, g *Guest) bool
-
+// backupCovers reports whether some backup job (jobs.cfg) includes the
+// guest, as vzdump selects guests: a job limited to a node only covers
+// guests there; then its pool, or all guests but the excluded, or its list.
 func (s *Sim) backupCovers(g *Guest) bool {
-	return coveredByBackup != nil && coveredByBackup(s, g)
+	for _, j := range s.backup.jobs {
+		p := j.Props
+		if n := p["node"]; n != "" && n != g.Node {
+			continue
+		}
+		id := strconv.Itoa(g.VMID)
+		switch {
+		case p["pool"] != "":
+			if s.poolOf(g.VMID) == p["pool"] {
+				return true
+			}
+		case p["all"] == "1":
+			if !slices.Contains(cfgList(p["exclude"]), id) {
+				return true
+			}
+		case slices.Contains(cfgList(p["vmid"]), id):
+			return true
+		}
+	}
+	return false
 }
 
 // logCluster adds a line to the cluster log, as pvedaemon does for tasks.

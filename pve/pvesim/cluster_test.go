@@ -221,20 +221,39 @@ func TestClusterOptions(t *testing.T) {
 
 func TestNotBackedUpAndReplication(t *testing.T) {
 	c := newClSim(t)
+	notBackedUp := func() []float64 {
+		var list []map[string]any
+		c.ok("GET", "/cluster/backup-info/not-backed-up", nil, &list)
+		var ids []float64
+		for _, e := range list {
+			ids = append(ids, e["vmid"].(float64))
+		}
+		return ids
+	}
+	// The seeded nightly job backs up all guests: nothing is uncovered.
+	if ids := notBackedUp(); len(ids) != 0 {
+		t.Errorf("with an all-guests job, uncovered: %v", ids)
+	}
+	// Replace it by a pool job, a list job and a node-limited job: the rest shows.
+	c.ok("DELETE", "/cluster/backup/backup-5f1e6c2e-3d4a", nil, nil)
+	c.ok("POST", "/cluster/backup", url.Values{"schedule": {"01:00"}, "storage": {"local"}, "pool": {"production"}}, nil)
+	c.ok("POST", "/cluster/backup", url.Values{"schedule": {"02:00"}, "storage": {"local"}, "vmid": {"103,202"}}, nil)
+	c.ok("POST", "/cluster/backup", url.Values{"schedule": {"03:00"}, "storage": {"local"}, "all": {"1"}, "node": {"pve3"}, "exclude": {"104"}}, nil)
+	// production = 100, 101, 200; list = 103, 202; pve3 (all but 104) = 202, 9000; job 2 = 101.
+	got := notBackedUp()
+	want := []float64{102, 104, 201, 203}
+	if len(got) != len(want) {
+		t.Fatalf("not backed up %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("not backed up %v, want %v", got, want)
+		}
+	}
 	var list []map[string]any
 	c.ok("GET", "/cluster/backup-info/not-backed-up", nil, &list)
-	seen := map[float64]map[string]any{}
-	for _, e := range list {
-		seen[e["vmid"].(float64)] = e
-	}
-	if _, ok := seen[9000]; ok {
-		t.Errorf("templates are not listed: %v", list)
-	}
-	if e := seen[200]; e["name"] != "dns01" || e["type"] != "lxc" {
-		t.Errorf("container entry: %v", e)
-	}
-	if coveredByBackup == nil && len(list) != 9 {
-		t.Errorf("without backup jobs every guest but the template is uncovered; got %d", len(list))
+	if list[2]["name"] != "proxy01" || list[2]["type"] != "lxc" {
+		t.Errorf("container entry: %v", list[2])
 	}
 	var repl []map[string]any
 	c.ok("GET", "/cluster/replication", nil, &repl)
