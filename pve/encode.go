@@ -121,8 +121,8 @@ func Encode(in any, placeholders []string) (path map[string]string, params Value
 			if _, dup := params[name]; dup || isPath[name] {
 				return nil, nil, fmt.Errorf("property %q is given twice: once as a named argument and once in the extra properties", name)
 			}
-			if name == "" || strings.ContainsAny(name, "=&\r\n") {
-				return nil, nil, fmt.Errorf("invalid property name %q", name)
+			if !validProperty(name) {
+				return nil, nil, fmt.Errorf("invalid property name %q: Proxmox names its properties with letters, digits, '-' and '_' (e.g. net0, prune-backups)", name)
 			}
 			s, err := extraValue(m.MapIndex(k).Interface())
 			if err != nil {
@@ -132,6 +132,24 @@ func Encode(in any, placeholders []string) (path map[string]string, params Value
 		}
 	}
 	return path, params, nil
+}
+
+// validProperty reports whether name has the form of every parameter name
+// in the Proxmox API schema (net0, prune-backups, forceStop), so a stray
+// space, '=' or '&' is refused here with a clear message.
+func validProperty(name string) bool {
+	if name == "" || len(name) > 128 {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func addValue(params Values, f Field, fv reflect.Value) error {

@@ -88,6 +88,11 @@ func TestEncode(t *testing.T) {
 			},
 		},
 		{
+			name: "extra keys in every form the API uses",
+			in:   encodeIn{Extra: map[string]any{"prune-backups": "keep-last=3", "forceStop": true, "ipconfig0": "ip=dhcp", "notes_template": "{{guestname}}"}},
+			want: map[string][]string{"template": {"0"}, "prune-backups": {"keep-last=3"}, "forceStop": {"1"}, "ipconfig0": {"ip=dhcp"}, "notes_template": {"{{guestname}}"}},
+		},
+		{
 			name: "extra keys that are not set by a named field pass",
 			in:   encodeIn{Extra: map[string]any{"cores": float64(2)}},
 			want: map[string][]string{"template": {"0"}, "cores": {"2"}},
@@ -103,6 +108,11 @@ func TestEncode(t *testing.T) {
 		{name: "extra key with =", in: encodeIn{Extra: map[string]any{"a=b": "x"}}, wantErr: "invalid property name"},
 		{name: "extra key with &", in: encodeIn{Extra: map[string]any{"a&b": "x"}}, wantErr: "invalid property name"},
 		{name: "extra key with newline", in: encodeIn{Extra: map[string]any{"a\nb": "x"}}, wantErr: "invalid property name"},
+		{name: "extra key with a space", in: encodeIn{Extra: map[string]any{"net 0": "x"}}, wantErr: "invalid property name"},
+		{name: "extra key starting with a digit", in: encodeIn{Extra: map[string]any{"0net": "x"}}, wantErr: "invalid property name"},
+		{name: "extra key with a dot", in: encodeIn{Extra: map[string]any{"a.b": "x"}}, wantErr: "invalid property name"},
+		{name: "extra key with brackets", in: encodeIn{Extra: map[string]any{"net[0]": "x"}}, wantErr: "invalid property name"},
+		{name: "extra key too long", in: encodeIn{Extra: map[string]any{strings.Repeat("a", 129): "x"}}, wantErr: "invalid property name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path, params, err := Encode(&tc.in, placeholders)
