@@ -7,7 +7,8 @@
 //   E2E_HTTP_URL       http://127.0.0.1:<port>/mcp of a running cmd/server -demo
 //   E2E_TOOLS_FULL     tools the registry holds at tier full
 //   E2E_TOOLS_READONLY tools the registry holds at tier read-only
-//   E2E_HTTP_HEADERS   optional JSON object of extra HTTP headers (auth)
+//   E2E_AUTH_URL       /mcp URL of a cmd/server -demo requiring bearer tokens
+//   E2E_AUTH_TOKEN     the one token it accepts, whose tier is read-only
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -24,7 +25,8 @@ const localBin = env("E2E_LOCAL_BIN");
 const httpURL = env("E2E_HTTP_URL");
 const toolsFull = Number(env("E2E_TOOLS_FULL"));
 const toolsReadOnly = Number(env("E2E_TOOLS_READONLY"));
-const httpHeaders = JSON.parse(process.env.E2E_HTTP_HEADERS || "{}");
+const authURL = env("E2E_AUTH_URL");
+const authToken = env("E2E_AUTH_TOKEN");
 
 const TIMEOUT = { timeout: 15000 };
 let passed = 0;
@@ -215,13 +217,13 @@ async function withClient(label, transport, fn) {
 
 // 2. Streamable HTTP, tier full (a separate process with its own demo cluster).
 await check("http: /healthz answers ok", async () => {
-  const res = await fetch(new URL("/healthz", httpURL), { headers: httpHeaders });
+  const res = await fetch(new URL("/healthz", httpURL));
   assert(res.status === 200, `status ${res.status}`);
   assert((await res.json()).status === "ok", "body");
 });
 await withClient(
   "http",
-  new StreamableHTTPClientTransport(new URL(httpURL), { requestInit: { headers: httpHeaders } }),
+  new StreamableHTTPClientTransport(new URL(httpURL)),
   (c) => scenario("http", c),
 );
 
@@ -248,6 +250,47 @@ await withClient(
     });
   });
 }
+
+// 4. Streamable HTTP with bearer-token authentication: no or a wrong token is
+// refused with 401; the token's own tier (read-only) limits what it sees.
+for (const [label, headers] of [
+  ["no token", {}],
+  ["a wrong token", { Authorization: `Bearer ${"0".repeat(authToken.length)}` }],
+]) {
+  await check(`http auth: ${label} is refused with 401 and a Bearer challenge`, async () => {
+    const res = await fetch(authURL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...headers },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+    });
+    assert(res.status === 401, `status ${res.status}`);
+    assert(/^Bearer/i.test(res.headers.get("www-authenticate") ?? ""), "no WWW-Authenticate: Bearer");
+  });
+}
+await withClient(
+  "http auth",
+  new StreamableHTTPClientTransport(new URL(authURL), {
+    requestInit: { headers: { Authorization: `Bearer ${authToken}` } },
+  }),
+  async (client) => {
+    await check(`http auth: the read-only token lists the ${toolsReadOnly} read-only tools`, async () => {
+      const tools = await listAllTools(client);
+      assert(tools.length === toolsReadOnly, `listed ${tools.length}, want ${toolsReadOnly}`);
+    });
+    await check("http auth: the read-only token can read but not start a VM", async () => {
+      const nodes = json(await call(client, "pve_list_nodes", {}));
+      assert(nodes.length === 3, `nodes ${nodes.length}`);
+      let refused = false;
+      try {
+        refused = (await call(client, "pve_start_qemu_vm", { vmid: 102 })).isError === true;
+      } catch {
+        refused = true;
+      }
+      assert(refused, "a read-only token started a VM");
+      assert((await guestStatus(client, 102)) === "stopped", "VM 102 is no longer stopped");
+    });
+  },
+);
 
 console.log(`e2e: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
