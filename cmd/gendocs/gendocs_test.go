@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func TestToolsSectionListsEveryToolOnce(t *testing.T) {
 
 func TestConfigSectionListsEveryVar(t *testing.T) {
 	doc := ConfigSection()
-	for _, v := range config.Vars {
+	for _, v := range slices.Concat(config.Vars, config.AuthVars, config.SecretVars) {
 		if strings.Count(doc, "| `"+v.Name+"` |") != 1 {
 			t.Errorf("%s missing or repeated", v.Name)
 		}
