@@ -1,38 +1,68 @@
 // Package boot is the startup shared by the runners: logging, configuration
-// from the environment, demo mode and the connection check.
+// from the environment (with the Proxmox token from AWS Secrets Manager when
+// PVE_SECRET_ARN is set), demo mode and the connection check.
 package boot
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
+	"github.com/pve-mcp/pve-mcp/secrets"
 )
 
-// Logger writes JSON lines to stderr (stdout is JSON-RPC's on stdio).
-func Logger(debug bool) *slog.Logger {
-	level := slog.LevelInfo
-	if debug {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+// Options say how a runner starts.
+type Options struct {
+	// Demo serves a simulated cluster instead of a real one.
+	Demo bool
+	// Format is the log line format (FormatPlain when empty).
+	Format LogFormat
+	// Getenv reads the environment (os.Getenv when nil; tests pass a map).
+	Getenv func(string) string
+	// LogOutput receives the log lines (os.Stderr when nil).
+	LogOutput io.Writer
+	// Secrets returns the Secrets Manager client for PVE_SECRET_ARN
+	// (secrets.NewClient with the standard AWS configuration when nil).
+	Secrets func(ctx context.Context) (secrets.API, error)
 }
 
-// Load reads the configuration and, in demo mode, starts the simulated
-// cluster and points the configuration at it. cleanup stops the demo.
+// Load is LoadWith for the stdio runner: plain JSON logs, os.Getenv.
 func Load(demo bool) (cfg config.Config, log *slog.Logger, cleanup func(), err error) {
-	cfg, err = config.FromEnv(os.Getenv, demo)
-	log = Logger(cfg.Debug)
+	return LoadWith(Options{Demo: demo})
+}
+
+// LoadWith reads the configuration and, in demo mode, starts the simulated
+// cluster and points the configuration at it; cleanup stops the demo. With
+// PVE_SECRET_ARN, the Proxmox token is read from AWS Secrets Manager (once:
+// the process keeps it, so a Lambda reads it once per cold start) and read
+// again when Proxmox rejects it (rotation). log is usable even on error.
+func LoadWith(opts Options) (cfg config.Config, log *slog.Logger, cleanup func(), err error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	out := opts.LogOutput
+	if out == nil {
+		out = os.Stderr
+	}
+	cfg, arn, err := config.FromEnvWithSecret(getenv, opts.Demo)
+	log = NewLogger(out, opts.Format, cfg.Debug)
 	cleanup = func() {}
 	if err != nil {
 		return cfg, log, cleanup, fmt.Errorf("configuration: %w", err)
 	}
-	if demo {
+	if opts.Demo {
+		if arn != "" {
+			log.Warn("demo mode: PVE_SECRET_ARN is ignored", "secret", arn)
+		}
 		d, err := pvesim.StartDemo(2 * time.Second)
 		if err != nil {
 			return cfg, log, cleanup, err
@@ -43,6 +73,11 @@ func Load(demo bool) (cfg config.Config, log *slog.Logger, cleanup func(), err e
 		cleanup = func() { d.Close() }
 		log.Warn("DEMO MODE: serving a simulated Proxmox VE cluster (3 nodes, 6 VMs, 4 containers); nothing here touches a real cluster", "simulator", d.BaseURL)
 		return cfg, log, cleanup, nil
+	}
+	if arn != "" {
+		if err := useSecret(&cfg, arn, opts, log, getenv); err != nil {
+			return cfg, log, cleanup, err
+		}
 	}
 	if !cfg.SkipCheck {
 		client, err := pve.New(cfg.PVE)
@@ -58,4 +93,59 @@ func Load(demo bool) (cfg config.Config, log *slog.Logger, cleanup func(), err e
 		log.Info("connected to Proxmox VE", "host", client.Host(), "version", version, "tier", cfg.Tools.Tier.String())
 	}
 	return cfg, log, cleanup, nil
+}
+
+// useSecret loads the Proxmox token from the secret arn into cfg and sets
+// cfg.PVE.Refresh to fetch it again after a 401.
+func useSecret(cfg *config.Config, arn string, opts Options, log *slog.Logger, getenv func(string) string) error {
+	if strings.TrimSpace(getenv("PVE_TOKEN_ID")) != "" || strings.TrimSpace(getenv("PVE_TOKEN_SECRET")) != "" {
+		log.Warn("PVE_SECRET_ARN is set: the token in PVE_TOKEN_ID/PVE_TOKEN_SECRET is ignored", "secret", arn)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	newAPI := opts.Secrets
+	if newAPI == nil {
+		newAPI = func(ctx context.Context) (secrets.API, error) { return secrets.NewClient(ctx, "") }
+	}
+	api, err := newAPI(ctx)
+	if err != nil {
+		return err
+	}
+	src := secrets.PVETokenSource{Cache: secrets.NewCache(api), ARN: arn}
+	tok, err := src.Token(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the Proxmox token: %w", err)
+	}
+	cfg.PVE.TokenID, cfg.PVE.TokenSecret = tok.TokenID, tok.TokenSecret
+	log.Info("Proxmox API token read from AWS Secrets Manager", "secret", arn)
+
+	// The pve client calls Refresh once per rejected token, so each call
+	// fetches; last is the secret it was handed, which Proxmox just rejected.
+	var mu sync.Mutex
+	last := tok.TokenSecret
+	cfg.PVE.Refresh = func(ctx context.Context) (string, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		t, err := src.Refresh(ctx, last)
+		if err != nil {
+			log.Error("Proxmox rejected the API token and reading it again failed", "secret", arn, "error", err.Error())
+			return "", "", err
+		}
+		log.Warn("Proxmox rejected the API token; read it again from AWS Secrets Manager", "secret", arn, "changed", t.TokenSecret != last)
+		last = t.TokenSecret
+		return t.TokenID, t.TokenSecret, nil
+	}
+	return nil
+}
+
+// DemoFromEnv reads PVE_DEMO, the demo switch for runners that take no
+// flags (Lambda, containers): true serves the simulated cluster.
+func DemoFromEnv(getenv func(string) string) (bool, error) {
+	switch v := strings.ToLower(strings.TrimSpace(getenv("PVE_DEMO"))); v {
+	case "", "0", "false", "no", "off":
+		return false, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	}
+	return false, fmt.Errorf("PVE_DEMO=%q: use true or false", getenv("PVE_DEMO"))
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pve-mcp-server-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "server")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the server: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func post(t *testing.T, url string, id int, method string, params any) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if resp.StatusCode != 200 || json.Unmarshal(raw, &out) != nil || out["error"] != nil {
+		t.Fatalf("%s: %d %s", method, resp.StatusCode, raw)
+	}
+	return out["result"].(map[string]any)
+}
+
+// The container entrypoint as Cloud Run runs it: PORT set, answers
+// /healthz and MCP, logs Cloud Logging JSON, exits 0 on SIGTERM.
+func TestContainerEntrypoint(t *testing.T) {
+	port := freePort(t)
+	var stderr lockedBuf
+	cmd := exec.Command(binary)
+	cmd.Env = []string{"PORT=" + port, "PVE_DEMO=true", "PATH=" + os.Getenv("PATH")}
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	})
+	base := "http://127.0.0.1:" + port
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(b), `"ok"`) {
+				t.Fatalf("/healthz: %d %s", resp.StatusCode, b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not answer /healthz: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	init := post(t, base+"/mcp", 1, "initialize", map[string]any{
+		"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "test", "version": "1"},
+	})
+	if init["serverInfo"] == nil {
+		t.Fatalf("initialize: %v", init)
+	}
+	list := post(t, base+"/mcp", 2, "tools/list", map[string]any{})
+	if n := len(list["tools"].([]any)); n < 20 {
+		t.Fatalf("tools/list returned %d tools", n)
+	}
+	call := post(t, base+"/mcp", 3, "tools/call", map[string]any{"name": "pve_list_nodes", "arguments": map[string]any{}})
+	text, _ := json.Marshal(call)
+	if call["isError"] == true || !strings.Contains(string(text), "pve1") {
+		t.Fatalf("tools/call: %s", text)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(9 * time.Second):
+		t.Fatalf("no exit within Cloud Run's grace period\n%s", stderr.String())
+	}
+
+	var severities []string
+	sc := bufio.NewScanner(strings.NewReader(stderr.String()))
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line is not JSON: %s", sc.Text())
+		}
+		sev, _ := line["severity"].(string)
+		if sev == "" || line["message"] == nil || line["level"] != nil {
+			t.Fatalf("log line not in Cloud Logging form: %s", sc.Text())
+		}
+		severities = append(severities, sev+" "+line["message"].(string))
+	}
+	joined := strings.Join(severities, "\n")
+	for _, want := range []string{"WARNING DEMO MODE", "INFO pve-mcp serving MCP over HTTP", "INFO SIGTERM: shutting down", "INFO stopped"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("logs lack %q:\n%s", want, joined)
+		}
+	}
+}
+
+func TestBadConfigurationExits1(t *testing.T) {
+	var stderr lockedBuf
+	cmd := exec.Command(binary)
+	cmd.Env = []string{"PORT=" + freePort(t), "PVE_BASE_URL=https://pve.example.com:8006", "PVE_ACCESS_TIER=admin"}
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v", err)
+	}
+	out := stderr.String()
+	if !strings.Contains(out, `"severity":"ERROR"`) || !strings.Contains(out, "PVE_ACCESS_TIER") || !strings.Contains(out, "PVE_TOKEN_ID is required") {
+		t.Fatalf("stderr: %s", out)
+	}
+}
