@@ -1,0 +1,58 @@
+// Command lambda is pve-mcp on AWS Lambda behind a function URL (payload
+// format 2.0, invoke mode BUFFERED). Built as the `bootstrap` of a
+// provided.al2023 function (see template.yaml); the same http.Handler as the
+// other runners serves every invocation.
+//
+// Startup runs once per cold start: configuration from the environment,
+// the Proxmox token from AWS Secrets Manager when PVE_SECRET_ARN is set
+// (kept for the life of the instance, read again on a Proxmox 401), the
+// handler. PVE_DEMO=true serves the simulated cluster instead (the
+// runtime-emulator test and `sam local invoke` use it).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/pve-mcp/pve-mcp/cmd/internal/boot"
+	"github.com/pve-mcp/pve-mcp/funcurl"
+	"github.com/pve-mcp/pve-mcp/handler"
+)
+
+func main() {
+	h, cleanup, err := setup(os.Getenv)
+	if err != nil {
+		// An init error: Lambda reports it and retries the cold start.
+		fmt.Fprintln(os.Stderr, "pve-mcp:", err)
+		os.Exit(1)
+	}
+	lambda.StartWithOptions(h,
+		lambda.WithContext(context.Background()),
+		// Lambda sends SIGTERM before it retires the instance (when extensions are registered).
+		lambda.WithEnableSIGTERM(cleanup),
+	)
+}
+
+// setup builds the invocation handler.
+func setup(getenv func(string) string) (func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error), func(), error) {
+	demo, err := boot.DemoFromEnv(getenv)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	cfg, log, cleanup, err := boot.LoadWith(boot.Options{Demo: demo, Format: boot.FormatLambda, Getenv: getenv})
+	if err != nil {
+		log.Error("startup failed", "error", err.Error())
+		return nil, cleanup, err
+	}
+	h, err := handler.New(cfg, log)
+	if err != nil {
+		log.Error("startup failed", "error", err.Error())
+		return nil, cleanup, err
+	}
+	log.Info("pve-mcp ready for function URL invocations", "path", "/mcp", "tier", cfg.Tools.Tier.String(),
+		"function", getenv("AWS_LAMBDA_FUNCTION_NAME"), "version", getenv("AWS_LAMBDA_FUNCTION_VERSION"))
+	return funcurl.Handler(h, funcurl.Options{Log: log}), cleanup, nil
+}
