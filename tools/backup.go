@@ -62,7 +62,7 @@ func backupTools() []*Tool {
 			Desc: "List scheduled backup jobs: id, schedule, next-run (epoch), guests (vmid/all/pool), storage, mode, retention, enabled."}, "GET", "/cluster/backup"),
 		Endpoint[backupJobIn](Spec{Name: "pve_get_backup_job", Tier: ReadOnly, Kind: Read,
 			Desc: "One scheduled backup job with all its settings."}, "GET", "/cluster/backup/{id}"),
-		Custom(Spec{Name: "pve_run_backup", Tier: ReadExecute, Kind: Act,
+		Custom(Spec{Name: "pve_run_backup", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Back up guests now (vzdump) to a storage. Give vmid (node found for you), or all/pool with node. Returns the task; the archive appears in pve_list_storage_content."},
 			[]Call{vzdumpCall, resourcesCall}, runBackup),
 		Custom(Spec{Name: "pve_create_backup_job", Tier: Full, Kind: Act,

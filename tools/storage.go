@@ -84,7 +84,7 @@ func storageTools() []*Tool {
 			Desc: "Usage and state of one storage on a node: total/used/avail bytes, active, enabled, content types."}, "GET", "/nodes/{node}/storage/{storage}/status"),
 		Endpoint[storageContentIn](Spec{Name: "pve_list_storage_content", Tier: ReadOnly, Kind: Read,
 			Desc: "Volumes on a storage as seen from a node: disk images, ISOs, templates, backups (volid, size bytes, ctime, vmid, notes). Filter by content and vmid; lists can be long."}, "GET", "/nodes/{node}/storage/{storage}/content"),
-		Endpoint[ociPullIn](Spec{Name: "pve_pull_oci_image", Tier: ReadExecute, Kind: Act, OpenWorld: true,
+		Endpoint[ociPullIn](Spec{Name: "pve_pull_oci_image", Tier: ReadExecute, Kind: Act, OpenWorld: true, Task: true,
 			Desc: "Pull an OCI (Docker) image from a registry into a storage as a container template (storage:vztmpl/<name>.tar). Returns the task."}, "POST", "/nodes/{node}/storage/{storage}/oci-registry-pull"),
 		Endpoint[createStorageIn](Spec{Name: "pve_create_storage", Tier: Full, Kind: Act,
 			Desc: "Add a storage definition to the cluster (dir, nfs, cifs, lvm, lvmthin, zfspool, rbd, pbs ...). Returns its id and type."}, "POST", "/storage"),

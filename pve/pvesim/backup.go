@@ -354,10 +354,12 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 		taskID = strconv.Itoa(listed[0])
 	}
 	// Guests are locked for the backup from the start, as vzdump does.
-	locked := map[int]bool{}
+	locked, busy := map[int]bool{}, map[int]string{}
 	for _, id := range local {
 		if g := s.guests[id]; g != nil && g.Lock == "" {
 			g.Lock, locked[id] = "backup", true
+		} else if g != nil {
+			busy[id] = g.Lock
 		}
 	}
 	compress := map[string]string{"": "", "0": "", "1": "lzo", "gzip": "gz", "lzo": "lzo", "zstd": "zst"}[c.Str("compress")]
@@ -378,7 +380,7 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 				continue
 			}
 			if !locked[id] {
-				t.Log = append(t.Log, fmt.Sprintf("ERROR: Backup of VM %d failed - VM is locked (%s)", id, g.Lock))
+				t.Log = append(t.Log, fmt.Sprintf("ERROR: Backup of VM %d failed - VM is locked (%s)", id, busy[id]))
 				failed = true
 				continue
 			}
