@@ -24,6 +24,8 @@ type Config struct {
 	Debug          bool
 	// SkipCheck skips the startup GET /version (PVE_SKIP_CHECK=true).
 	SkipCheck bool
+	// Auth is the HTTP handler's authentication (config/auth.go); stdio ignores it.
+	Auth Auth
 }
 
 // Var documents one environment variable; the README's table is checked against this list.
@@ -106,6 +108,9 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	errs = appendErr(errs, err)
 	c.Debug, err = parseBool(getenv, "DEBUG", false)
 	errs = appendErr(errs, err)
+	var authErrs []error
+	c.Auth, authErrs = authFromEnv(getenv)
+	errs = append(errs, authErrs...)
 
 	// Validate the tool names now, so a typo stops startup; reported with
 	// every other problem, not only once the rest is right.

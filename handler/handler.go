@@ -2,12 +2,22 @@
 // MCP at /mcp and a health check at /healthz. The same handler serves the
 // Lambda function URL, the Cloud Run container and local HTTP; it keeps no
 // session state, so any instance can answer any request.
+//
+// Every request to /mcp passes, in order: a request id, a deadline, the
+// Origin check, authentication (static bearer tokens and/or OAuth JWT access
+// tokens), the body limits, and then the MCP server cached for the caller's
+// effective tier and categories. Every tools/call leaves one audit line.
 package handler
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/pve"
@@ -18,7 +28,8 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // NewServer builds the MCP server for cfg: a Proxmox client and the tools of
-// the configured tier, categories and allow/deny lists.
+// the configured tier, categories and allow/deny lists. It is what stdio
+// serves; HTTP builds one per caller tier (see New).
 func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -35,23 +46,153 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	return tools.NewServer(env, selected)
 }
 
-// New returns the HTTP handler for cfg.
+// New returns the HTTP handler for cfg. Audit lines go to log (JSON on
+// stderr in the runners). When cfg.Auth names a Secrets Manager secret, the
+// tokens are read from it now.
 func New(cfg config.Config, log *slog.Logger) (http.Handler, error) {
-	srv, err := NewServer(cfg, log)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Auth.SecretARN != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := loadSecretTokens(ctx, &cfg.Auth); err != nil {
+			return nil, err
+		}
+	}
+	client, err := pve.New(cfg.PVE)
 	if err != nil {
 		return nil, err
 	}
-	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
+	// The go-sdk logs each session's start and end at Info; on stateless HTTP
+	// that is three lines per request, so only its warnings are kept.
+	env := &tools.Env{PVE: client, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes}
+	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: client.Redactor()}
+
+	authn := &authenticator{deployment: cfg.Tools, tokens: cfg.Auth.Tokens, log: log}
+	if cfg.Auth.OAuth != nil {
+		authn.oauth = newJWTVerifier(cfg.Auth.OAuth, oauthHTTPClient)
+		authn.resourceMetadataURL, _ = metadataPaths(cfg.Auth.OAuth.Audience)
+	}
+
+	// One server per effective selection any caller can have.
+	servers := serverSet{}
+	build := func(k serverKey, selected []*tools.Tool) (*mcp.Server, error) {
+		srv, err := tools.NewServer(env, selected)
+		if err != nil {
+			return nil, err
+		}
+		names := make(map[string]bool, len(selected))
+		for _, t := range selected {
+			names[t.Name] = true
+		}
+		srv.AddReceivingMiddleware(aud.middleware(k, names))
+		return srv, nil
+	}
+	anonymous := &Caller{ID: "anonymous", Tier: cfg.Tools.Tier, Categories: cfg.Tools.Categories}
+	if err := servers.add(cfg.Tools, anonymous.Tier, anonymous.Categories, build); err != nil {
+		return nil, err
+	}
+	for _, t := range cfg.Auth.Tokens {
+		c, err := authn.tokenCaller(t)
+		if err != nil {
+			return nil, err
+		}
+		if err := servers.add(cfg.Tools, c.Tier, c.Categories, build); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Auth.OAuth != nil {
+		for _, st := range config.ScopeTiers {
+			if err := servers.add(cfg.Tools, min(st.Tier, cfg.Tools.Tier), cfg.Tools.Categories, build); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	authOn := cfg.Auth.Enabled()
+	getServer := func(r *http.Request) *mcp.Server {
+		c := CallerFrom(r.Context())
+		if c == nil {
+			if authOn {
+				return nil // unreachable: the auth middleware stops such requests
+			}
+			c = anonymous
+		}
+		if ts := servers.lookup(c); ts != nil {
+			return ts.srv
+		}
+		return nil
+	}
+	mcpHandler := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
 		Stateless:           true,
 		JSONResponse:        true,
 		MaxRequestBodyBytes: MaxBodyBytes,
-		Logger:              log,
+		Logger:              env.Log,
 	})
+
+	var h http.Handler = limitBody(MaxBodyBytes, mcpHandler)
+	if authOn {
+		h = authn.middleware(h)
+	}
+	h = originCheck(cfg.Auth.AllowedOrigins, h)
+	h = withDeadline(cfg.Auth.RequestTimeout, h)
+	h = withRequestID(h)
+
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", mcpHandler)
+	mux.Handle("/mcp", h)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`))
 	})
+	if cfg.Auth.OAuth != nil {
+		_, paths := metadataPaths(cfg.Auth.OAuth.Audience)
+		prm := auth.ProtectedResourceMetadataHandler(protectedResourceMetadata(cfg.Auth.OAuth))
+		for _, p := range paths {
+			mux.Handle(p, prm)
+		}
+	}
+	logAuth(log, cfg, len(servers))
 	return mux, nil
+}
+
+// oauthHTTPClient fetches issuer metadata and keys (nil: a default client
+// with a timeout and no redirects). Tests may replace it.
+var oauthHTTPClient *http.Client
+
+func logAuth(log *slog.Logger, cfg config.Config, servers int) {
+	a := cfg.Auth
+	var modes []string
+	if len(a.Tokens) > 0 {
+		var names []string
+		for _, t := range a.Tokens {
+			names = append(names, fmt.Sprintf("%s(%s)", t.Name, t.Tier))
+		}
+		modes = append(modes, "tokens: "+strings.Join(names, " "))
+	}
+	if a.OAuth != nil {
+		modes = append(modes, "oauth: issuer "+a.OAuth.Issuer+", audience "+a.OAuth.Audience)
+	}
+	if len(modes) == 0 {
+		modes = append(modes, "none")
+	}
+	log.Info("HTTP authentication", "auth", strings.Join(modes, "; "), "tier_ceiling", cfg.Tools.Tier.String(), "servers", servers, "allowed_origins", a.AllowedOrigins)
+}
+
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{m.Handler.WithAttrs(as), m.min}
+}
+
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{m.Handler.WithGroup(name), m.min}
 }

@@ -65,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("startup failed", "error", err.Error())
 		return err
 	}
+	if err := handler.CheckListen(cfg, *addr, demo, log); err != nil {
+		log.Error("startup failed", "error", err.Error())
+		return err
+	}
 	h, err := handler.New(cfg, log)
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())

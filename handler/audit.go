@@ -1,0 +1,214 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pve-mcp/pve-mcp/config"
+	"github.com/pve-mcp/pve-mcp/pve"
+)
+
+// Audit outcomes.
+const (
+	OutcomeOK       = "ok"        // the tool succeeded
+	OutcomePVEError = "pve_error" // Proxmox answered with an error
+	OutcomeRefused  = "refused"   // the tool is not available to this caller (or does not exist)
+	OutcomeError    = "error"     // anything else: invalid arguments, Proxmox unreachable, ...
+)
+
+// Bounds that keep an audit record one reasonable line.
+const (
+	auditMaxString = 256
+	auditMaxItems  = 50
+	auditMaxArgs   = 64 << 10 // larger arguments are not decoded, only their size logged
+	auditMaxError  = 300
+)
+
+// secretKey matches argument names whose values are never logged.
+var secretKey = regexp.MustCompile(`(?i)pass|secret|token|key|auth|cookie|credential|private|otp|totp`)
+
+// auditor writes one JSON line per tools/call: who, what, which Proxmox
+// calls it caused, how it ended, how long it took.
+type auditor struct {
+	log    *slog.Logger
+	tokens []config.BearerToken // a string argument equal to one is redacted too
+	redact *pve.Redactor        // the Proxmox credentials
+}
+
+// middleware is go-sdk server middleware for one cached server; tier names
+// the server's effective selection and names its tools.
+func (a *auditor) middleware(key serverKey, names map[string]bool) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if method != "tools/call" {
+				return next(ctx, method, req)
+			}
+			start := time.Now()
+			ctx, trace := pve.WithTrace(ctx)
+			res, err := next(ctx, method, req)
+			a.record(key, names, req, res, err, trace, time.Since(start))
+			return res, err
+		}
+	}
+}
+
+func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, res mcp.Result, err error, trace *pve.Trace, d time.Duration) {
+	var tool string
+	var args json.RawMessage
+	if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && p != nil {
+		tool, args = p.Name, p.Arguments
+	}
+	requestID, caller := "", "anonymous"
+	if extra := req.GetExtra(); extra != nil {
+		if extra.Header != nil {
+			requestID = extra.Header.Get(requestIDHeader)
+		}
+		if extra.TokenInfo != nil && extra.TokenInfo.UserID != "" {
+			caller = extra.TokenInfo.UserID
+		}
+	}
+	calls := trace.Calls()
+	outcome, detail := OutcomeOK, ""
+	switch {
+	case !names[tool]:
+		outcome = OutcomeRefused
+	case err != nil:
+		outcome, detail = OutcomeError, err.Error()
+	default:
+		if r, ok := res.(*mcp.CallToolResult); ok && r != nil && r.IsError {
+			outcome, detail = OutcomeError, resultText(r)
+			for _, c := range calls {
+				if c.Status >= 400 {
+					outcome = OutcomePVEError
+				}
+			}
+		}
+	}
+	attrs := []slog.Attr{
+		slog.Bool("audit", true),
+		slog.String("request_id", requestID),
+		slog.String("caller", caller),
+		slog.String("tier", key.String()),
+		slog.String("tool", truncate(tool, 128)),
+		slog.Any("args", a.redactArgs(args)),
+		slog.Any("pve", calls),
+		slog.String("outcome", outcome),
+		slog.Int64("duration_ms", d.Milliseconds()),
+	}
+	if n := trace.Dropped(); n > 0 {
+		attrs = append(attrs, slog.Int("pve_dropped", n))
+	}
+	if detail != "" {
+		attrs = append(attrs, slog.String("error", truncate(a.redact.String(detail), auditMaxError)))
+	}
+	a.log.LogAttrs(context.Background(), slog.LevelInfo, "tool call", attrs...)
+}
+
+func resultText(r *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range r.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(t.Text)
+		}
+	}
+	return b.String()
+}
+
+// redactArgs returns the arguments fit for a log: values under secret-like
+// names and strings equal to a bearer token replaced, long strings and lists
+// shortened. It never fails; what it cannot read it describes.
+func (a *auditor) redactArgs(raw json.RawMessage) json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return json.RawMessage("{}")
+	}
+	if len(raw) > auditMaxArgs {
+		return mustJSON(map[string]any{"_omitted_bytes": len(raw)})
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return mustJSON(map[string]any{"_invalid_json_bytes": len(raw)})
+	}
+	return mustJSON(a.scrub(v, false))
+}
+
+func (a *auditor) scrub(v any, secret bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, val := range t {
+			out[truncate(k, 64)] = a.scrub(val, secret || secretKey.MatchString(k))
+		}
+		return out
+	case []any:
+		n := min(len(t), auditMaxItems)
+		out := make([]any, 0, n+1)
+		for _, val := range t[:n] {
+			out = append(out, a.scrub(val, secret))
+		}
+		if len(t) > n {
+			out = append(out, fmt.Sprintf("... %d more", len(t)-n))
+		}
+		return out
+	case string:
+		if secret || a.isToken(t) {
+			return pve.Redacted
+		}
+		return truncate(a.redact.String(t), auditMaxString)
+	case json.Number:
+		if secret {
+			return pve.Redacted
+		}
+		return json.Number(truncate(string(t), 64))
+	case bool:
+		if secret {
+			return pve.Redacted
+		}
+		return t
+	}
+	return v
+}
+
+// isToken reports whether s is one of the static bearer tokens.
+func (a *auditor) isToken(s string) bool {
+	if len(s) < config.MinTokenLength || len(a.tokens) == 0 {
+		return false
+	}
+	h := sha256.Sum256([]byte(s))
+	hit := false
+	for _, t := range a.tokens {
+		hit = hit || subtle.ConstantTimeCompare(h[:], t.Hash[:]) == 1
+	}
+	return hit
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s...(%d bytes)", s[:cut], len(s))
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage(`{"_unloggable":true}`)
+	}
+	return b
+}

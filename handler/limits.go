@@ -1,0 +1,158 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pve-mcp/pve-mcp/config"
+)
+
+// MaxJSONDepth caps the nesting of a request body. No MCP message needs more
+// than a few levels; deep nesting only costs the decoder stack and time.
+const MaxJSONDepth = 64
+
+const requestIDHeader = "X-Request-Id"
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:/+=-]{1,128}$`)
+
+// withRequestID gives every request an id: the caller's X-Request-Id when it
+// is sane, the platform's trace id (Cloud Run, AWS) otherwise, else a random
+// one. It is set on the request (the audit log reads it from there) and
+// echoed in the answer.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(requestIDHeader)
+		if !requestIDRE.MatchString(id) {
+			id = ""
+			if tc, _, _ := strings.Cut(r.Header.Get("X-Cloud-Trace-Context"), "/"); requestIDRE.MatchString(tc) {
+				id = tc
+			} else if at := r.Header.Get("X-Amzn-Trace-Id"); requestIDRE.MatchString(at) {
+				id = at
+			} else {
+				var b [12]byte
+				rand.Read(b[:])
+				id = hex.EncodeToString(b[:])
+			}
+		}
+		r.Header.Set(requestIDHeader, id)
+		w.Header().Set(requestIDHeader, id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withDeadline bounds a request. An earlier deadline already on the context
+// (a Lambda invocation's) wins.
+func withDeadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		d = config.DefaultRequestTimeout * time.Second
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// originCheck rejects browser requests from origins not listed in
+// MCP_ALLOWED_ORIGINS (the DNS-rebinding protection the MCP transport spec
+// asks for) and answers CORS preflights for the listed ones. Requests with no
+// Origin header (every non-browser MCP client) pass.
+func originCheck(allowed []string, next http.Handler) http.Handler {
+	any := slices.Contains(allowed, "*")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ok := any
+		if !ok {
+			if norm, err := config.NormalizeOrigin(origin); err == nil {
+				ok = slices.Contains(allowed, norm)
+			}
+		}
+		if !ok {
+			http.Error(w, "Forbidden: origin not allowed (see MCP_ALLOWED_ORIGINS)", http.StatusForbidden)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+		h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, X-Request-Id")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID, X-Request-Id")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody reads a POST body up to max bytes and refuses JSON nested deeper
+// than MaxJSONDepth, before the MCP layer decodes anything.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				http.Error(w, fmt.Sprintf("request body exceeds %d bytes", max), http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "cannot read the request body", http.StatusBadRequest)
+			return
+		}
+		if jsonDepth(body) > MaxJSONDepth {
+			http.Error(w, fmt.Sprintf("request JSON is nested deeper than %d levels", MaxJSONDepth), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// jsonDepth is the deepest nesting of arrays and objects in b, scanning
+// without decoding (strings and escapes are skipped; validity is the
+// decoder's business).
+func jsonDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
