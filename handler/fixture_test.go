@@ -89,12 +89,13 @@ func (l *lockedBuffer) auditLines(t *testing.T) []map[string]any {
 
 // secEnv is the handler under test in front of a simulated cluster.
 type secEnv struct {
-	t    *testing.T
-	sim  *pvesim.Sim
-	srv  *httptest.Server
-	h    http.Handler
-	logs *lockedBuffer
-	cfg  config.Config
+	t     *testing.T
+	sim   *pvesim.Sim
+	srv   *httptest.Server
+	h     http.Handler
+	built *built
+	logs  *lockedBuffer
+	cfg   config.Config
 }
 
 // newSecEnv builds the handler from environment variables, as the runners do.
@@ -118,13 +119,13 @@ func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
 	cfg.PVE.BaseURL, cfg.PVE.TokenID, cfg.PVE.TokenSecret = simSrv.URL, simTokenID, simTokenSecret
 	cfg.PVE.TLS = pve.TLSConfig{}
 	logs := &lockedBuffer{}
-	h, err := New(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+	b, err := build(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(b.mux)
 	t.Cleanup(srv.Close)
-	e := &secEnv{sim: sim, srv: srv, h: h, logs: logs, cfg: cfg}
+	e := &secEnv{sim: sim, srv: srv, h: b.mux, built: b, logs: logs, cfg: cfg}
 	if tt, ok := t.(*testing.T); ok {
 		e.t = tt
 	}

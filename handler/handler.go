@@ -50,6 +50,21 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 // stderr in the runners). When cfg.Auth names a Secrets Manager secret, the
 // tokens are read from it now.
 func New(cfg config.Config, log *slog.Logger) (http.Handler, error) {
+	b, err := build(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return b.mux, nil
+}
+
+// built is New's handler with the parts tests look into.
+type built struct {
+	mux     *http.ServeMux
+	authn   *authenticator
+	servers serverSet
+}
+
+func build(cfg config.Config, log *slog.Logger) (*built, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -153,7 +168,7 @@ func New(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		}
 	}
 	logAuth(log, cfg, len(servers))
-	return mux, nil
+	return &built{mux: mux, authn: authn, servers: servers}, nil
 }
 
 // oauthHTTPClient fetches issuer metadata and keys (nil: a default client
