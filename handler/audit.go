@@ -45,11 +45,14 @@ type auditor struct {
 	redact *pve.Redactor        // the Proxmox credentials
 }
 
-// middleware is go-sdk server middleware for one cached server; tier names
-// the server's effective selection and names its tools.
+// middleware is go-sdk server middleware for one cached server; key names
+// the server's effective selection and names its tools. It also applies the
+// HTTP request's deadline to every method.
 func (a *auditor) middleware(key serverKey, names map[string]bool) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			ctx, cancel := callDeadline(ctx)
+			defer cancel()
 			if method != "tools/call" {
 				return next(ctx, method, req)
 			}

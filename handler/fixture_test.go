@@ -91,6 +91,7 @@ func (l *lockedBuffer) auditLines(t *testing.T) []map[string]any {
 type secEnv struct {
 	t     *testing.T
 	sim   *pvesim.Sim
+	wire  *wireLog
 	srv   *httptest.Server
 	h     http.Handler
 	built *built
@@ -114,7 +115,8 @@ func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
 		return nil, err
 	}
 	sim := pvesim.New(pvesim.Options{TokenID: simTokenID, TokenSecret: simTokenSecret})
-	simSrv := httptest.NewServer(sim)
+	wire := &wireLog{}
+	simSrv := httptest.NewServer(wire.wrap(sim))
 	t.Cleanup(simSrv.Close)
 	cfg.PVE.BaseURL, cfg.PVE.TokenID, cfg.PVE.TokenSecret = simSrv.URL, simTokenID, simTokenSecret
 	cfg.PVE.TLS = pve.TLSConfig{}
@@ -125,7 +127,7 @@ func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
 	}
 	srv := httptest.NewServer(b.mux)
 	t.Cleanup(srv.Close)
-	e := &secEnv{sim: sim, srv: srv, h: b.mux, built: b, logs: logs, cfg: cfg}
+	e := &secEnv{sim: sim, wire: wire, srv: srv, h: b.mux, built: b, logs: logs, cfg: cfg}
 	if tt, ok := t.(*testing.T); ok {
 		e.t = tt
 	}
@@ -156,6 +158,10 @@ func (e *secEnv) raw(token, body string, headers ...string) (*http.Response, str
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if http.CanonicalHeaderKey(headers[i]) == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
 		if headers[i+1] == "" {
 			req.Header.Del(headers[i])
 		} else {
@@ -250,13 +256,45 @@ func (e *secEnv) listTools(token string) []string {
 	return out
 }
 
-// writes lists the state-changing requests the simulator received.
+// writes lists the state-changing requests that reached the simulator.
 func (e *secEnv) writes() []string {
 	var out []string
-	for _, r := range e.sim.Requests() {
-		if r.Method != http.MethodGet {
-			out = append(out, r.Method+" "+r.Path)
+	for _, r := range e.wire.all() {
+		if !strings.HasPrefix(r, "GET ") {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// wireLog records every request on its way to the simulator, before it is
+// served: unlike pvesim.Sim.Requests (recorded after the answer is written),
+// it is complete as soon as the client has its answer.
+type wireLog struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (l *wireLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		l.mu.Lock()
+		l.reqs = append(l.reqs, r.Method+" "+r.URL.RequestURI()+" "+string(body))
+		l.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// all returns "METHOD /api2/json/path?query body" for each request so far.
+func (l *wireLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.reqs...)
+}
+
+func (l *wireLog) reset() {
+	l.mu.Lock()
+	l.reqs = nil
+	l.mu.Unlock()
 }

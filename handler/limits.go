@@ -51,7 +51,10 @@ func withRequestID(next http.Handler) http.Handler {
 }
 
 // withDeadline bounds a request. An earlier deadline already on the context
-// (a Lambda invocation's) wins.
+// (a Lambda invocation's) wins. The go-sdk runs MCP methods on a context
+// detached from the request's cancellation, so the deadline also travels as a
+// context value that callDeadline applies to each method, a little earlier,
+// leaving time to write the answer before the request itself times out.
 func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	if d <= 0 {
 		d = config.DefaultRequestTimeout * time.Second
@@ -59,8 +62,21 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
+		end, _ := ctx.Deadline()
+		margin := min(time.Until(end)/10, time.Second)
+		ctx = context.WithValue(ctx, deadlineKey{}, end.Add(-margin))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+type deadlineKey struct{}
+
+// callDeadline applies the request's deadline (see withDeadline) to ctx.
+func callDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if end, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
+		return context.WithDeadline(ctx, end)
+	}
+	return ctx, func() {}
 }
 
 // originCheck rejects browser requests from origins not listed in
