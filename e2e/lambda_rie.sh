@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The Lambda bootstrap under the real Lambda runtime protocol: builds
+# cmd/lambda as `bootstrap`, runs it under the AWS Lambda Runtime Interface
+# Emulator (installed with `go install` when missing) on 127.0.0.1 in demo
+# mode (a simulated Proxmox cluster inside the function), and invokes it with
+# the function URL events in events/: health, initialize, tools/list and a
+# tools/call. Exits non-zero on the first failed check; cleans up its
+# processes. Needs Go and curl; nothing leaves the machine but the Go module
+# download of the emulator.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=$(mktemp -d)
+RIE_PID=""
+passed=0
+failed=0
+
+cleanup() {
+	if [[ -n "$RIE_PID" ]]; then
+		# The emulator runs in its own process group with the bootstrap.
+		kill -TERM -- "-$RIE_PID" 2>/dev/null || kill -TERM "$RIE_PID" 2>/dev/null || true
+		for _ in $(seq 1 20); do kill -0 "$RIE_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL -- "-$RIE_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { echo "lambda_rie: $*" >&2; }
+die() {
+	log "FAIL: $*"
+	if [[ -f "$WORK/rie.log" ]]; then
+		log "emulator and function output:"
+		tail -n 40 "$WORK/rie.log" >&2
+	fi
+	echo "lambda_rie: $passed passed, $((failed + 1)) failed"
+	exit 1
+}
+
+command -v go >/dev/null || die "go is not installed"
+if ! command -v curl >/dev/null; then
+	log "installing curl"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl; } >/dev/null 2>&1 || die "curl is missing and could not be installed"
+fi
+
+# The emulator.
+GOBIN_DIR=$(go env GOBIN)
+[[ -n "$GOBIN_DIR" ]] || GOBIN_DIR="$(go env GOPATH)/bin"
+RIE="$GOBIN_DIR/aws-lambda-rie"
+if [[ ! -x "$RIE" ]]; then
+	RIE=$(command -v aws-lambda-rie || true)
+fi
+if [[ -z "$RIE" || ! -x "$RIE" ]]; then
+	log "installing the Lambda Runtime Interface Emulator"
+	(cd "$WORK" && GOFLAGS= go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest) || die "go install aws-lambda-rie failed"
+	RIE="$GOBIN_DIR/aws-lambda-rie"
+fi
+
+# The bootstrap, built as for provided.al2023 (static, no RPC shim), for this machine's architecture.
+log "building bootstrap"
+(cd "$ROOT" && CGO_ENABLED=0 GOOS=linux go build -tags lambda.norpc -trimpath -o "$WORK/bootstrap" ./cmd/lambda) || die "building cmd/lambda failed"
+
+# Two free loopback ports: the invoke endpoint and the runtime API.
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port"
+}
+INVOKE_PORT=$(free_port)
+API_PORT=$(free_port)
+while [[ "$API_PORT" == "$INVOKE_PORT" ]]; do API_PORT=$(free_port); done
+
+log "starting the emulator on 127.0.0.1:$INVOKE_PORT"
+env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
+	PVE_DEMO=true MCP_AUTH=none \
+	AWS_LAMBDA_FUNCTION_NAME=pve-mcp-e2e AWS_LAMBDA_FUNCTION_TIMEOUT=30 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
+	AWS_REGION=eu-central-1 \
+	setsid "$RIE" \
+	--runtime-interface-emulator-address "127.0.0.1:$INVOKE_PORT" \
+	--runtime-api-address "127.0.0.1:$API_PORT" \
+	--log-level warn \
+	"$WORK/bootstrap" >"$WORK/rie.log" 2>&1 &
+RIE_PID=$!
+
+URL="http://127.0.0.1:$INVOKE_PORT/2015-03-31/functions/function/invocations"
+for _ in $(seq 1 100); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null; then break; fi
+	kill -0 "$RIE_PID" 2>/dev/null || die "the emulator exited"
+	sleep 0.1
+done
+
+# invoke EVENT: the function URL response the runtime returned.
+invoke() {
+	curl -sS --max-time 60 -X POST -H 'Content-Type: application/json' --data-binary "@$ROOT/events/$1" "$URL"
+}
+
+# check NAME EVENT PATTERN...: every fixed string must occur in the
+# response; a pattern starting with ! must not.
+check() {
+	local name=$1 event=$2
+	shift 2
+	local out
+	out=$(invoke "$event") || die "$name: invoke failed"
+	for want in '"statusCode":200' "$@"; do
+		if [[ "$want" == '!'* ]]; then
+			if grep -qF -- "${want:1}" <<<"$out"; then
+				die "$name: response has ${want:1}: ${out:0:600}"
+			fi
+		elif ! grep -qF -- "$want" <<<"$out"; then
+			die "$name: response lacks $want: ${out:0:600}"
+		fi
+	done
+	passed=$((passed + 1))
+	log "ok: $name"
+}
+
+check "health" healthz.json '\"status\":\"ok\"'
+check "initialize" initialize.json '\"protocolVersion\":\"2025-06-18\"' '\"serverInfo\"' '"Content-Type":"application/json'
+check "tools/list" tools-list.json '\"name\":\"pve_list_nodes\"' '\"name\":\"pve_get_node_status\"' '\"readOnlyHint\":true'
+check "tools/call pve_get_node_status" tools-call.json '\"id\":3' 'uptime' '!\"isError\":true'
+
+# A second call on the same warm instance (no state kept between invocations).
+check "tools/call again (warm)" tools-call.json 'uptime'
+
+# The function logs JSON lines for CloudWatch: level and message.
+grep -q '"level":"INFO","message":"pve-mcp ready for function URL invocations"' "$WORK/rie.log" \
+	|| die "the bootstrap did not log its ready line in Lambda JSON form"
+passed=$((passed + 1))
+log "ok: Lambda JSON logs"
+
+echo "lambda_rie: $passed passed, $failed failed"
