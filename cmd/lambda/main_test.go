@@ -58,7 +58,17 @@ func invoke(t *testing.T, h lambda.Handler, file string) (urlResponse, map[strin
 // The sample events (the ones `sam local invoke -e` and the runtime
 // emulator test send) through the bootstrap's handler in demo mode.
 func TestSampleEvents(t *testing.T) {
-	fn, cleanup, err := setup(demoEnv(nil))
+	// The variables `sam local invoke --env-vars events/env-demo.json` sets.
+	raw, err := os.ReadFile("../../events/env-demo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars map[string]map[string]string
+	if err := json.Unmarshal(raw, &vars); err != nil || vars["PveMcpFunction"]["PVE_DEMO"] != "true" {
+		t.Fatalf("env-demo.json: %v %v", err, vars)
+	}
+	samEnv := vars["PveMcpFunction"]
+	fn, cleanup, err := setup(func(k string) string { return samEnv[k] })
 	defer cleanup()
 	if err != nil {
 		t.Fatal(err)

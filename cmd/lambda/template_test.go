@@ -427,7 +427,8 @@ func TestTemplateStageSettings(t *testing.T) {
 // Every variable the template sets is one the program reads.
 func TestTemplateVariablesAreKnown(t *testing.T) {
 	tp := loadTemplate(t)
-	known := map[string]bool{"MCP_AUTH_SECRET_ARN": true}
+	// MCP_AUTH_SECRET_ARN: config/auth.go; PVE_DEMO: boot.DemoFromEnv.
+	known := map[string]bool{"MCP_AUTH_SECRET_ARN": true, "PVE_DEMO": true}
 	for _, v := range slices.Concat(config.Vars, config.SecretVars) {
 		known[v.Name] = true
 	}
@@ -441,6 +442,9 @@ func TestTemplateVariablesAreKnown(t *testing.T) {
 		if vars[must] == nil {
 			t.Errorf("template does not set %s", must)
 		}
+	}
+	if vars["PVE_DEMO"] != "false" {
+		t.Errorf("PVE_DEMO = %v: a deployment serves the real cluster", vars["PVE_DEMO"])
 	}
 	if _, ok := vars["PVE_TOKEN_SECRET"]; ok {
 		t.Error("the token must come from the secret, not a plain variable")
