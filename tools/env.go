@@ -18,6 +18,8 @@ type Env struct {
 	Log *slog.Logger
 	// MaxResultBytes caps the JSON text of one result (DefaultMaxResultBytes if zero).
 	MaxResultBytes int
+	// GuestExec gates the guest-agent exec and file-write tools.
+	GuestExec GuestExecPolicy
 }
 
 var resourcesCall = Call{Method: "GET", Path: "/cluster/resources"}

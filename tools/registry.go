@@ -28,6 +28,14 @@ var declarations = []struct {
 	{Backup, backupTools},
 	{Tasks, taskTools},
 	{HA, haTools},
+	// Beyond the reference server (issue 6).
+	{QEMU, agentTools},
+	{QEMU, cloudinitTools},
+	{QEMU, diskTools},
+	{Storage, templateTools},
+	{Firewall, guestFirewallTools},
+	{LXC, lxcExtraTools},
+	{Cluster, healthTools},
 }
 
 var (
@@ -45,12 +53,21 @@ func All() []*Tool {
 					panic("tool declared twice: " + t.Name)
 				}
 				seen[t.Name] = true
-				t.Category = d.cat
+				if t.Category == "" {
+					t.Category = d.cat
+				}
 				allTools = append(allTools, t)
 			}
 		}
 	})
 	return allTools
+}
+
+// In files the tool under category c, for files that declare tools of
+// several categories.
+func (t *Tool) In(c Category) *Tool {
+	t.Category = c
+	return t
 }
 
 // Selection chooses the tools a server holds.

@@ -1,0 +1,3 @@
+package pvesim
+
+// Issue 6 simulator routes for agent, in progress.

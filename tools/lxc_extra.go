@@ -1,0 +1,4 @@
+package tools
+
+// lxcExtraTools: issue 6, in progress.
+func lxcExtraTools() []*Tool { return nil }
