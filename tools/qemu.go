@@ -24,7 +24,7 @@ type migrateQemuIn struct {
 // qemuSettings are the VM settings agents set most; anything else goes in extra.
 type qemuSettings struct {
 	Name        string `json:"name,omitempty" jsonschema:"VM name (DNS name)"`
-	Memory      string `json:"memory,omitempty" jsonschema:"RAM in MiB, as a string, e.g. \"4096\"" pattern:"^(current=)?\\d+$"`
+	Memory      int    `json:"memory,omitempty" jsonschema:"RAM, MiB" min:"16"`
 	Cores       int    `json:"cores,omitempty" jsonschema:"Cores per socket" min:"1"`
 	Sockets     int    `json:"sockets,omitempty" jsonschema:"CPU sockets" min:"1"`
 	CPU         string `json:"cpu,omitempty" jsonschema:"CPU type, e.g. host or x86-64-v2-AES"`

@@ -59,7 +59,7 @@ func (e *testEnv) resources() map[int]map[string]any {
 func TestQemuCreate(t *testing.T) {
 	e := fullEnv(t)
 	args := map[string]any{
-		"node": "pve2", "vmid": 150, "name": "app01", "memory": "2048", "cores": 2, "sockets": 1, "cpu": "host",
+		"node": "pve2", "vmid": 150, "name": "app01", "memory": 2048, "cores": 2, "sockets": 1, "cpu": "host",
 		"ostype": "l26", "scsi0": "local-lvm:16,iothread=1", "ide2": "none,media=cdrom", "net0": "virtio,bridge=vmbr0,firewall=1",
 		"scsihw": "virtio-scsi-single", "boot": "order=scsi0;net0", "agent": "1", "onboot": true, "tags": "app;test",
 		"description": "made by a test", "pool": "lab", "start": true, "extra": map[string]any{"bios": "ovmf", "balloon": 1024},
@@ -95,7 +95,7 @@ func TestQemuCreate(t *testing.T) {
 		t.Errorf("cluster resources entry %v", r)
 	}
 	// wait returns the outcome instead of the UPID.
-	txt := e.ok("pve_create_qemu_vm", map[string]any{"node": "pve1", "vmid": 151, "memory": "512", "wait": 5})
+	txt := e.ok("pve_create_qemu_vm", map[string]any{"node": "pve1", "vmid": 151, "memory": 512, "wait": 5})
 	if !strings.Contains(txt, `"ok":true`) || !strings.Contains(txt, `"status":"stopped"`) {
 		t.Errorf("waited create: %s", txt)
 	}
@@ -116,7 +116,7 @@ func TestQemuCreateFailsAsProxmox(t *testing.T) {
 		{map[string]any{"node": "pve1", "vmid": 160, "extra": map[string]any{"bogus": 1}}, "bogus"},
 		{map[string]any{"node": "pve1", "vmid": 160, "name": "a", "extra": map[string]any{"name": "b"}}, "given twice"},
 		{map[string]any{"node": "pve1", "vmid": 160, "ostype": "beos"}, "ostype"},
-		{map[string]any{"node": "pve1", "vmid": 160, "memory": 2048}, "memory"},
+		{map[string]any{"node": "pve1", "vmid": 160, "memory": "2048"}, "memory"},
 		{map[string]any{"node": "pve1", "vmid": 99}, "vmid"},
 		{map[string]any{"node": "pve9", "vmid": 160}, "hostname lookup 'pve9' failed"},
 	}
@@ -131,7 +131,7 @@ func TestQemuCreateFailsAsProxmox(t *testing.T) {
 func TestQemuUpdateConfig(t *testing.T) {
 	e := fullEnv(t)
 	// A stopped VM takes every change at once; a deleted disk becomes unused.
-	out := e.ok("pve_update_qemu_config", map[string]any{"vmid": 102, "memory": "4096", "cores": 2, "onboot": false,
+	out := e.ok("pve_update_qemu_config", map[string]any{"vmid": 102, "memory": 4096, "cores": 2, "onboot": false,
 		"delete": []string{"ide2", "scsi0"}, "net0": "e1000,bridge=vmbr1", "extra": map[string]any{"balloon": 1024}})
 	if out != "OK" {
 		t.Errorf("result %q, want OK", out)
@@ -153,7 +153,7 @@ func TestQemuUpdateConfig(t *testing.T) {
 	}
 
 	// A running VM: name applies at once, memory waits for a restart.
-	e.ok("pve_update_qemu_config", map[string]any{"vmid": 100, "name": "web01-new", "memory": "8192"})
+	e.ok("pve_update_qemu_config", map[string]any{"vmid": 100, "name": "web01-new", "memory": 8192})
 	g, _ = e.sim.Guest(100)
 	if g.Config["name"] != "web01-new" || g.Config["memory"] != "4096" || g.Pending["memory"] != "8192" {
 		t.Errorf("running VM: config %v pending %v", g.Config, g.Pending)

@@ -93,7 +93,8 @@ func compatible(in reflect.Type, f pve.Field, p *apischema.Param) error {
 	default:
 		return fmt.Errorf("unsupported Go type %s", t)
 	}
-	ok := got == p.Type || (got == "integer" && p.Type == "number") || (got == "string" && p.Type == "")
+	ok := got == p.Type || (got == "integer" && p.Type == "number") || (got == "string" && p.Type == "") ||
+		(got == "integer" && p.Type == "string" && p.DefaultKey == "integer") // memory: "[current=]<integer>"
 	if got == "array" && p.Type == "string" && strings.HasSuffix(p.Format, "-list") {
 		ok = false // send -list formats with ,join
 	}

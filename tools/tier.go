@@ -58,9 +58,9 @@ const (
 // Categories lists every category.
 var Categories = []Category{Nodes, QEMU, LXC, Storage, Cluster, Access, Pools, Network, Firewall, Backup, Tasks, HA}
 
-// ParseCategories reads a comma list of category names; empty means all.
+// ParseCategories reads a comma list of category names; empty or "all" means all.
 func ParseCategories(s string) ([]Category, error) {
-	if strings.TrimSpace(s) == "" {
+	if t := strings.TrimSpace(s); t == "" || strings.EqualFold(t, "all") {
 		return nil, nil
 	}
 	var out []Category

@@ -24,6 +24,9 @@ type Param struct {
 	Min, Max *float64
 	Pattern  string
 	Format   string
+	// DefaultKey is the type of a property string's default key
+	// (memory is "[current=]<integer>": a bare integer is valid), or "".
+	DefaultKey string
 }
 
 // Endpoint is one (method, path) of the API.
@@ -130,12 +133,20 @@ func read(p string) (*Schema, error) {
 			e := &Endpoint{Method: method, Path: n.Path, Params: map[string]*Param{}, ReturnsType: in.Returns.Type}
 			for name, pp := range in.Parameters.Properties {
 				f, _ := pp.Format.(string)
+				defaultKey := ""
+				if m, ok := pp.Format.(map[string]any); ok {
+					for _, sub := range m {
+						if sm, ok := sub.(map[string]any); ok && truthy(sm["default_key"]) {
+							defaultKey, _ = sm["type"].(string)
+						}
+					}
+				}
 				var enum []string
 				for _, v := range pp.Enum {
 					enum = append(enum, fmt.Sprint(v))
 				}
 				e.Params[name] = &Param{Name: name, Type: pp.Type, Optional: truthy(pp.Optional), Enum: enum,
-					Min: number(pp.Minimum), Max: number(pp.Maximum), Pattern: pp.Pattern, Format: f}
+					Min: number(pp.Minimum), Max: number(pp.Maximum), Pattern: pp.Pattern, Format: f, DefaultKey: defaultKey}
 			}
 			s.Endpoints[method+" "+n.Path] = e
 		}
