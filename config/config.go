@@ -22,6 +22,8 @@ type Config struct {
 	// MaxResultBytes caps one tool result (tools.DefaultMaxResultBytes if 0).
 	MaxResultBytes int
 	Debug          bool
+	// GuestExec gates the guest-agent exec/file-write tools.
+	GuestExec tools.GuestExecPolicy
 	// SkipCheck skips the startup GET /version (PVE_SKIP_CHECK=true).
 	SkipCheck bool
 	// Auth is the HTTP handler's authentication (config/auth.go); stdio ignores it.
@@ -103,6 +105,8 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	errs = appendErr(errs, err)
 	c.PVE.Timeout = time.Duration(secs) * time.Second
 	c.MaxResultBytes, err = parseInt(getenv, "PVE_MAX_RESULT_BYTES", tools.DefaultMaxResultBytes, 1024, 1<<24)
+	errs = appendErr(errs, err)
+	c.GuestExec, err = guestExecFromEnv(getenv)
 	errs = appendErr(errs, err)
 	c.SkipCheck, err = parseBool(getenv, "PVE_SKIP_CHECK", false)
 	errs = appendErr(errs, err)

@@ -42,7 +42,7 @@ var secretKey = regexp.MustCompile(`(?i)pass|secret|token|key|auth|cookie|creden
 type auditor struct {
 	log    *slog.Logger
 	tokens []config.BearerToken // a string argument equal to one is redacted too
-	redact *pve.Redactor        // the Proxmox credentials
+	redact func() *pve.Redactor // the Proxmox credentials (current: they rotate)
 }
 
 // middleware is go-sdk server middleware for one cached server; key names
@@ -112,7 +112,7 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 		attrs = append(attrs, slog.Int("pve_dropped", n))
 	}
 	if detail != "" {
-		attrs = append(attrs, slog.String("error", truncate(a.redact.String(detail), auditMaxError)))
+		attrs = append(attrs, slog.String("error", truncate(a.redact().String(detail), auditMaxError)))
 	}
 	a.log.LogAttrs(context.Background(), slog.LevelInfo, "tool call", attrs...)
 }
@@ -169,7 +169,7 @@ func (a *auditor) scrub(v any, secret bool) any {
 		if secret || a.isToken(t) {
 			return pve.Redacted
 		}
-		return truncate(a.redact.String(t), auditMaxString)
+		return truncate(a.redact().String(t), auditMaxString)
 	case json.Number:
 		if secret {
 			return pve.Redacted

@@ -42,7 +42,7 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &tools.Env{PVE: client, Log: log, MaxResultBytes: cfg.MaxResultBytes}
+	env := &tools.Env{PVE: client, Log: log, MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec}
 	return tools.NewServer(env, selected)
 }
 
@@ -81,8 +81,8 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 	}
 	// The go-sdk logs each session's start and end at Info; on stateless HTTP
 	// that is three lines per request, so only its warnings are kept.
-	env := &tools.Env{PVE: client, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes}
-	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: client.Redactor()}
+	env := &tools.Env{PVE: client, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec}
+	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: client.Redactor}
 
 	authn := &authenticator{deployment: cfg.Tools, tokens: cfg.Auth.Tokens, log: log}
 	if cfg.Auth.OAuth != nil {

@@ -47,6 +47,15 @@ func setup(getenv func(string) string) (func(context.Context, events.LambdaFunct
 		log.Error("startup failed", "error", err.Error())
 		return nil, cleanup, err
 	}
+	// A function URL with AuthType NONE is public: then MCP authentication is
+	// required, as for any non-loopback listener (MCP_AUTH=none overrides).
+	if getenv("FUNCTION_URL_AUTH_TYPE") != "AWS_IAM" {
+		if err := handler.CheckListen(cfg, "0.0.0.0:443", demo, log); err != nil {
+			err = fmt.Errorf("%w (the function URL is public: set MCP_AUTH_TOKENS/MCP_AUTH_SECRET_ARN or OAuth, or deploy with FunctionUrlAuthType=AWS_IAM)", err)
+			log.Error("startup failed", "error", err.Error())
+			return nil, cleanup, err
+		}
+	}
 	h, err := handler.New(cfg, log)
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())

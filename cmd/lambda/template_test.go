@@ -427,8 +427,8 @@ func TestTemplateStageSettings(t *testing.T) {
 // Every variable the template sets is one the program reads.
 func TestTemplateVariablesAreKnown(t *testing.T) {
 	tp := loadTemplate(t)
-	// MCP_AUTH_SECRET_ARN: config/auth.go; PVE_DEMO: boot.DemoFromEnv.
-	known := map[string]bool{"MCP_AUTH_SECRET_ARN": true, "PVE_DEMO": true}
+	// MCP_AUTH_SECRET_ARN: config/auth.go; PVE_DEMO: boot.DemoFromEnv; FUNCTION_URL_AUTH_TYPE: main.go.
+	known := map[string]bool{"MCP_AUTH_SECRET_ARN": true, "PVE_DEMO": true, "FUNCTION_URL_AUTH_TYPE": true}
 	for _, v := range slices.Concat(config.Vars, config.SecretVars) {
 		known[v.Name] = true
 	}
