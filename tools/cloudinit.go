@@ -1,4 +1,109 @@
 package tools
 
-// cloudinitTools: issue 6, in progress.
-func cloudinitTools() []*Tool { return nil }
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+type getCloudinitIn struct {
+	GuestIn
+	// Local here and sent by cloudinitDumpIn: the schema test would check a
+	// "type" against /cluster/resources too (node lookup), whose type differs.
+	Type string `json:"type,omitempty" pve:"-" jsonschema:"Render this generated file; omit for settings with pending changes" enum:"user|network|meta"`
+}
+
+// cloudinitDumpIn is what GET .../cloudinit/dump receives.
+type cloudinitDumpIn struct {
+	GuestIn
+	Type string `json:"type"`
+}
+
+// reCIExtra are the extra properties pve_set_qemu_cloudinit accepts: the
+// tool changes cloud-init, never the rest of the VM.
+var reCIExtra = regexp.MustCompile(`^(ipconfig\d+|cicustom|ciupgrade)$`)
+
+type setCloudinitIn struct {
+	GuestIn
+	CIUser       string         `json:"ciuser,omitempty" jsonschema:"User to create (instead of the image's default)"`
+	CIPassword   string         `json:"cipassword,omitempty" jsonschema:"Its password (stored hashed, never shown)"`
+	SSHKeys      []string       `json:"sshkeys,omitempty" pve:"sshkeys,join" jsonschema:"Public SSH keys, one per item; replaces the list"`
+	IPConfig0    string         `json:"ipconfig0,omitempty" jsonschema:"net0 addressing: ip=dhcp or ip=10.0.0.5/24,gw=10.0.0.1[,ip6=auto]"`
+	IPConfig1    string         `json:"ipconfig1,omitempty" jsonschema:"net1 addressing, same format"`
+	Nameserver   string         `json:"nameserver,omitempty" jsonschema:"DNS servers, space-separated"`
+	Searchdomain string         `json:"searchdomain,omitempty" jsonschema:"DNS search domain"`
+	CIType       string         `json:"citype,omitempty" jsonschema:"Drive format (nocloud on Linux, configdrive2 on Windows)" enum:"configdrive2|nocloud|opennebula"`
+	Delete       []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Cloud-init settings to remove, e.g. [\"sshkeys\"]" pattern:"^(ci(user|password|type|custom|upgrade)|sshkeys|nameserver|searchdomain|ipconfig\\d+)$"`
+	Extra        map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"ipconfigN, cicustom, ciupgrade, e.g. {\"ipconfig2\":\"ip=dhcp\",\"ciupgrade\":0}"`
+}
+
+var (
+	getCloudinitCalls = []Call{
+		{Method: "GET", Path: "/nodes/{node}/qemu/{vmid}/cloudinit"},
+		{Method: "GET", Path: "/nodes/{node}/qemu/{vmid}/cloudinit/dump"},
+	}
+	setCloudinitCall = Call{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/config"}
+)
+
+func cloudinitTools() []*Tool {
+	return []*Tool{
+		Custom[getCloudinitIn](Spec{Name: "pve_get_qemu_cloudinit", Tier: ReadOnly, Kind: Read,
+			Desc: "A VM's cloud-init: each setting with its value on the drive and any pending change, or with type the generated user/network/meta file."},
+			getCloudinitCalls, func(ctx context.Context, env *Env, in getCloudinitIn) (Output, error) {
+				if in.Type == "" {
+					return env.Call(ctx, getCloudinitCalls[0], &in)
+				}
+				return env.Call(ctx, getCloudinitCalls[1], &cloudinitDumpIn{GuestIn: in.GuestIn, Type: in.Type})
+			}),
+		Custom[setCloudinitIn](Spec{Name: "pve_set_qemu_cloudinit", Tier: Full, Kind: Set,
+			Desc: "Set a VM's cloud-init user, password, SSH keys, IP config and DNS; the guest gets them at next start or after pve_regenerate_qemu_cloudinit."},
+			[]Call{setCloudinitCall}, func(ctx context.Context, env *Env, in setCloudinitIn) (Output, error) {
+				for k := range in.Extra {
+					if !reCIExtra.MatchString(k) {
+						return Output{}, fmt.Errorf("extra property %q is not a cloud-init setting (use pve_update_qemu_config for other settings)", k)
+					}
+				}
+				if len(in.SSHKeys) > 0 {
+					enc, err := encodeSSHKeys(in.SSHKeys)
+					if err != nil {
+						return Output{}, err
+					}
+					in.SSHKeys = []string{enc}
+				}
+				return env.Call(ctx, setCloudinitCall, &in)
+			}),
+		Endpoint[GuestIn](Spec{Name: "pve_regenerate_qemu_cloudinit", Tier: Full, Kind: Set,
+			Desc: "Rebuild a VM's cloud-init drive from its settings now, also on a running VM. Needs a cloud-init drive."},
+			"PUT", "/nodes/{node}/qemu/{vmid}/cloudinit"),
+	}
+}
+
+// encodeSSHKeys joins public keys one per line and percent-encodes them as
+// Proxmox's sshkeys option requires (its urlencoded format allows only
+// [-%a-zA-Z0-9_.!~*'()], so spaces become %20, never +).
+func encodeSSHKeys(keys []string) (string, error) {
+	var lines []string
+	for _, item := range keys {
+		for _, k := range strings.Split(item, "\n") {
+			k = strings.TrimSpace(k)
+			if k == "" {
+				continue
+			}
+			if strings.Contains(k, "PRIVATE KEY") {
+				return "", fmt.Errorf("sshkeys takes public keys; that is a private key: do not send it anywhere")
+			}
+			if !reSSHPublicKey.MatchString(k) {
+				return "", fmt.Errorf("sshkeys: %.20q... is not an OpenSSH public key line (type base64 [comment])", k)
+			}
+			lines = append(lines, k)
+		}
+	}
+	if len(lines) == 0 {
+		return "", fmt.Errorf("sshkeys holds no key; use delete [\"sshkeys\"] to remove the keys")
+	}
+	return strings.ReplaceAll(url.QueryEscape(strings.Join(lines, "\n")), "+", "%20"), nil
+}
+
+var reSSHPublicKey = regexp.MustCompile(`^(?:\S+\s+)?(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)\s+[A-Za-z0-9+/]+={0,3}(\s.*)?$`)

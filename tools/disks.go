@@ -1,4 +1,58 @@
 package tools
 
-// diskTools: issue 6, in progress.
-func diskTools() []*Tool { return nil }
+// Disk keys are checked by patterns: Proxmox enumerates them, hundreds of
+// values that would cost every agent conversation their bytes.
+
+type resizeQemuDiskIn struct {
+	GuestIn
+	Disk string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0)$"`
+	Size string `json:"size" jsonschema:"New size (50G) or growth (+10G); K/M/G/T; cannot shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
+}
+
+type resizeLxcDiskIn struct {
+	GuestIn
+	Disk string `json:"disk" jsonschema:"rootfs or mpN" pattern:"^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	Size string `json:"size" jsonschema:"New size (50G) or growth (+10G); K/M/G/T; cannot shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
+}
+
+type moveQemuDiskIn struct {
+	GuestIn
+	Disk       string `json:"disk" jsonschema:"Disk, e.g. scsi0 or unused0" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	Storage    string `json:"storage,omitempty" jsonschema:"Target storage"`
+	Format     string `json:"format,omitempty" jsonschema:"Target format (file storages)" enum:"raw|qcow2|vmdk"`
+	Delete     bool   `json:"delete,omitempty" jsonschema:"Delete the source after copying (else kept as unusedN)"`
+	TargetVMID int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this VM (same node)" min:"100" max:"999999999"`
+	TargetDisk string `json:"target_disk,omitempty" pve:"target-disk" jsonschema:"Key on that VM (default: same)" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	BWLimit    *int   `json:"bwlimit,omitempty" jsonschema:"Bandwidth limit, KiB/s" min:"0"`
+}
+
+type moveLxcVolumeIn struct {
+	GuestIn
+	Volume       string `json:"volume" jsonschema:"rootfs, mpN or unusedN" pattern:"^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	Storage      string `json:"storage,omitempty" jsonschema:"Target storage (container stopped)"`
+	Delete       bool   `json:"delete,omitempty" jsonschema:"Delete the source after copying (else kept as unusedN)"`
+	TargetVMID   int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this container (same node)" min:"100" max:"999999999"`
+	TargetVolume string `json:"target_volume,omitempty" pve:"target-volume" jsonschema:"Key on that container (default: same)" pattern:"^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	BWLimit      *int   `json:"bwlimit,omitempty" jsonschema:"Bandwidth limit, KiB/s" min:"0"`
+}
+
+type unlinkQemuDiskIn struct {
+	GuestIn
+	IDList []string `json:"idlist" pve:"idlist,join" jsonschema:"Disks to detach, e.g. [\"scsi1\",\"unused0\"]" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	Force  bool     `json:"force,omitempty" jsonschema:"Destroy the volumes instead of keeping them as unusedN"`
+}
+
+func diskTools() []*Tool {
+	return []*Tool{
+		Endpoint[resizeQemuDiskIn](Spec{Name: "pve_resize_qemu_disk", Tier: Full, Kind: Act, Task: true,
+			Desc: "Grow a VM disk, also while running; the guest must grow its partition. Returns the task."}, "PUT", "/nodes/{node}/qemu/{vmid}/resize"),
+		Endpoint[resizeLxcDiskIn](Spec{Name: "pve_resize_lxc_disk", Tier: Full, Kind: Act, Task: true,
+			Desc: "Grow a container's rootfs or mount point, filesystem included. Returns the task."}, "PUT", "/nodes/{node}/lxc/{vmid}/resize").In(LXC),
+		Endpoint[moveQemuDiskIn](Spec{Name: "pve_move_qemu_disk", Tier: Full, Kind: Act, Task: true,
+			Desc: "Copy a VM disk to another storage (live if running), or reassign it to another VM. Returns the task."}, "POST", "/nodes/{node}/qemu/{vmid}/move_disk"),
+		Endpoint[moveLxcVolumeIn](Spec{Name: "pve_move_lxc_volume", Tier: Full, Kind: Act, Task: true,
+			Desc: "Copy a container volume to another storage, or reassign it to another container. Returns the task."}, "POST", "/nodes/{node}/lxc/{vmid}/move_volume").In(LXC),
+		Endpoint[unlinkQemuDiskIn](Spec{Name: "pve_unlink_qemu_disk", Tier: Full, Kind: Destroy,
+			Desc: "Detach VM disks; each is kept as unusedN unless force. Removing an unusedN or using force destroys its data."}, "PUT", "/nodes/{node}/qemu/{vmid}/unlink"),
+	}
+}

@@ -153,6 +153,18 @@ var extensions = []refTool{
 	{"pve_wait_task", Tasks, ReadOnly},
 	{"pve_find_guests", Cluster, ReadOnly},
 	{"pve_get_cluster_summary", Cluster, ReadOnly},
+	{"pve_get_qemu_cloudinit", QEMU, ReadOnly},
+	{"pve_set_qemu_cloudinit", QEMU, Full},
+	{"pve_regenerate_qemu_cloudinit", QEMU, Full},
+	{"pve_resize_qemu_disk", QEMU, Full},
+	{"pve_resize_lxc_disk", LXC, Full},
+	{"pve_move_qemu_disk", QEMU, Full},
+	{"pve_move_lxc_volume", LXC, Full},
+	{"pve_unlink_qemu_disk", QEMU, Full},
+	{"pve_convert_qemu_to_template", QEMU, Full},
+	{"pve_convert_lxc_to_template", LXC, Full},
+	{"pve_download_url_to_storage", Storage, Full},
+	{"pve_list_appliance_templates", Storage, ReadOnly},
 }
 
 // tierCounts counts the tools a server at each tier registers (cumulative).

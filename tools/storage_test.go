@@ -335,6 +335,9 @@ func TestStorageToolAnnotations(t *testing.T) {
 		"pve_create_storage":       {Full, false, false, false},
 		"pve_update_storage":       {Full, false, false, false},
 		"pve_delete_storage":       {Full, false, true, false},
+		// templates.go (issue 6)
+		"pve_download_url_to_storage":  {Full, false, false, true},
+		"pve_list_appliance_templates": {ReadOnly, true, false, false},
 	}
 	n := 0
 	for _, tool := range All() {

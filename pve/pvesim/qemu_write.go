@@ -159,8 +159,10 @@ func qemuHotplug(key string) bool {
 	switch key {
 	case "name", "description", "onboot", "startup", "tags", "protection", "hookscript", "cpulimit", "cpuunits", "shares", "balloon":
 		return true
+	case "ciuser", "cipassword", "citype", "ciupgrade", "cicustom", "sshkeys", "nameserver", "searchdomain":
+		return true // written at once; the guest sees them when the cloud-init drive is regenerated
 	}
-	for _, p := range []string{"net", "scsi", "virtio", "sata", "unused"} {
+	for _, p := range []string{"net", "scsi", "virtio", "sata", "unused", "ipconfig"} {
 		if indexedKey(key, p) {
 			return true
 		}
