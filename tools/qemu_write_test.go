@@ -337,9 +337,14 @@ func TestQemuWriteToolsDeclared(t *testing.T) {
 		"pve_clone_qemu_vm": {Act, true}, "pve_create_qemu_snapshot": {Act, true}, "pve_delete_qemu_snapshot": {Destroy, true},
 		"pve_rollback_qemu_snapshot": {Destroy, true},
 	}
+	// The count covers qemu.go's tools; issue-6 files add more to the category.
+	own := map[string]bool{}
+	for _, tool := range qemuTools() {
+		own[tool.Name] = true
+	}
 	n := 0
 	for _, tool := range All() {
-		if tool.Category != QEMU {
+		if tool.Category != QEMU || !own[tool.Name] {
 			continue
 		}
 		n++

@@ -57,6 +57,7 @@ type Sim struct {
 	backup   backupState
 	ha       haState
 	lxc      lxcState
+	agent    agentState
 }
 
 // New returns a simulated cluster seeded with realistic data: three nodes,
