@@ -27,16 +27,16 @@ var reCIExtra = regexp.MustCompile(`^(ipconfig\d+|cicustom|ciupgrade)$`)
 
 type setCloudinitIn struct {
 	GuestIn
-	CIUser       string         `json:"ciuser,omitempty" jsonschema:"User to create (instead of the image's default)"`
-	CIPassword   string         `json:"cipassword,omitempty" jsonschema:"Its password (stored hashed, never shown)"`
+	CIUser       string         `json:"ciuser,omitempty" jsonschema:"User (instead of the image's default)"`
+	CIPassword   string         `json:"cipassword,omitempty" jsonschema:"Its password (stored hashed)"`
 	SSHKeys      []string       `json:"sshkeys,omitempty" pve:"sshkeys,join" jsonschema:"Public SSH keys, one per item; replaces the list"`
-	IPConfig0    string         `json:"ipconfig0,omitempty" jsonschema:"net0 addressing: ip=dhcp or ip=10.0.0.5/24,gw=10.0.0.1[,ip6=auto]"`
+	IPConfig0    string         `json:"ipconfig0,omitempty" jsonschema:"net0 IP: ip=dhcp or ip=10.0.0.5/24,gw=10.0.0.1[,ip6=auto]"`
 	IPConfig1    string         `json:"ipconfig1,omitempty" jsonschema:"net1 addressing, same format"`
 	Nameserver   string         `json:"nameserver,omitempty" jsonschema:"DNS servers, space-separated"`
 	Searchdomain string         `json:"searchdomain,omitempty" jsonschema:"DNS search domain"`
-	CIType       string         `json:"citype,omitempty" jsonschema:"Drive format (nocloud on Linux, configdrive2 on Windows)" enum:"configdrive2|nocloud|opennebula"`
-	Delete       []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Cloud-init settings to remove, e.g. [\"sshkeys\"]" pattern:"^(ci(user|password|type|custom|upgrade)|sshkeys|nameserver|searchdomain|ipconfig\\d+)$"`
-	Extra        map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"ipconfigN, cicustom, ciupgrade, e.g. {\"ipconfig2\":\"ip=dhcp\",\"ciupgrade\":0}"`
+	CIType       string         `json:"citype,omitempty" jsonschema:"Format; default nocloud (configdrive2 on Windows)" enum:"configdrive2|nocloud|opennebula"`
+	Delete       []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Cloud-init settings to remove, e.g. [\"sshkeys\"]" pattern:"^(ci\\w+|sshkeys|nameserver|searchdomain|ipconfig\\d+)$"`
+	Extra        map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"ipconfigN, cicustom, ciupgrade, e.g. {\"ipconfig1\":\"ip=dhcp\"}"`
 }
 
 var (

@@ -1,44 +1,44 @@
 package tools
 
-// Disk keys are checked by patterns: Proxmox enumerates them, hundreds of
-// values that would cost every agent conversation their bytes.
+// Disk keys are checked by short patterns: Proxmox enumerates them (hundreds
+// of values every agent conversation would pay for) and refuses the rest.
 
 type resizeQemuDiskIn struct {
 	GuestIn
-	Disk string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0)$"`
+	Disk string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^((ide|sata|scsi|virtio)\\d+|efidisk0|tpmstate0)$"`
 	Size string `json:"size" jsonschema:"New size (50G) or growth (+10G); K/M/G/T; cannot shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
 }
 
 type resizeLxcDiskIn struct {
 	GuestIn
-	Disk string `json:"disk" jsonschema:"rootfs or mpN" pattern:"^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	Disk string `json:"disk" jsonschema:"rootfs or mpN" pattern:"^(rootfs|mp\\d+)$"`
 	Size string `json:"size" jsonschema:"New size (50G) or growth (+10G); K/M/G/T; cannot shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
 }
 
 type moveQemuDiskIn struct {
 	GuestIn
-	Disk       string `json:"disk" jsonschema:"Disk, e.g. scsi0 or unused0" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	Disk       string `json:"disk" jsonschema:"Disk, e.g. scsi0 or unused0" pattern:"^((ide|sata|scsi|virtio|unused)\\d+|efidisk0|tpmstate0)$"`
 	Storage    string `json:"storage,omitempty" jsonschema:"Target storage"`
 	Format     string `json:"format,omitempty" jsonschema:"Target format (file storages)" enum:"raw|qcow2|vmdk"`
 	Delete     bool   `json:"delete,omitempty" jsonschema:"Delete the source after copying (else kept as unusedN)"`
 	TargetVMID int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this VM (same node)" min:"100" max:"999999999"`
-	TargetDisk string `json:"target_disk,omitempty" pve:"target-disk" jsonschema:"Key on that VM (default: same)" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	TargetDisk string `json:"target_disk,omitempty" pve:"target-disk" jsonschema:"Key on that VM (default: same)"`
 	BWLimit    *int   `json:"bwlimit,omitempty" jsonschema:"Bandwidth limit, KiB/s" min:"0"`
 }
 
 type moveLxcVolumeIn struct {
 	GuestIn
-	Volume       string `json:"volume" jsonschema:"rootfs, mpN or unusedN" pattern:"^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	Volume       string `json:"volume" jsonschema:"rootfs, mpN or unusedN" pattern:"^(rootfs|(mp|unused)\\d+)$"`
 	Storage      string `json:"storage,omitempty" jsonschema:"Target storage (container stopped)"`
 	Delete       bool   `json:"delete,omitempty" jsonschema:"Delete the source after copying (else kept as unusedN)"`
 	TargetVMID   int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this container (same node)" min:"100" max:"999999999"`
-	TargetVolume string `json:"target_volume,omitempty" pve:"target-volume" jsonschema:"Key on that container (default: same)" pattern:"^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	TargetVolume string `json:"target_volume,omitempty" pve:"target-volume" jsonschema:"Key on that container (default: same)"`
 	BWLimit      *int   `json:"bwlimit,omitempty" jsonschema:"Bandwidth limit, KiB/s" min:"0"`
 }
 
 type unlinkQemuDiskIn struct {
 	GuestIn
-	IDList []string `json:"idlist" pve:"idlist,join" jsonschema:"Disks to detach, e.g. [\"scsi1\",\"unused0\"]" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$"`
+	IDList []string `json:"idlist" pve:"idlist,join" jsonschema:"Disks to detach, e.g. [\"scsi1\",\"unused0\"]" pattern:"^((ide|sata|scsi|virtio|unused)\\d+|efidisk0|tpmstate0)$"`
 	Force  bool     `json:"force,omitempty" jsonschema:"Destroy the volumes instead of keeping them as unusedN"`
 }
 

@@ -8,7 +8,7 @@ import (
 
 type convertQemuTemplateIn struct {
 	GuestIn
-	Disk string `json:"disk,omitempty" jsonschema:"Convert only this disk to a base image" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0)$"`
+	Disk string `json:"disk,omitempty" jsonschema:"Convert only this disk to a base image" pattern:"^((ide|sata|scsi|virtio)\\d+|efidisk0|tpmstate0)$"`
 }
 
 type downloadURLIn struct {
