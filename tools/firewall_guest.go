@@ -1,4 +1,208 @@
 package tools
 
-// guestFirewallTools: issue 6, in progress.
-func guestFirewallTools() []*Tool { return nil }
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// The firewall below the cluster level: a node's host firewall (host.fw)
+// and each guest's own firewall (<vmid>.fw). One tool per verb serves both:
+// with vmid it is the guest's firewall (VM or container, found from
+// /cluster/resources), with only node it is that node's host firewall.
+
+// fwScopeIn names the firewall a tool works on.
+type fwScopeIn struct {
+	Node string `json:"node,omitempty" jsonschema:"Node; alone: its host firewall"`
+	VMID int    `json:"vmid,omitempty" jsonschema:"VM/CT ID: that guest's firewall" min:"100" max:"999999999"`
+
+	level string // node, qemu or lxc once resolved
+}
+
+func (s *fwScopeIn) scope() *fwScopeIn { return s }
+
+type fwScoped interface{ scope() *fwScopeIn }
+
+type fwCreateRuleIn struct {
+	fwScopeIn
+	createRuleIn
+}
+
+type fwUpdateRuleIn struct {
+	fwScopeIn
+	updateRuleIn
+}
+
+type fwRulePosIn struct {
+	fwScopeIn
+	rulePosIn
+}
+
+type fwOptionsIn struct {
+	fwScopeIn
+	Enable      *bool          `json:"enable,omitempty" jsonschema:"Firewall on/off at this level"`
+	PolicyIn    string         `json:"policy_in,omitempty" jsonschema:"Guest only: default for incoming traffic" enum:"ACCEPT|REJECT|DROP"`
+	PolicyOut   string         `json:"policy_out,omitempty" jsonschema:"Guest only: default for outgoing traffic" enum:"ACCEPT|REJECT|DROP"`
+	LogLevelIn  string         `json:"log_level_in,omitempty" jsonschema:"Log level, incoming" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
+	LogLevelOut string         `json:"log_level_out,omitempty" jsonschema:"Log level, outgoing" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
+	Delete      []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset to default"`
+	Digest      string         `json:"digest,omitempty" jsonschema:"Digest from pve_get_guest_firewall_options"`
+	Extra       map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further options, e.g. {\"macfilter\":0} (guest), {\"tcpflags\":1} (node)"`
+}
+
+type fwLogIn struct {
+	fwScopeIn
+	Start *int `json:"start,omitempty" jsonschema:"Skip this many lines" min:"0"`
+	Limit *int `json:"limit,omitempty" jsonschema:"Lines to return (default 50, 0 = all)" min:"0"`
+	Since int  `json:"since,omitempty" jsonschema:"Only since this Unix time" min:"0"`
+	Until int  `json:"until,omitempty" jsonschema:"Only until this Unix time" min:"0"`
+}
+
+// fwPrefixes are the firewall path prefixes by level.
+var fwPrefixes = map[string]string{
+	"node": "/nodes/{node}/firewall",
+	"qemu": "/nodes/{node}/qemu/{vmid}/firewall",
+	"lxc":  "/nodes/{node}/lxc/{vmid}/firewall",
+}
+
+// fwCalls lists one endpoint at every level, for a tool's Calls.
+func fwCalls(method, suffix string) []Call {
+	return []Call{{method, fwPrefixes["node"] + suffix}, {method, fwPrefixes["qemu"] + suffix}, {method, fwPrefixes["lxc"] + suffix}}
+}
+
+// fwCall resolves the level the input names (filling in the node of a
+// guest) and makes the call there.
+func fwCall(ctx context.Context, env *Env, method, suffix string, in fwScoped) (Output, error) {
+	prefix, err := env.fwPrefix(ctx, in.scope())
+	if err != nil {
+		return Output{}, err
+	}
+	return env.Call(ctx, Call{method, prefix + suffix}, in)
+}
+
+func (env *Env) fwPrefix(ctx context.Context, s *fwScopeIn) (string, error) {
+	if s.level != "" {
+		return fwPrefixes[s.level], nil
+	}
+	if s.VMID == 0 {
+		if s.Node == "" {
+			return "", errors.New("pass vmid for a guest's firewall, or node alone for that node's host firewall")
+		}
+		s.level = "node"
+		return fwPrefixes["node"], nil
+	}
+	res, err := env.resources(ctx, "vm")
+	if err != nil {
+		return "", fmt.Errorf("looking up guest %d: %w", s.VMID, err)
+	}
+	var hits []resource
+	for _, r := range res {
+		if r.VMID == s.VMID && (s.Node == "" || r.Node == s.Node) {
+			hits = append(hits, r)
+		}
+	}
+	switch {
+	case len(hits) == 0 && s.Node != "":
+		return "", fmt.Errorf("no VM or container %d on node %s (see pve_find_guests)", s.VMID, s.Node)
+	case len(hits) == 0:
+		return "", fmt.Errorf("no VM or container with vmid %d in the cluster (see pve_find_guests)", s.VMID)
+	case len(hits) > 1:
+		return "", fmt.Errorf("vmid %d is listed on several nodes: pass node explicitly", s.VMID)
+	}
+	prefix, ok := fwPrefixes[hits[0].Type]
+	if !ok {
+		return "", fmt.Errorf("guest %d has unknown type %q", s.VMID, hits[0].Type)
+	}
+	s.Node, s.level = hits[0].Node, hits[0].Type
+	return prefix, nil
+}
+
+func guestFirewallTools() []*Tool {
+	return []*Tool{
+		Custom(Spec{Name: "pve_list_guest_firewall_rules", Tier: ReadOnly, Kind: Read,
+			Desc: "List the firewall rules of a VM/CT (vmid), or of a node's host firewall (node only), in order (pos), with digest."},
+			fwCalls("GET", "/rules"), func(ctx context.Context, env *Env, in fwScopeIn) (Output, error) {
+				return fwCall(ctx, env, "GET", "/rules", &in)
+			}),
+		Custom(Spec{Name: "pve_create_guest_firewall_rule", Tier: Full, Kind: Act,
+			Desc: "Add a rule to a VM/CT firewall (vmid) or a node's host firewall (node only), first or at pos. Omitting enable creates it inactive."},
+			append(fwCalls("POST", "/rules"), append(fwCalls("GET", "/rules"), fwCalls("PUT", "/rules/{pos}")...)...), fwCreateRule),
+		Custom(Spec{Name: "pve_update_guest_firewall_rule", Tier: Full, Kind: Set,
+			Desc: "Change the VM/CT or host firewall rule at pos (only given settings), or move it with moveto."},
+			fwCalls("PUT", "/rules/{pos}"), func(ctx context.Context, env *Env, in fwUpdateRuleIn) (Output, error) {
+				return fwCall(ctx, env, "PUT", "/rules/{pos}", &in)
+			}),
+		Custom(Spec{Name: "pve_delete_guest_firewall_rule", Tier: Full, Kind: Destroy,
+			Desc: "Delete the VM/CT or host firewall rule at pos; later rules move up. Pass digest to be sure it is the rule you listed."},
+			fwCalls("DELETE", "/rules/{pos}"), func(ctx context.Context, env *Env, in fwRulePosIn) (Output, error) {
+				return fwCall(ctx, env, "DELETE", "/rules/{pos}", &in)
+			}),
+		Custom(Spec{Name: "pve_get_guest_firewall_options", Tier: ReadOnly, Kind: Read,
+			Desc: "Firewall options of a VM/CT (enable, policies, MAC/IP filter) or a node's host firewall (node only), with digest."},
+			fwCalls("GET", "/options"), func(ctx context.Context, env *Env, in fwScopeIn) (Output, error) {
+				return fwCall(ctx, env, "GET", "/options", &in)
+			}),
+		Custom(Spec{Name: "pve_update_guest_firewall_options", Tier: Full, Kind: Set,
+			Desc: "Change VM/CT or host firewall options. Guest rules only filter NICs with firewall=1; the cluster firewall must be enabled."},
+			fwCalls("PUT", "/options"), func(ctx context.Context, env *Env, in fwOptionsIn) (Output, error) {
+				if in.VMID == 0 && (in.PolicyIn != "" || in.PolicyOut != "") {
+					return Output{}, errors.New("policy_in/policy_out are guest options; a node's host firewall uses the cluster policies (pve_update_firewall_options)")
+				}
+				return fwCall(ctx, env, "PUT", "/options", &in)
+			}),
+		Custom(Spec{Name: "pve_get_guest_firewall_log", Tier: ReadOnly, Kind: Read,
+			Desc: "Firewall log lines {n,t} of a VM/CT, or all of a node (node only); oldest first. Use since for recent traffic."},
+			fwCalls("GET", "/log"), func(ctx context.Context, env *Env, in fwLogIn) (Output, error) {
+				return fwCall(ctx, env, "GET", "/log", &in)
+			}),
+	}
+}
+
+// fwCreateRule adds a rule as createRule does for the cluster firewall:
+// Proxmox inserts at the top, so another position is reached with a
+// digest-guarded move of the new rule.
+func fwCreateRule(ctx context.Context, env *Env, in fwCreateRuleIn) (Output, error) {
+	if _, err := fwCall(ctx, env, "POST", "/rules", &in); err != nil {
+		return Output{}, err
+	}
+	// The node is known now; the reads and the move go to the same level.
+	list := func() ([]json.RawMessage, error) {
+		scope := in.fwScopeIn
+		out, err := fwCall(ctx, env, "GET", "/rules", &scope)
+		var rules []json.RawMessage
+		if err == nil {
+			err = json.Unmarshal(out.Data, &rules)
+		}
+		return rules, err
+	}
+	rules, err := list()
+	if err != nil || len(rules) == 0 {
+		return Output{Note: fmt.Sprintf("Rule created at position 0; reading the rules back failed: %v", err)}, nil
+	}
+	var first listedRule
+	if err := json.Unmarshal(rules[0], &first); err != nil || !sameRule(first, in.createRuleIn) {
+		return Output{Note: "Rule created, but the rule now at position 0 is not it (changed concurrently?); check pve_list_guest_firewall_rules."}, nil
+	}
+	want := 0
+	if in.Pos != nil {
+		want = min(*in.Pos, len(rules)-1)
+	}
+	if want == 0 {
+		return Output{Data: rules[0]}, nil
+	}
+	move := struct {
+		fwScopeIn
+		Pos    int    `json:"pos"`
+		MoveTo int    `json:"moveto"`
+		Digest string `json:"digest"`
+	}{in.fwScopeIn, 0, want + 1, first.Digest}
+	if _, err := fwCall(ctx, env, "PUT", "/rules/{pos}", &move); err != nil {
+		return Output{Data: rules[0], Note: fmt.Sprintf("Rule created at position 0; moving it to %d failed: %v", want, err)}, nil
+	}
+	rules, err = list()
+	if err != nil || want >= len(rules) {
+		return Output{Note: fmt.Sprintf("Rule created and moved to position %d.", want)}, nil
+	}
+	return Output{Data: rules[want]}, nil
+}

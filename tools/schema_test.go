@@ -25,6 +25,9 @@ func TestToolsMatchOfficialSchema(t *testing.T) {
 				if ep == nil {
 					t.Fatalf("%s %s is not in the API schema", c.Method, c.Path)
 				}
+				if c == resourcesCall && needsNodeLookup(tool.Input, tool.Calls) {
+					continue // the node lookup sends type=vm, never the tool's fields
+				}
 				eps = append(eps, ep)
 			}
 			startsTask := false

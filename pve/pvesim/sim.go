@@ -57,6 +57,8 @@ type Sim struct {
 	backup   backupState
 	ha       haState
 	lxc      lxcState
+	health   healthState
+	fwScoped fwScopedState
 	agent    agentState
 }
 
