@@ -42,7 +42,9 @@ func (env *Env) result(out Output) *mcp.CallToolResult {
 	if limit <= 0 {
 		limit = DefaultMaxResultBytes
 	}
+	cutShort := false
 	if len(data) > limit {
+		cutShort = true
 		var cutNote string
 		data, cutNote = cut(data, limit)
 		if note != "" {
@@ -59,7 +61,9 @@ func (env *Env) result(out Output) *mcp.CallToolResult {
 		text += "\n" + env.PVE.Redactor().String(note)
 	}
 	res.Content = []mcp.Content{&mcp.TextContent{Text: text}}
-	if len(data) > 0 && data[0] == '{' {
+	// structuredContent must be a whole JSON object: a result cut as text
+	// is not one, and would make the whole answer unmarshalable.
+	if len(data) > 0 && data[0] == '{' && (!cutShort || json.Valid(data)) {
 		res.StructuredContent = json.RawMessage(data)
 	}
 	return res
