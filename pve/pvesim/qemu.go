@@ -260,6 +260,10 @@ func (s *Sim) guestConfig(g *Guest, c *Call) (any, error) {
 	}
 	out := map[string]any{"digest": digest(cfg)}
 	for k, v := range cfg {
+		if k == "cipassword" {
+			out[k] = "**********" // Proxmox never reads the password back
+			continue
+		}
 		if n, err := strconv.Atoi(v); err == nil && isNumericKey(k) {
 			out[k] = n
 		} else {

@@ -1,10 +1,12 @@
 package pvesim
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -201,11 +203,45 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	const prefix = "/api2/json"
 	path := r.URL.EscapedPath()
 	rec := Request{Method: r.Method, Path: strings.TrimPrefix(path, prefix)}
-	status := s.serve(w, r, &rec)
-	rec.Status = status
-	s.mu.Lock()
-	s.requests = append(s.requests, rec)
-	s.mu.Unlock()
+	rw := &recorder{ResponseWriter: w, sim: s, rec: &rec}
+	status := s.serve(rw, r, &rec)
+	rw.commit(status)
+}
+
+// recorder logs the request just before its answer is written, so a client
+// that has its answer can rely on finding the request in Requests().
+type recorder struct {
+	http.ResponseWriter
+	sim  *Sim
+	rec  *Request
+	done bool
+}
+
+func (r *recorder) commit(status int) {
+	if r.done {
+		return
+	}
+	r.done = true
+	r.rec.Status = status
+	r.sim.mu.Lock()
+	r.sim.requests = append(r.sim.requests, *r.rec)
+	r.sim.mu.Unlock()
+}
+
+// Hijack lets writeStatus put Proxmox's message in the status line.
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	return hj.Hijack()
+}
+
+// committing records the request (if w is a recorder) before an answer is written.
+func committing(w http.ResponseWriter, status int) {
+	if r, ok := w.(*recorder); ok {
+		r.commit(status)
+	}
 }
 
 func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rec *Request) int {
@@ -346,6 +382,7 @@ func writeErr(w http.ResponseWriter, err error) int {
 		body["errors"] = ae.Errors
 	}
 	b, _ := json.Marshal(body)
+	committing(w, ae.Status)
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	// Proxmox's message travels in the reason phrase. net/http only writes
 	// the standard phrase, so take the connection over when we can.
@@ -358,6 +395,7 @@ func writeData(w http.ResponseWriter, data any) int {
 	if err != nil {
 		return writeErr(w, err)
 	}
+	committing(w, http.StatusOK)
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
