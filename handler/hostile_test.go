@@ -84,12 +84,29 @@ var sampleStrings = map[string]string{
 	"schedule": "daily", "vmid": "100",
 }
 
+// sampleOverrides are valid values where a tool's own checks need more than
+// a generic sample (disk names per guest type, URLs, file names ...), so the
+// positive control can reach Proxmox.
+var sampleOverrides = map[string]map[string]any{
+	"pve_exec_qemu_agent_command":    {"command": []any{"uptime"}},
+	"pve_write_qemu_agent_file":      {"file": "/tmp/probe"},
+	"pve_resize_qemu_disk":           {"disk": "scsi0", "size": "+1G"},
+	"pve_resize_lxc_disk":            {"disk": "rootfs", "size": "+1G"},
+	"pve_move_qemu_disk":             {"disk": "scsi0", "storage": "local"},
+	"pve_move_lxc_volume":            {"volume": "rootfs", "storage": "local"},
+	"pve_unlink_qemu_disk":           {"idlist": []any{"unused0"}},
+	"pve_download_url_to_storage":    {"url": "https://example.invalid/a.iso", "filename": "a.iso"},
+	"pve_create_guest_firewall_rule": {"action": "ACCEPT"},
+	"pve_get_disk_smart":             {"disk": "/dev/sda"},
+}
+
 // Every string parameter that fills a URL path segment, in every tool,
 // against every injection: the tool fails cleanly and nothing carrying the
 // payload reaches Proxmox. A safe value in the same parameter does reach
 // it, so the test cannot pass by never calling Proxmox.
 func TestPathInjection(t *testing.T) {
-	e := newSecEnv(t, map[string]string{"MCP_AUTH_TOKENS": "admin:full:" + tokAdmin})
+	e := newSecEnv(t, map[string]string{"MCP_AUTH_TOKENS": "admin:full:" + tokAdmin,
+		"PVE_GUEST_EXEC": "allow", "PVE_GUEST_EXEC_ALLOW": ".*"})
 	fields, reached, guarded := 0, 0, 0
 	var missed []string
 	for _, tl := range tools.All() {
@@ -111,6 +128,9 @@ func TestPathInjection(t *testing.T) {
 			}
 			fields++
 			base := minimalArgs(schema)
+			for k, v := range sampleOverrides[tl.Name] {
+				base[k] = v
+			}
 
 			// Positive control: a harmless marker reaches the simulator in the path.
 			e.wire.reset()
