@@ -10,7 +10,7 @@ type NodeIn struct {
 
 // GuestIn names a VM or container; node may be left out.
 type GuestIn struct {
-	Node string `json:"node,omitempty" jsonschema:"Node; found from vmid if omitted"`
+	Node string `json:"node,omitempty" jsonschema:"Node (default: vmid's)"`
 	VMID int    `json:"vmid" jsonschema:"Guest ID" min:"100" max:"999999999"`
 }
 

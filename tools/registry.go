@@ -129,8 +129,9 @@ var schemaCache = mcp.NewSchemaCache()
 
 // NewServer builds an MCP server holding exactly the given tools.
 func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
-	// Building the server allocates a lot on a tiny heap; collecting less
-	// often while it does cuts cold start (see bench/), then back to normal.
+	// Building the server allocates a few MiB of short-lived garbage on a
+	// tiny heap; collecting less often until it is built cuts cold start (see
+	// bench/), then collection goes back to normal.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
 		Instructions: instructions,

@@ -19,7 +19,7 @@ const MaxWait = 600
 func waitProperty() *jsonschema.Schema {
 	lo, hi := 0.0, float64(MaxWait)
 	return &jsonschema.Schema{Type: "integer", Minimum: &lo, Maximum: &hi,
-		Description: "Seconds to wait for the task to finish; 0 returns the UPID at once"}
+		Description: "Wait up to N s for the task to end"}
 }
 
 type waitKey struct{}
