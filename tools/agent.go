@@ -38,28 +38,28 @@ const (
 
 type agentInterfacesIn struct {
 	GuestIn
-	Verbose bool `json:"verbose,omitempty" pve:"-" jsonschema:"Agent's full answer (all addresses, counters)"`
+	Verbose bool `json:"verbose,omitempty" pve:"-" jsonschema:"Full agent answer"`
 }
 
 type agentFileReadIn struct {
 	GuestIn
-	File   string `json:"file" jsonschema:"Absolute path in the guest"`
-	Offset int    `json:"offset,omitempty" jsonschema:"Start at this byte" min:"0"`
-	Count  int    `json:"count,omitempty" jsonschema:"Bytes to read (default 16384)" min:"1" max:"16777216"`
+	File   string `json:"file" jsonschema:"Absolute guest path"`
+	Offset int    `json:"offset,omitempty" jsonschema:"Start byte" min:"0"`
+	Count  int    `json:"count,omitempty" jsonschema:"Bytes (default 16384)" min:"1" max:"16777216"`
 }
 
 type agentFileWriteIn struct {
 	GuestIn
-	File    string `json:"file" jsonschema:"Absolute path in the guest"`
-	Content string `json:"content" jsonschema:"Text to write; replaces the file (max 60 KiB)"`
+	File    string `json:"file" jsonschema:"Absolute guest path"`
+	Content string `json:"content" jsonschema:"Text; replaces the file (max 60 KiB)"`
 }
 
 type agentExecIn struct {
 	GuestIn
-	Command   []string `json:"command,omitempty" jsonschema:"Program and arguments (no shell), e.g. [\"df\",\"-h\"]"`
-	InputData string   `json:"input_data,omitempty" pve:"input-data" jsonschema:"Standard input"`
-	Timeout   int      `json:"timeout,omitempty" pve:"-" jsonschema:"Seconds to wait for it to exit (default 30)" min:"1" max:"300"`
-	PID       int      `json:"pid,omitempty" jsonschema:"Collect an earlier exec still running (instead of command)" min:"1"`
+	Command   []string `json:"command,omitempty" jsonschema:"Program and args (no shell), e.g. [\"df\",\"-h\"]"`
+	InputData string   `json:"input_data,omitempty" pve:"input-data" jsonschema:"Stdin"`
+	Timeout   int      `json:"timeout,omitempty" pve:"-" jsonschema:"Wait for exit, s (default 30)" min:"1" max:"300"`
+	PID       int      `json:"pid,omitempty" jsonschema:"Collect a still-running exec (no command)" min:"1"`
 }
 
 // The inputs of the single calls exec makes.
@@ -77,22 +77,22 @@ type agentExecStatusIn struct {
 func agentTools() []*Tool {
 	return []*Tool{
 		Custom[GuestIn](Spec{Name: "pve_ping_qemu_agent", Tier: ReadOnly, Kind: Read,
-			Desc: "Check that a running VM's QEMU guest agent answers; errors say why not."},
+			Desc: "Check that a running VM's guest agent answers."},
 			[]Call{agentPingCall}, agentPing),
 		Endpoint[GuestIn](Spec{Name: "pve_get_qemu_agent_osinfo", Tier: ReadOnly, Kind: Read,
-			Desc: "The OS a VM runs, from its guest agent: name, version, kernel, architecture."},
+			Desc: "A VM's OS name, version and kernel, from its guest agent."},
 			"GET", "/nodes/{node}/qemu/{vmid}/agent/get-osinfo"),
 		Custom[agentInterfacesIn](Spec{Name: "pve_get_qemu_agent_interfaces", Tier: ReadOnly, Kind: Read,
-			Desc: "A VM's network interfaces from its guest agent: name, MAC, IP/prefix (loopback left out)."},
+			Desc: "A VM's NICs with MAC and IPs, from its guest agent."},
 			[]Call{agentInterfacesCall}, agentInterfaces),
 		Custom[agentFileReadIn](Spec{Name: "pve_read_qemu_agent_file", Tier: Full, Kind: Read,
-			Desc: "Read a file inside a VM via its guest agent; when truncated, next_offset reads on."},
+			Desc: "Read a file in a VM via its guest agent; next_offset continues."},
 			[]Call{agentFileReadCall}, agentFileRead),
 		Custom[agentExecIn](Spec{Name: "pve_exec_qemu_agent_command", Tier: Full, Kind: Destroy,
-			Desc: "Run a program in a VM via its guest agent; returns exit code, stdout, stderr. Only commands PVE_GUEST_EXEC allows."},
+			Desc: "Run a program PVE_GUEST_EXEC allows in a VM; returns exit code and output."},
 			[]Call{agentExecCall, agentExecStatusCall}, agentExec),
 		Custom[agentFileWriteIn](Spec{Name: "pve_write_qemu_agent_file", Tier: Full, Kind: Destroy,
-			Desc: "Write a text file in a VM via its guest agent. Only if PVE_GUEST_EXEC allows \"file-write <path>\"."},
+			Desc: "Write a text file in a VM if PVE_GUEST_EXEC allows \"file-write <path>\"."},
 			[]Call{agentFileWriteCall}, agentFileWrite),
 	}
 }

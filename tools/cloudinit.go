@@ -12,7 +12,7 @@ type getCloudinitIn struct {
 	GuestIn
 	// Local here and sent by cloudinitDumpIn: the schema test would check a
 	// "type" against /cluster/resources too (node lookup), whose type differs.
-	Type string `json:"type,omitempty" pve:"-" jsonschema:"Render this generated file; omit for settings with pending changes" enum:"user|network|meta"`
+	Type string `json:"type,omitempty" pve:"-" jsonschema:"Render this generated file" enum:"user|network|meta"`
 }
 
 // cloudinitDumpIn is what GET .../cloudinit/dump receives.
@@ -27,15 +27,14 @@ var reCIExtra = regexp.MustCompile(`^(ipconfig\d+|cicustom|ciupgrade)$`)
 
 type setCloudinitIn struct {
 	GuestIn
-	CIUser       string         `json:"ciuser,omitempty" jsonschema:"User (instead of the image's default)"`
-	CIPassword   string         `json:"cipassword,omitempty" jsonschema:"Its password (stored hashed)"`
-	SSHKeys      []string       `json:"sshkeys,omitempty" pve:"sshkeys,join" jsonschema:"Public SSH keys, one per item; replaces the list"`
-	IPConfig0    string         `json:"ipconfig0,omitempty" jsonschema:"net0 IP: ip=dhcp or ip=10.0.0.5/24,gw=10.0.0.1[,ip6=auto]"`
-	IPConfig1    string         `json:"ipconfig1,omitempty" jsonschema:"net1 addressing, same format"`
+	CIUser       string         `json:"ciuser,omitempty" jsonschema:"User (default: image's)"`
+	CIPassword   string         `json:"cipassword,omitempty" jsonschema:"Its password"`
+	SSHKeys      []string       `json:"sshkeys,omitempty" pve:"sshkeys,join" jsonschema:"Public SSH keys; replaces the list"`
+	IPConfig0    string         `json:"ipconfig0,omitempty" jsonschema:"net0 IP: ip=dhcp or ip=CIDR,gw=IP"`
 	Nameserver   string         `json:"nameserver,omitempty" jsonschema:"DNS servers, space-separated"`
 	Searchdomain string         `json:"searchdomain,omitempty" jsonschema:"DNS search domain"`
-	CIType       string         `json:"citype,omitempty" jsonschema:"Format; default nocloud (configdrive2 on Windows)" enum:"configdrive2|nocloud|opennebula"`
-	Delete       []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Cloud-init settings to remove, e.g. [\"sshkeys\"]" pattern:"^(ci\\w+|sshkeys|nameserver|searchdomain|ipconfig\\d+)$"`
+	CIType       string         `json:"citype,omitempty" jsonschema:"Default nocloud (Windows: configdrive2)" enum:"configdrive2|nocloud|opennebula"`
+	Delete       []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove" pattern:"^(ci\\w+|sshkeys|nameserver|searchdomain|ipconfig\\d+)$"`
 	Extra        map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"ipconfigN, cicustom, ciupgrade, e.g. {\"ipconfig1\":\"ip=dhcp\"}"`
 }
 
@@ -50,7 +49,7 @@ var (
 func cloudinitTools() []*Tool {
 	return []*Tool{
 		Custom[getCloudinitIn](Spec{Name: "pve_get_qemu_cloudinit", Tier: ReadOnly, Kind: Read,
-			Desc: "A VM's cloud-init: each setting with its value on the drive and any pending change, or with type the generated user/network/meta file."},
+			Desc: "A VM's cloud-init settings with pending changes, or a generated file."},
 			getCloudinitCalls, func(ctx context.Context, env *Env, in getCloudinitIn) (Output, error) {
 				if in.Type == "" {
 					return env.Call(ctx, getCloudinitCalls[0], &in)
@@ -58,7 +57,7 @@ func cloudinitTools() []*Tool {
 				return env.Call(ctx, getCloudinitCalls[1], &cloudinitDumpIn{GuestIn: in.GuestIn, Type: in.Type})
 			}),
 		Custom[setCloudinitIn](Spec{Name: "pve_set_qemu_cloudinit", Tier: Full, Kind: Set,
-			Desc: "Set a VM's cloud-init user, password, SSH keys, IP config and DNS; the guest gets them at next start or after pve_regenerate_qemu_cloudinit."},
+			Desc: "Set a VM's cloud-init user, keys, IPs, DNS; applied at next start or regenerate."},
 			[]Call{setCloudinitCall}, func(ctx context.Context, env *Env, in setCloudinitIn) (Output, error) {
 				for k := range in.Extra {
 					if !reCIExtra.MatchString(k) {
@@ -75,7 +74,7 @@ func cloudinitTools() []*Tool {
 				return env.Call(ctx, setCloudinitCall, &in)
 			}),
 		Endpoint[GuestIn](Spec{Name: "pve_regenerate_qemu_cloudinit", Tier: Full, Kind: Set,
-			Desc: "Rebuild a VM's cloud-init drive from its settings now, also on a running VM. Needs a cloud-init drive."},
+			Desc: "Rebuild a VM's cloud-init drive now, even while it runs."},
 			"PUT", "/nodes/{node}/qemu/{vmid}/cloudinit"),
 	}
 }

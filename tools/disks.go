@@ -6,53 +6,53 @@ package tools
 type resizeQemuDiskIn struct {
 	GuestIn
 	Disk string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^((ide|sata|scsi|virtio)\\d+|efidisk0|tpmstate0)$"`
-	Size string `json:"size" jsonschema:"New size (50G) or growth (+10G); K/M/G/T; cannot shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
+	Size string `json:"size" jsonschema:"50G sets, +10G grows; no shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
 }
 
 type resizeLxcDiskIn struct {
 	GuestIn
 	Disk string `json:"disk" jsonschema:"rootfs or mpN" pattern:"^(rootfs|mp\\d+)$"`
-	Size string `json:"size" jsonschema:"New size (50G) or growth (+10G); K/M/G/T; cannot shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
+	Size string `json:"size" jsonschema:"50G sets, +10G grows; no shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
 }
 
 type moveQemuDiskIn struct {
 	GuestIn
-	Disk       string `json:"disk" jsonschema:"Disk, e.g. scsi0 or unused0" pattern:"^((ide|sata|scsi|virtio|unused)\\d+|efidisk0|tpmstate0)$"`
+	Disk       string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^((ide|sata|scsi|virtio|unused)\\d+|efidisk0|tpmstate0)$"`
 	Storage    string `json:"storage,omitempty" jsonschema:"Target storage"`
-	Format     string `json:"format,omitempty" jsonschema:"Target format (file storages)" enum:"raw|qcow2|vmdk"`
-	Delete     bool   `json:"delete,omitempty" jsonschema:"Delete the source after copying (else kept as unusedN)"`
+	Format     string `json:"format,omitempty" jsonschema:"Format (file storage)" enum:"raw|qcow2|vmdk"`
+	Delete     bool   `json:"delete,omitempty" jsonschema:"Delete source (else kept as unusedN)"`
 	TargetVMID int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this VM (same node)" min:"100" max:"999999999"`
 	TargetDisk string `json:"target_disk,omitempty" pve:"target-disk" jsonschema:"Key on that VM (default: same)"`
-	BWLimit    *int   `json:"bwlimit,omitempty" jsonschema:"Bandwidth limit, KiB/s" min:"0"`
+	BWLimit    *int   `json:"bwlimit,omitempty" jsonschema:"KiB/s" min:"0"`
 }
 
 type moveLxcVolumeIn struct {
 	GuestIn
 	Volume       string `json:"volume" jsonschema:"rootfs, mpN or unusedN" pattern:"^(rootfs|(mp|unused)\\d+)$"`
-	Storage      string `json:"storage,omitempty" jsonschema:"Target storage (container stopped)"`
-	Delete       bool   `json:"delete,omitempty" jsonschema:"Delete the source after copying (else kept as unusedN)"`
-	TargetVMID   int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this container (same node)" min:"100" max:"999999999"`
-	TargetVolume string `json:"target_volume,omitempty" pve:"target-volume" jsonschema:"Key on that container (default: same)"`
-	BWLimit      *int   `json:"bwlimit,omitempty" jsonschema:"Bandwidth limit, KiB/s" min:"0"`
+	Storage      string `json:"storage,omitempty" jsonschema:"Target storage (CT stopped)"`
+	Delete       bool   `json:"delete,omitempty" jsonschema:"Delete source (else kept as unusedN)"`
+	TargetVMID   int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this CT (same node)" min:"100" max:"999999999"`
+	TargetVolume string `json:"target_volume,omitempty" pve:"target-volume" jsonschema:"Key on that CT (default: same)"`
+	BWLimit      *int   `json:"bwlimit,omitempty" jsonschema:"KiB/s" min:"0"`
 }
 
 type unlinkQemuDiskIn struct {
 	GuestIn
-	IDList []string `json:"idlist" pve:"idlist,join" jsonschema:"Disks to detach, e.g. [\"scsi1\",\"unused0\"]" pattern:"^((ide|sata|scsi|virtio|unused)\\d+|efidisk0|tpmstate0)$"`
-	Force  bool     `json:"force,omitempty" jsonschema:"Destroy the volumes instead of keeping them as unusedN"`
+	IDList []string `json:"idlist" pve:"idlist,join" jsonschema:"Disks to detach" pattern:"^((ide|sata|scsi|virtio|unused)\\d+|efidisk0|tpmstate0)$"`
+	Force  bool     `json:"force,omitempty" jsonschema:"Destroy, not keep as unusedN"`
 }
 
 func diskTools() []*Tool {
 	return []*Tool{
 		Endpoint[resizeQemuDiskIn](Spec{Name: "pve_resize_qemu_disk", Tier: Full, Kind: Act, Task: true,
-			Desc: "Grow a VM disk, also while running; the guest must grow its partition. Returns the task."}, "PUT", "/nodes/{node}/qemu/{vmid}/resize"),
+			Desc: "Grow a VM disk, also live; the guest OS must grow its partition."}, "PUT", "/nodes/{node}/qemu/{vmid}/resize"),
 		Endpoint[resizeLxcDiskIn](Spec{Name: "pve_resize_lxc_disk", Tier: Full, Kind: Act, Task: true,
-			Desc: "Grow a container's rootfs or mount point, filesystem included. Returns the task."}, "PUT", "/nodes/{node}/lxc/{vmid}/resize").In(LXC),
+			Desc: "Grow a container's rootfs or mount point, filesystem included."}, "PUT", "/nodes/{node}/lxc/{vmid}/resize").In(LXC),
 		Endpoint[moveQemuDiskIn](Spec{Name: "pve_move_qemu_disk", Tier: Full, Kind: Act, Task: true,
-			Desc: "Copy a VM disk to another storage (live if running), or reassign it to another VM. Returns the task."}, "POST", "/nodes/{node}/qemu/{vmid}/move_disk"),
+			Desc: "Copy a VM disk to another storage (live if running) or reassign it."}, "POST", "/nodes/{node}/qemu/{vmid}/move_disk"),
 		Endpoint[moveLxcVolumeIn](Spec{Name: "pve_move_lxc_volume", Tier: Full, Kind: Act, Task: true,
-			Desc: "Copy a container volume to another storage, or reassign it to another container. Returns the task."}, "POST", "/nodes/{node}/lxc/{vmid}/move_volume").In(LXC),
+			Desc: "Copy a container volume to another storage or reassign it."}, "POST", "/nodes/{node}/lxc/{vmid}/move_volume").In(LXC),
 		Endpoint[unlinkQemuDiskIn](Spec{Name: "pve_unlink_qemu_disk", Tier: Full, Kind: Destroy,
-			Desc: "Detach VM disks; each is kept as unusedN unless force. Removing an unusedN or using force destroys its data."}, "PUT", "/nodes/{node}/qemu/{vmid}/unlink"),
+			Desc: "Detach VM disks as unusedN; removing unusedN or force destroys data."}, "PUT", "/nodes/{node}/qemu/{vmid}/unlink"),
 	}
 }

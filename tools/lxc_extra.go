@@ -9,11 +9,11 @@ import (
 type migrateLxcIn struct {
 	GuestIn
 	Target        string   `json:"target" jsonschema:"Target node"`
-	Restart       bool     `json:"restart,omitempty" jsonschema:"Shut down, move, start (needed if running)"`
-	Timeout       *int     `json:"timeout,omitempty" jsonschema:"Shutdown timeout, seconds (default 180)"`
-	Online        bool     `json:"online,omitempty" jsonschema:"Live (not supported for containers)"`
+	Restart       bool     `json:"restart,omitempty" jsonschema:"Stop, move, start (needed if running)"`
+	Timeout       *int     `json:"timeout,omitempty" jsonschema:"Shutdown timeout, s (default 180)"`
+	Online        bool     `json:"online,omitempty" jsonschema:"Live; unsupported for containers"`
 	TargetStorage string   `json:"target_storage,omitempty" pve:"target-storage" jsonschema:"Target storage, or src:dst pairs"`
-	BWLimit       *float64 `json:"bwlimit,omitempty" jsonschema:"Bandwidth limit, KiB/s" min:"0"`
+	BWLimit       *float64 `json:"bwlimit,omitempty" jsonschema:"KiB/s" min:"0"`
 }
 
 var lxcInterfacesCall = Call{Method: "GET", Path: "/nodes/{node}/lxc/{vmid}/interfaces"}
@@ -21,7 +21,7 @@ var lxcInterfacesCall = Call{Method: "GET", Path: "/nodes/{node}/lxc/{vmid}/inte
 func lxcExtraTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_get_lxc_interfaces", Tier: ReadOnly, Kind: Read,
-			Desc: "A running container's network interfaces with MAC and IPv4/IPv6 addresses."}, []Call{lxcInterfacesCall},
+			Desc: "A running container's NICs with MAC and IP addresses."}, []Call{lxcInterfacesCall},
 			func(ctx context.Context, env *Env, in GuestIn) (Output, error) {
 				out, err := env.Call(ctx, lxcInterfacesCall, &in)
 				if err == nil && (len(out.Data) == 0 || bytes.Equal(out.Data, []byte("null"))) {
@@ -30,6 +30,6 @@ func lxcExtraTools() []*Tool {
 				return out, err
 			}),
 		Endpoint[migrateLxcIn](Spec{Name: "pve_migrate_lxc_container", Tier: ReadExecute, Kind: Act, Task: true,
-			Desc: "Move a container to another node; a running one needs restart (brief downtime). Returns the task."}, "POST", "/nodes/{node}/lxc/{vmid}/migrate"),
+			Desc: "Move a container to another node; a running one needs restart."}, "POST", "/nodes/{node}/lxc/{vmid}/migrate"),
 	}
 }

@@ -7,18 +7,18 @@ import "fmt"
 
 type stopIn struct {
 	GuestIn
-	OverruleShutdown bool `json:"overrule_shutdown,omitempty" pve:"overrule-shutdown" jsonschema:"Abort a running shutdown task first"`
+	OverruleShutdown bool `json:"overrule_shutdown,omitempty" pve:"overrule-shutdown" jsonschema:"Abort a running shutdown first"`
 }
 
 type shutdownIn struct {
 	GuestIn
-	Timeout   *int `json:"timeout,omitempty" jsonschema:"Seconds to wait for a clean stop" min:"0"`
-	ForceStop bool `json:"forceStop,omitempty" jsonschema:"Hard-stop if still running after timeout"`
+	Timeout   *int `json:"timeout,omitempty" jsonschema:"Wait for clean stop, s" min:"0"`
+	ForceStop bool `json:"forceStop,omitempty" jsonschema:"Hard-stop after timeout"`
 }
 
 type rebootIn struct {
 	GuestIn
-	Timeout *int `json:"timeout,omitempty" jsonschema:"Seconds to wait for the shutdown" min:"0"`
+	Timeout *int `json:"timeout,omitempty" jsonschema:"Shutdown timeout, s" min:"0"`
 }
 
 type powerAction struct {
@@ -35,12 +35,12 @@ func endpointOf[In any]() func(Spec, string) *Tool {
 
 var powerActions = []powerAction{
 	{"start", Act, "Start a stopped %s.", true, endpointOf[GuestIn]()},
-	{"stop", Destroy, "Hard-stop a %s at once (like pulling the plug; unsaved data is lost). Prefer shutdown.", true, endpointOf[stopIn]()},
-	{"shutdown", Act, "Cleanly shut down a %s (ACPI / init), optionally hard-stopping after timeout.", true, endpointOf[shutdownIn]()},
-	{"reboot", Act, "Reboot a %s cleanly; applies pending config changes.", true, endpointOf[rebootIn]()},
+	{"stop", Destroy, "Hard-stop a %s (pulls the plug; unsaved data lost); prefer shutdown.", true, endpointOf[stopIn]()},
+	{"shutdown", Act, "Shut down a %s cleanly.", true, endpointOf[shutdownIn]()},
+	{"reboot", Act, "Reboot a %s cleanly, applying pending changes.", true, endpointOf[rebootIn]()},
 	{"suspend", Act, "Pause a running %s in memory.", true, endpointOf[GuestIn]()},
 	{"resume", Act, "Resume a suspended %s.", true, endpointOf[GuestIn]()},
-	{"reset", Destroy, "Hard-reset a %s (like the reset button; unsaved data is lost).", false, endpointOf[GuestIn]()},
+	{"reset", Destroy, "Hard-reset a %s; unsaved data is lost.", false, endpointOf[GuestIn]()},
 }
 
 // powerTools builds the power tools of one guest type: "qemu" or "lxc".
@@ -59,7 +59,7 @@ func powerTools(guest string) []*Tool {
 			Tier: ReadExecute,
 			Kind: a.kind,
 			Task: true,
-			Desc: fmt.Sprintf(a.desc, noun) + " Returns the task.",
+			Desc: fmt.Sprintf(a.desc, noun),
 		}
 		out = append(out, a.new(spec, fmt.Sprintf("/nodes/{node}/%s/{vmid}/status/%s", guest, a.verb)))
 	}

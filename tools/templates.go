@@ -8,24 +8,24 @@ import (
 
 type convertQemuTemplateIn struct {
 	GuestIn
-	Disk string `json:"disk,omitempty" jsonschema:"Convert only this disk to a base image" pattern:"^((ide|sata|scsi|virtio)\\d+|efidisk0|tpmstate0)$"`
+	Disk string `json:"disk,omitempty" jsonschema:"Convert only this disk" pattern:"^((ide|sata|scsi|virtio)\\d+|efidisk0|tpmstate0)$"`
 }
 
 type downloadURLIn struct {
 	NodeIn
-	Storage            string `json:"storage" jsonschema:"Target storage (must allow the content type)"`
-	URL                string `json:"url" jsonschema:"http(s) URL to fetch" pattern:"^https?://.*"`
-	Filename           string `json:"filename" jsonschema:"File name to store, e.g. debian-12.iso; .iso/.img, .tar.zst etc., .ova/.qcow2"`
-	Content            string `json:"content" jsonschema:"iso: ISO or disk image, vztmpl: container template, import: VM image" enum:"iso|vztmpl|import"`
-	Checksum           string `json:"checksum,omitempty" jsonschema:"Expected checksum (hex); the task fails on mismatch"`
-	ChecksumAlgorithm  string `json:"checksum_algorithm,omitempty" pve:"checksum-algorithm" jsonschema:"Algorithm of checksum" enum:"md5|sha1|sha224|sha256|sha384|sha512"`
-	VerifyCertificates *bool  `json:"verify_certificates,omitempty" pve:"verify-certificates" jsonschema:"Verify TLS certificates (default true)"`
+	Storage            string `json:"storage" jsonschema:"Target storage"`
+	URL                string `json:"url" jsonschema:"URL to fetch" pattern:"^https?://.*"`
+	Filename           string `json:"filename" jsonschema:"File name; extension must suit content"`
+	Content            string `json:"content" jsonschema:"vztmpl: CT template, import: VM image" enum:"iso|vztmpl|import"`
+	Checksum           string `json:"checksum,omitempty" jsonschema:"Expected hex checksum"`
+	ChecksumAlgorithm  string `json:"checksum_algorithm,omitempty" pve:"checksum-algorithm" jsonschema:"Checksum algorithm" enum:"md5|sha1|sha224|sha256|sha384|sha512"`
+	VerifyCertificates *bool  `json:"verify_certificates,omitempty" pve:"verify-certificates" jsonschema:"Verify TLS (default true)"`
 }
 
 type aplinfoIn struct {
 	NodeIn
-	Search  string `json:"search,omitempty" pve:"-" jsonschema:"Only entries whose package or headline contains this"`
-	Verbose bool   `json:"verbose,omitempty" pve:"-" jsonschema:"All fields (description, location, checksums)"`
+	Search  string `json:"search,omitempty" pve:"-" jsonschema:"Filter on package or headline"`
+	Verbose bool   `json:"verbose,omitempty" pve:"-" jsonschema:"All fields"`
 }
 
 var aplinfoCall = Call{Method: "GET", Path: "/nodes/{node}/aplinfo"}
@@ -37,16 +37,16 @@ var aplinfoFields = []string{"template", "package", "os", "section", "version", 
 func templateTools() []*Tool {
 	return []*Tool{
 		Endpoint[convertQemuTemplateIn](Spec{Name: "pve_convert_qemu_to_template", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Turn a stopped VM into a template for clones; irreversible, it cannot be started again. Returns the task."},
+			Desc: "Turn a stopped VM into a template for clones; irreversible."},
 			"POST", "/nodes/{node}/qemu/{vmid}/template").In(QEMU),
 		Endpoint[GuestIn](Spec{Name: "pve_convert_lxc_to_template", Tier: Full, Kind: Destroy,
-			Desc: "Turn a stopped container into a template for clones; irreversible. Runs as a vztemplate task (see pve_list_tasks)."},
+			Desc: "Turn a stopped container into a template; irreversible (vztemplate task)."},
 			"POST", "/nodes/{node}/lxc/{vmid}/template").In(LXC),
 		Endpoint[downloadURLIn](Spec{Name: "pve_download_url_to_storage", Tier: Full, Kind: Act, OpenWorld: true, Task: true,
-			Desc: "Have the node download an ISO, container template or VM image from a URL into a storage, checksum verified if given. Returns the task."},
+			Desc: "Download an ISO, CT template or VM image from a URL to a storage."},
 			"POST", "/nodes/{node}/storage/{storage}/download-url"),
 		Custom[aplinfoIn](Spec{Name: "pve_list_appliance_templates", Tier: ReadOnly, Kind: Read,
-			Desc: "List the container templates Proxmox offers for download (system and TurnKey), with template name, OS and version."},
+			Desc: "List downloadable container templates (system, TurnKey) with OS and version."},
 			[]Call{aplinfoCall}, listAppliances),
 	}
 }
