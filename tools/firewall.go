@@ -9,50 +9,51 @@ import (
 // The firewall tools work on the cluster-wide firewall (cluster.fw).
 
 type firewallOptionsIn struct {
-	Enable        *int     `json:"enable,omitempty" jsonschema:"Firewall on (1) or off (0) cluster-wide" min:"0" max:"1"`
-	PolicyIn      string   `json:"policy_in,omitempty" jsonschema:"Default for incoming traffic" enum:"ACCEPT|REJECT|DROP"`
-	PolicyOut     string   `json:"policy_out,omitempty" jsonschema:"Default for outgoing traffic" enum:"ACCEPT|REJECT|DROP"`
-	PolicyForward string   `json:"policy_forward,omitempty" jsonschema:"Default for forwarded traffic" enum:"ACCEPT|DROP"`
-	Ebtables      *bool    `json:"ebtables,omitempty" jsonschema:"Enable ebtables rules"`
-	LogRatelimit  string   `json:"log_ratelimit,omitempty" jsonschema:"Log rate limit, e.g. enable=1,rate=1/second,burst=5"`
-	Delete        []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset to default"`
-	Digest        string   `json:"digest,omitempty" jsonschema:"Digest from pve_get_firewall_options; refuses if changed since"`
+	Enable        *int     `json:"enable,omitempty" jsonschema:"1 on, 0 off" min:"0" max:"1"`
+	PolicyIn      string   `json:"policy_in,omitempty" jsonschema:"Incoming default" enum:"ACCEPT|REJECT|DROP"`
+	PolicyOut     string   `json:"policy_out,omitempty" jsonschema:"Outgoing default" enum:"ACCEPT|REJECT|DROP"`
+	PolicyForward string   `json:"policy_forward,omitempty" jsonschema:"Forwarded default" enum:"ACCEPT|DROP"`
+	Ebtables      *bool    `json:"ebtables,omitempty" jsonschema:"Use ebtables"`
+	LogRatelimit  string   `json:"log_ratelimit,omitempty" jsonschema:"e.g. enable=1,rate=1/second,burst=5"`
+	Delete        []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset"`
+	Digest        string   `json:"digest,omitempty" jsonschema:"Digest; fails if changed since"`
 }
 
-// ruleProps are the rule settings create and update share.
+// ruleProps are the rule settings create and update share (cluster and
+// guest firewall alike).
 type ruleProps struct {
-	Macro    string `json:"macro,omitempty" jsonschema:"Predefined macro, e.g. SSH, HTTPS, DNS"`
-	Source   string `json:"source,omitempty" jsonschema:"Source: IP, CIDR, range, alias or +ipset; comma list"`
-	Dest     string `json:"dest,omitempty" jsonschema:"Destination: IP, CIDR, range, alias or +ipset; comma list"`
-	Proto    string `json:"proto,omitempty" jsonschema:"Protocol, e.g. tcp, udp, icmp"`
-	DPort    string `json:"dport,omitempty" jsonschema:"Destination port(s), e.g. 22, 80:90, 80,443 (needs proto)"`
-	SPort    string `json:"sport,omitempty" jsonschema:"Source port(s) (needs proto)"`
-	ICMPType string `json:"icmp_type,omitempty" pve:"icmp-type" jsonschema:"ICMP type, e.g. echo-request (proto icmp)"`
-	Iface    string `json:"iface,omitempty" jsonschema:"Only on this interface"`
+	Macro    string `json:"macro,omitempty" jsonschema:"Macro, e.g. SSH"`
+	Source   string `json:"source,omitempty" jsonschema:"IP, CIDR, range, alias or +ipset; comma list"`
+	Dest     string `json:"dest,omitempty" jsonschema:"Like source"`
+	Proto    string `json:"proto,omitempty" jsonschema:"Protocol, e.g. tcp"`
+	DPort    string `json:"dport,omitempty" jsonschema:"Ports, e.g. 80,443 or 80:90 (needs proto)"`
+	SPort    string `json:"sport,omitempty" jsonschema:"Like dport"`
+	ICMPType string `json:"icmp_type,omitempty" pve:"icmp-type" jsonschema:"e.g. echo-request"`
+	Iface    string `json:"iface,omitempty" jsonschema:"Only this interface"`
 	Log      string `json:"log,omitempty" jsonschema:"Log level" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
-	Enable   *int   `json:"enable,omitempty" jsonschema:"1 active, 0 inactive" min:"0" max:"1"`
+	Enable   *int   `json:"enable,omitempty" jsonschema:"1 active; default 0 (inactive)" min:"0" max:"1"`
 	Comment  string `json:"comment,omitempty" jsonschema:"Comment"`
 }
 
 type createRuleIn struct {
-	Type   string `json:"type" jsonschema:"Direction; group = use a security group" enum:"in|out|forward|group"`
-	Action string `json:"action" jsonschema:"ACCEPT, DROP, REJECT, or a security group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
+	Type   string `json:"type" jsonschema:"Direction, or group (security group)" enum:"in|out|forward|group"`
+	Action string `json:"action" jsonschema:"ACCEPT, DROP, REJECT or group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
 	ruleProps
-	Pos *int `json:"pos,omitempty" pve:"-" jsonschema:"Position (0 = first, default); rules run top-down" min:"0"`
+	Pos *int `json:"pos,omitempty" pve:"-" jsonschema:"Position; default 0 (first)" min:"0"`
 }
 
 type rulePosIn struct {
-	Pos    int    `json:"pos" jsonschema:"Rule position (see pve_list_firewall_rules)" min:"0"`
-	Digest string `json:"digest,omitempty" jsonschema:"Digest from pve_list_firewall_rules; refuses if rules changed since"`
+	Pos    int    `json:"pos" jsonschema:"Rule position" min:"0"`
+	Digest string `json:"digest,omitempty" jsonschema:"Digest; fails if rules changed since"`
 }
 
 type updateRuleIn struct {
 	rulePosIn
 	Type   string `json:"type,omitempty" jsonschema:"Direction" enum:"in|out|forward|group"`
-	Action string `json:"action,omitempty" jsonschema:"ACCEPT, DROP, REJECT, or a security group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
+	Action string `json:"action,omitempty" jsonschema:"ACCEPT, DROP, REJECT or group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
 	ruleProps
-	MoveTo *int     `json:"moveto,omitempty" jsonschema:"Move the rule before the one now at this position (past the end: last); other settings are then ignored" min:"0"`
-	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove, e.g. [\"sport\",\"comment\"]"`
+	MoveTo *int     `json:"moveto,omitempty" jsonschema:"Move before the rule at this position (past end: last); other settings ignored" min:"0"`
+	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove"`
 }
 
 var (
@@ -64,22 +65,22 @@ var (
 func firewallTools() []*Tool {
 	return []*Tool{
 		Endpoint[EmptyIn](Spec{Name: "pve_get_firewall_options", Tier: ReadOnly, Kind: Read,
-			Desc: "Cluster firewall options: enabled, in/out/forward policies, log rate limit, digest."}, "GET", "/cluster/firewall/options"),
+			Desc: "Cluster firewall options (enable, policies, log limit) and digest."}, "GET", "/cluster/firewall/options"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_rules", Tier: ReadOnly, Kind: Read,
-			Desc: "List cluster firewall rules in evaluation order (pos), with the digest that guards changes."}, "GET", "/cluster/firewall/rules"),
+			Desc: "List cluster firewall rules in order (pos), with digests."}, "GET", "/cluster/firewall/rules"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_aliases", Tier: ReadOnly, Kind: Read,
-			Desc: "List cluster firewall aliases (named IPs/networks usable in rules)."}, "GET", "/cluster/firewall/aliases"),
+			Desc: "List cluster firewall aliases (named IPs/networks)."}, "GET", "/cluster/firewall/aliases"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_ipsets", Tier: ReadOnly, Kind: Read,
-			Desc: "List cluster firewall IP sets (use in rules as +name)."}, "GET", "/cluster/firewall/ipset"),
+			Desc: "List cluster firewall IP sets (+name in rules)."}, "GET", "/cluster/firewall/ipset"),
 		Endpoint[firewallOptionsIn](Spec{Name: "pve_update_firewall_options", Tier: Full, Kind: Set,
-			Desc: "Change cluster firewall options (enable, policies). Check rules allow your own access before enabling or setting DROP."}, "PUT", "/cluster/firewall/options"),
+			Desc: "Change cluster firewall options; first check rules keep your own access."}, "PUT", "/cluster/firewall/options"),
 		Custom(Spec{Name: "pve_create_firewall_rule", Tier: Full, Kind: Act,
-			Desc: "Add a cluster firewall rule (first by default, or at pos). Returns the rule with its position. Omitting enable creates it inactive, as Proxmox does."},
+			Desc: "Add a cluster firewall rule (first, or at pos); returns it with its position."},
 			[]Call{createRuleCall, listRulesCall, updateRuleCall}, createRule),
 		Endpoint[updateRuleIn](Spec{Name: "pve_update_firewall_rule", Tier: Full, Kind: Set,
-			Desc: "Change the rule at pos (only given settings), or move it with moveto."}, "PUT", "/cluster/firewall/rules/{pos}"),
+			Desc: "Change given settings of the cluster firewall rule at pos, or move it."}, "PUT", "/cluster/firewall/rules/{pos}"),
 		Endpoint[rulePosIn](Spec{Name: "pve_delete_firewall_rule", Tier: Full, Kind: Destroy,
-			Desc: "Delete the rule at pos; later rules move up. Pass digest to be sure it is the rule you listed."}, "DELETE", "/cluster/firewall/rules/{pos}"),
+			Desc: "Delete the cluster firewall rule at pos; later rules move up."}, "DELETE", "/cluster/firewall/rules/{pos}"),
 	}
 }
 

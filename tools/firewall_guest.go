@@ -14,8 +14,8 @@ import (
 
 // fwScopeIn names the firewall a tool works on.
 type fwScopeIn struct {
-	Node string `json:"node,omitempty" jsonschema:"Node; alone: its host firewall"`
-	VMID int    `json:"vmid,omitempty" jsonschema:"VM/CT ID: that guest's firewall" min:"100" max:"999999999"`
+	Node string `json:"node,omitempty" jsonschema:"Node; alone = its host firewall"`
+	VMID int    `json:"vmid,omitempty" jsonschema:"VM/CT ID" min:"100" max:"999999999"`
 
 	level string // node, qemu or lxc once resolved
 }
@@ -41,22 +41,22 @@ type fwRulePosIn struct {
 
 type fwOptionsIn struct {
 	fwScopeIn
-	Enable      *bool          `json:"enable,omitempty" jsonschema:"Firewall on/off at this level"`
-	PolicyIn    string         `json:"policy_in,omitempty" jsonschema:"Guest only: default for incoming traffic" enum:"ACCEPT|REJECT|DROP"`
-	PolicyOut   string         `json:"policy_out,omitempty" jsonschema:"Guest only: default for outgoing traffic" enum:"ACCEPT|REJECT|DROP"`
-	LogLevelIn  string         `json:"log_level_in,omitempty" jsonschema:"Log level, incoming" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
-	LogLevelOut string         `json:"log_level_out,omitempty" jsonschema:"Log level, outgoing" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
-	Delete      []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset to default"`
-	Digest      string         `json:"digest,omitempty" jsonschema:"Digest from pve_get_guest_firewall_options"`
-	Extra       map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further options, e.g. {\"macfilter\":0} (guest), {\"tcpflags\":1} (node)"`
+	Enable      *bool          `json:"enable,omitempty" jsonschema:"Firewall on/off"`
+	PolicyIn    string         `json:"policy_in,omitempty" jsonschema:"Guest only: incoming default" enum:"ACCEPT|REJECT|DROP"`
+	PolicyOut   string         `json:"policy_out,omitempty" jsonschema:"Guest only: outgoing default" enum:"ACCEPT|REJECT|DROP"`
+	LogLevelIn  string         `json:"log_level_in,omitempty" jsonschema:"Incoming log level" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
+	LogLevelOut string         `json:"log_level_out,omitempty" jsonschema:"Outgoing log level" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
+	Delete      []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset"`
+	Digest      string         `json:"digest,omitempty" jsonschema:"Digest; fails if changed since"`
+	Extra       map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further options, e.g. {\"macfilter\":0}"`
 }
 
 type fwLogIn struct {
 	fwScopeIn
-	Start *int `json:"start,omitempty" jsonschema:"Skip this many lines" min:"0"`
-	Limit *int `json:"limit,omitempty" jsonschema:"Lines to return (default 50, 0 = all)" min:"0"`
-	Since int  `json:"since,omitempty" jsonschema:"Only since this Unix time" min:"0"`
-	Until int  `json:"until,omitempty" jsonschema:"Only until this Unix time" min:"0"`
+	Start *int `json:"start,omitempty" jsonschema:"Lines to skip" min:"0"`
+	Limit *int `json:"limit,omitempty" jsonschema:"Max lines (default 50, 0 = all)" min:"0"`
+	Since int  `json:"since,omitempty" jsonschema:"From Unix time" min:"0"`
+	Until int  `json:"until,omitempty" jsonschema:"To Unix time" min:"0"`
 }
 
 // fwPrefixes are the firewall path prefixes by level.
@@ -121,30 +121,30 @@ func (env *Env) fwPrefix(ctx context.Context, s *fwScopeIn) (string, error) {
 func guestFirewallTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_list_guest_firewall_rules", Tier: ReadOnly, Kind: Read,
-			Desc: "List the firewall rules of a VM/CT (vmid), or of a node's host firewall (node only), in order (pos), with digest."},
+			Desc: "List VM/CT (vmid) or node host (node only) firewall rules in order, with digests."},
 			fwCalls("GET", "/rules"), func(ctx context.Context, env *Env, in fwScopeIn) (Output, error) {
 				return fwCall(ctx, env, "GET", "/rules", &in)
 			}),
 		Custom(Spec{Name: "pve_create_guest_firewall_rule", Tier: Full, Kind: Act,
-			Desc: "Add a rule to a VM/CT firewall (vmid) or a node's host firewall (node only), first or at pos. Omitting enable creates it inactive."},
+			Desc: "Add a VM/CT (vmid) or host (node only) firewall rule, first or at pos."},
 			append(fwCalls("POST", "/rules"), append(fwCalls("GET", "/rules"), fwCalls("PUT", "/rules/{pos}")...)...), fwCreateRule),
 		Custom(Spec{Name: "pve_update_guest_firewall_rule", Tier: Full, Kind: Set,
-			Desc: "Change the VM/CT or host firewall rule at pos (only given settings), or move it with moveto."},
+			Desc: "Change given settings of the VM/CT or host firewall rule at pos, or move it."},
 			fwCalls("PUT", "/rules/{pos}"), func(ctx context.Context, env *Env, in fwUpdateRuleIn) (Output, error) {
 				return fwCall(ctx, env, "PUT", "/rules/{pos}", &in)
 			}),
 		Custom(Spec{Name: "pve_delete_guest_firewall_rule", Tier: Full, Kind: Destroy,
-			Desc: "Delete the VM/CT or host firewall rule at pos; later rules move up. Pass digest to be sure it is the rule you listed."},
+			Desc: "Delete the VM/CT or host firewall rule at pos; later rules move up."},
 			fwCalls("DELETE", "/rules/{pos}"), func(ctx context.Context, env *Env, in fwRulePosIn) (Output, error) {
 				return fwCall(ctx, env, "DELETE", "/rules/{pos}", &in)
 			}),
 		Custom(Spec{Name: "pve_get_guest_firewall_options", Tier: ReadOnly, Kind: Read,
-			Desc: "Firewall options of a VM/CT (enable, policies, MAC/IP filter) or a node's host firewall (node only), with digest."},
+			Desc: "VM/CT (vmid) or host (node only) firewall options, with digest."},
 			fwCalls("GET", "/options"), func(ctx context.Context, env *Env, in fwScopeIn) (Output, error) {
 				return fwCall(ctx, env, "GET", "/options", &in)
 			}),
 		Custom(Spec{Name: "pve_update_guest_firewall_options", Tier: Full, Kind: Set,
-			Desc: "Change VM/CT or host firewall options. Guest rules only filter NICs with firewall=1; the cluster firewall must be enabled."},
+			Desc: "Change VM/CT or host firewall options; guests need cluster firewall on and NIC firewall=1."},
 			fwCalls("PUT", "/options"), func(ctx context.Context, env *Env, in fwOptionsIn) (Output, error) {
 				if in.VMID == 0 && (in.PolicyIn != "" || in.PolicyOut != "") {
 					return Output{}, errors.New("policy_in/policy_out are guest options; a node's host firewall uses the cluster policies (pve_update_firewall_options)")
@@ -152,7 +152,7 @@ func guestFirewallTools() []*Tool {
 				return fwCall(ctx, env, "PUT", "/options", &in)
 			}),
 		Custom(Spec{Name: "pve_get_guest_firewall_log", Tier: ReadOnly, Kind: Read,
-			Desc: "Firewall log lines {n,t} of a VM/CT, or all of a node (node only); oldest first. Use since for recent traffic."},
+			Desc: "VM/CT or node (node only) firewall log lines {n,t}, oldest first; since = recent."},
 			fwCalls("GET", "/log"), func(ctx context.Context, env *Env, in fwLogIn) (Output, error) {
 				return fwCall(ctx, env, "GET", "/log", &in)
 			}),

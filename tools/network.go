@@ -8,48 +8,43 @@ import (
 
 type listNetworksIn struct {
 	NodeIn
-	Type string `json:"type,omitempty" jsonschema:"Only this type; any_bridge includes OVS and SDN bridges" enum:"bridge|bond|eth|alias|vlan|fabric|OVSBridge|OVSBond|OVSPort|OVSIntPort|vnet|any_bridge|any_local_bridge|include_sdn"`
+	Type string `json:"type,omitempty" jsonschema:"Filter by type" enum:"bridge|bond|eth|alias|vlan|fabric|OVSBridge|OVSBond|OVSPort|OVSIntPort|vnet|any_bridge|any_local_bridge|include_sdn"`
 }
 
 type ifaceIn struct {
 	NodeIn
-	Iface string `json:"iface" jsonschema:"Interface name, e.g. vmbr0, bond0, eno1" pattern:"^[a-zA-Z][a-zA-Z0-9._\\-]{1,19}$"`
+	Iface string `json:"iface" jsonschema:"Interface, e.g. vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9._\\-]{1,19}$"`
 }
 
-// ifaceProps are the settings create and update share.
+// ifaceProps are the settings create and update share. Rarer ones
+// (address/netmask, bond-primary, bond_xmit_hash_policy, bridge_vids,
+// vlan-id, vlan-raw-device, OVS settings) go through Extra.
 type ifaceProps struct {
-	CIDR          string         `json:"cidr,omitempty" jsonschema:"IPv4 address/prefix, e.g. 10.0.0.5/24"`
-	Address       string         `json:"address,omitempty" jsonschema:"IPv4 address (with netmask; or use cidr)"`
-	Netmask       string         `json:"netmask,omitempty" jsonschema:"IPv4 netmask, e.g. 255.255.255.0"`
-	Gateway       string         `json:"gateway,omitempty" jsonschema:"IPv4 default gateway (one per node)"`
-	CIDR6         string         `json:"cidr6,omitempty" jsonschema:"IPv6 address/prefix"`
-	Gateway6      string         `json:"gateway6,omitempty" jsonschema:"IPv6 default gateway"`
-	BridgePorts   string         `json:"bridge_ports,omitempty" jsonschema:"Bridge ports, space-separated, e.g. 'eno1 eno2'"`
-	VLANAware     *bool          `json:"bridge_vlan_aware,omitempty" jsonschema:"VLAN-aware bridge"`
-	BridgeVIDs    string         `json:"bridge_vids,omitempty" jsonschema:"Allowed VLANs of a VLAN-aware bridge, e.g. '2 4 100-200'"`
-	Slaves        string         `json:"slaves,omitempty" jsonschema:"Bond members, space-separated"`
-	BondMode      string         `json:"bond_mode,omitempty" jsonschema:"Bond mode" enum:"balance-rr|active-backup|balance-xor|broadcast|802.3ad|balance-tlb|balance-alb"`
-	BondHash      string         `json:"bond_xmit_hash_policy,omitempty" jsonschema:"Bond hash policy (balance-xor, 802.3ad)" enum:"layer2|layer2+3|layer3+4"`
-	BondPrimary   string         `json:"bond_primary,omitempty" pve:"bond-primary" jsonschema:"Primary member (active-backup)"`
-	VLANID        *int           `json:"vlan_id,omitempty" pve:"vlan-id" jsonschema:"VLAN tag of a vlan interface" min:"1" max:"4094"`
-	VLANRawDevice string         `json:"vlan_raw_device,omitempty" pve:"vlan-raw-device" jsonschema:"Parent device of a vlan interface"`
-	MTU           *int           `json:"mtu,omitempty" jsonschema:"MTU, bytes" min:"1280" max:"65520"`
-	Autostart     *bool          `json:"autostart,omitempty" jsonschema:"Bring up at boot"`
-	Comments      string         `json:"comments,omitempty" jsonschema:"Comment"`
-	Extra         map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further Proxmox properties, e.g. {\"ovs_options\":\"...\",\"address6\":\"...\"}"`
+	CIDR        string         `json:"cidr,omitempty" jsonschema:"IPv4 CIDR, e.g. 10.0.0.5/24"`
+	Gateway     string         `json:"gateway,omitempty" jsonschema:"IPv4 gateway (one per node)"`
+	CIDR6       string         `json:"cidr6,omitempty" jsonschema:"IPv6 CIDR"`
+	Gateway6    string         `json:"gateway6,omitempty" jsonschema:"IPv6 gateway"`
+	BridgePorts string         `json:"bridge_ports,omitempty" jsonschema:"Bridge ports, space-separated"`
+	VLANAware   *bool          `json:"bridge_vlan_aware,omitempty" jsonschema:"VLAN-aware bridge"`
+	Slaves      string         `json:"slaves,omitempty" jsonschema:"Bond members, space-separated"`
+	BondMode    string         `json:"bond_mode,omitempty" jsonschema:"Bond mode" enum:"balance-rr|active-backup|balance-xor|broadcast|802.3ad|balance-tlb|balance-alb"`
+	MTU         *int           `json:"mtu,omitempty" jsonschema:"MTU" min:"1280" max:"65520"`
+	Autostart   *bool          `json:"autostart,omitempty" jsonschema:"Start at boot"`
+	Comments    string         `json:"comments,omitempty" jsonschema:"Comment"`
+	Extra       map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further Proxmox properties, e.g. {\"vlan-raw-device\":\"eno1\"}"`
 }
 
 type createNetworkIn struct {
 	ifaceIn
-	Type string `json:"type" jsonschema:"Interface type" enum:"bridge|bond|eth|alias|vlan|OVSBridge|OVSBond|OVSPort|OVSIntPort"`
+	Type string `json:"type" jsonschema:"Type" enum:"bridge|bond|eth|alias|vlan|OVSBridge|OVSBond|OVSPort|OVSIntPort"`
 	ifaceProps
 }
 
 type updateNetworkIn struct {
 	ifaceIn
-	Type string `json:"type,omitempty" jsonschema:"Interface type; read from the node if omitted" enum:"bridge|bond|eth|alias|vlan|OVSBridge|OVSBond|OVSPort|OVSIntPort"`
+	Type string `json:"type,omitempty" jsonschema:"Type (default: current)" enum:"bridge|bond|eth|alias|vlan|OVSBridge|OVSBond|OVSPort|OVSIntPort"`
 	ifaceProps
-	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove, e.g. [\"gateway\",\"mtu\"]"`
+	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove"`
 }
 
 // pendingNote tells the agent that Proxmox stages network changes.
@@ -65,16 +60,16 @@ var (
 func networkTools() []*Tool {
 	return []*Tool{
 		Endpoint[listNetworksIn](Spec{Name: "pve_list_networks", Tier: ReadOnly, Kind: Read,
-			Desc: "List a node's network interfaces (bridges, bonds, NICs, VLANs) with addresses and ports, including changes not yet applied; active=1 means it runs."}, "GET", "/nodes/{node}/network"),
+			Desc: "List a node's network interfaces, pending changes included; active=1 = running."}, "GET", "/nodes/{node}/network"),
 		Endpoint[ifaceIn](Spec{Name: "pve_get_network", Tier: ReadOnly, Kind: Read,
-			Desc: "One network interface's configuration (pending changes included)."}, "GET", "/nodes/{node}/network/{iface}"),
+			Desc: "One network interface's config, pending changes included."}, "GET", "/nodes/{node}/network/{iface}"),
 		Custom(Spec{Name: "pve_create_network", Tier: Full, Kind: Act,
-			Desc: "Create a network interface (bridge, bond, VLAN ...) on a node. Staged as a pending change until the network config is applied."},
+			Desc: "Create a node network interface; pending until the network config is applied."},
 			[]Call{createNetworkCall}, func(ctx context.Context, env *Env, in createNetworkIn) (Output, error) {
 				return pending(env.Call(ctx, createNetworkCall, &in))
 			}),
 		Custom(Spec{Name: "pve_update_network", Tier: Full, Kind: Set,
-			Desc: "Change a network interface's settings; only given settings change. Staged as a pending change until the network config is applied."},
+			Desc: "Change given settings of a network interface; pending until applied."},
 			[]Call{getNetworkCall, updateNetworkCall}, func(ctx context.Context, env *Env, in updateNetworkIn) (Output, error) {
 				if in.Type == "" {
 					cur, err := env.Call(ctx, getNetworkCall, &in.ifaceIn)
@@ -92,7 +87,7 @@ func networkTools() []*Tool {
 				return pending(env.Call(ctx, updateNetworkCall, &in))
 			}),
 		Custom(Spec{Name: "pve_delete_network", Tier: Full, Kind: Destroy,
-			Desc: "Delete a network interface from a node's config. Staged as a pending change until the network config is applied."},
+			Desc: "Delete a network interface; pending until applied."},
 			[]Call{deleteNetworkCall}, func(ctx context.Context, env *Env, in ifaceIn) (Output, error) {
 				return pending(env.Call(ctx, deleteNetworkCall, &in))
 			}),

@@ -163,4 +163,15 @@ func TestNetworkFailures(t *testing.T) {
 	if got := e.lastRequest("POST", "/nodes/pve1/network").Params.Get("comments6"); got != "v6 later" {
 		t.Errorf("extra not sent: %q", got)
 	}
+	// The rarer settings (no typed field) reach Proxmox through extra.
+	e.ok("pve_create_network", map[string]any{"node": "pve1", "iface": "vlan60", "type": "vlan",
+		"extra": map[string]any{"vlan-raw-device": "vmbr1", "vlan-id": 60}})
+	sentExactly(t, e.lastRequest("POST", "/nodes/pve1/network").Params, map[string]string{"iface": "vlan60", "type": "vlan",
+		"vlan-raw-device": "vmbr1", "vlan-id": "60"})
+	if f, _ := e.sim.NetworkIface("pve1", "vlan60", true); f["vlan-raw-device"] != "vmbr1" || f["vlan-id"] != "60" {
+		t.Errorf("pending vlan60: %v", f)
+	}
+	if msg := e.fails("pve_create_network", map[string]any{"node": "pve1", "iface": "vlan61", "type": "vlan"}); !strings.Contains(msg, "vlan-raw-device") {
+		t.Errorf("vlan without raw device: %s", msg)
+	}
 }

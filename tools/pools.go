@@ -15,7 +15,7 @@ type poolIn struct {
 
 type getPoolIn struct {
 	poolIn
-	Type string `json:"type,omitempty" jsonschema:"Only members of this type" enum:"qemu|lxc|storage"`
+	Type string `json:"type,omitempty" jsonschema:"Member type filter" enum:"qemu|lxc|storage"`
 }
 
 type createPoolIn struct {
@@ -25,11 +25,11 @@ type createPoolIn struct {
 
 type updatePoolIn struct {
 	poolIn
-	Comment   string   `json:"comment,omitempty" jsonschema:"New comment"`
-	VMs       []int    `json:"vms,omitempty" pve:"vms,join" jsonschema:"Guest IDs to add (or remove with delete)"`
-	Storage   []string `json:"storage,omitempty" pve:"storage,join" jsonschema:"Storage IDs to add (or remove with delete)"`
-	Delete    bool     `json:"delete,omitempty" jsonschema:"Remove the listed members instead of adding them"`
-	AllowMove bool     `json:"allow_move,omitempty" pve:"allow-move" jsonschema:"Move guests that are in another pool"`
+	Comment   string   `json:"comment,omitempty" jsonschema:"Comment"`
+	VMs       []int    `json:"vms,omitempty" pve:"vms,join" jsonschema:"Guest IDs to add/remove"`
+	Storage   []string `json:"storage,omitempty" pve:"storage,join" jsonschema:"Storage IDs to add/remove"`
+	Delete    bool     `json:"delete,omitempty" jsonschema:"Remove listed members"`
+	AllowMove bool     `json:"allow_move,omitempty" pve:"allow-move" jsonschema:"Move guests from another pool"`
 }
 
 var getPoolCall = Call{"GET", "/pools"}
@@ -39,14 +39,14 @@ func poolTools() []*Tool {
 		Endpoint[EmptyIn](Spec{Name: "pve_list_pools", Tier: ReadOnly, Kind: Read,
 			Desc: "List resource pools (poolid, comment)."}, "GET", "/pools"),
 		Custom(Spec{Name: "pve_get_pool", Tier: ReadOnly, Kind: Read,
-			Desc: "A pool's comment and members (guests with status and usage, storages per node)."},
+			Desc: "A pool's comment and members (guests, storages)."},
 			[]Call{getPoolCall}, getPool),
 		Endpoint[createPoolIn](Spec{Name: "pve_create_pool", Tier: Full, Kind: Act,
-			Desc: "Create an empty resource pool; add members with pve_update_pool."}, "POST", "/pools"),
+			Desc: "Create an empty resource pool."}, "POST", "/pools"),
 		Endpoint[updatePoolIn](Spec{Name: "pve_update_pool", Tier: Full, Kind: Set,
-			Desc: "Add guests/storages to a pool, remove them (delete), or change its comment. A guest in another pool needs allow_move."}, "PUT", "/pools"),
+			Desc: "Add or remove (delete) pool guests/storages, or set its comment."}, "PUT", "/pools"),
 		Endpoint[poolIn](Spec{Name: "pve_delete_pool", Tier: Full, Kind: Destroy,
-			Desc: "Delete an empty pool (Proxmox refuses while it has members). Guests and storages are not touched."}, "DELETE", "/pools"),
+			Desc: "Delete an empty pool."}, "DELETE", "/pools"),
 	}
 }
 
