@@ -28,11 +28,9 @@ type qemuSettings struct {
 	Cores       int    `json:"cores,omitempty" jsonschema:"Cores per socket" min:"1"`
 	Sockets     int    `json:"sockets,omitempty" jsonschema:"Sockets" min:"1"`
 	CPU         string `json:"cpu,omitempty" jsonschema:"CPU type, e.g. host"`
-	OSType      string `json:"ostype,omitempty" jsonschema:"Guest OS" enum:"other|wxp|w2k|w2k3|w2k8|wvista|win7|win8|win10|win11|l24|l26|solaris"`
 	SCSI0       string `json:"scsi0,omitempty" jsonschema:"Disk; new: STORAGE:GiB, e.g. local-lvm:32"`
 	IDE2        string `json:"ide2,omitempty" jsonschema:"CD-ROM, e.g. local:iso/x.iso,media=cdrom"`
 	Net0        string `json:"net0,omitempty" jsonschema:"NIC, e.g. virtio,bridge=vmbr0[,tag=VLAN]"`
-	SCSIHW      string `json:"scsihw,omitempty" jsonschema:"SCSI controller" enum:"lsi|lsi53c810|virtio-scsi-pci|virtio-scsi-single|megasas|pvscsi"`
 	Boot        string `json:"boot,omitempty" jsonschema:"Boot order, e.g. order=scsi0;ide2"`
 	Agent       string `json:"agent,omitempty" jsonschema:"Guest agent, e.g. 1"`
 	OnBoot      *bool  `json:"onboot,omitempty" jsonschema:"Start at node boot"`
@@ -44,9 +42,12 @@ type createQemuIn struct {
 	NodeIn
 	VMID int `json:"vmid" jsonschema:"New ID (pve_get_next_vmid)" min:"100" max:"999999999"`
 	qemuSettings
-	Pool  string         `json:"pool,omitempty" jsonschema:"Add to pool"`
-	Start bool           `json:"start,omitempty" jsonschema:"Start when created"`
-	Extra map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Other options, e.g. {\"virtio0\":\"local-lvm:32\",\"bios\":\"ovmf\"}"`
+	// Rarely changed later: pve_update_qemu_config takes them in extra.
+	OSType string         `json:"ostype,omitempty" jsonschema:"Guest OS" enum:"other|wxp|w2k|w2k3|w2k8|wvista|win7|win8|win10|win11|l24|l26|solaris"`
+	SCSIHW string         `json:"scsihw,omitempty" jsonschema:"SCSI controller" enum:"lsi|lsi53c810|virtio-scsi-pci|virtio-scsi-single|megasas|pvscsi"`
+	Pool   string         `json:"pool,omitempty" jsonschema:"Add to pool"`
+	Start  bool           `json:"start,omitempty" jsonschema:"Start when created"`
+	Extra  map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Other options, e.g. {\"virtio0\":\"local-lvm:32\",\"bios\":\"ovmf\"}"`
 }
 
 type updateQemuIn struct {

@@ -132,14 +132,15 @@ func TestQemuUpdateConfig(t *testing.T) {
 	e := fullEnv(t)
 	// A stopped VM takes every change at once; a deleted disk becomes unused.
 	out := e.ok("pve_update_qemu_config", map[string]any{"vmid": 102, "memory": 4096, "cores": 2, "onboot": false,
-		"delete": []string{"ide2", "scsi0"}, "net0": "e1000,bridge=vmbr1", "extra": map[string]any{"balloon": 1024}})
+		"delete": []string{"ide2", "scsi0"}, "net0": "e1000,bridge=vmbr1", "extra": map[string]any{"balloon": 1024, "ostype": "win11"}})
 	if out != "OK" {
 		t.Errorf("result %q, want OK", out)
 	}
 	wantParams(t, e.lastRequest("PUT", "/nodes/pve2/qemu/102/config").Params, map[string]string{
-		"memory": "4096", "cores": "2", "onboot": "0", "delete": "ide2,scsi0", "net0": "e1000,bridge=vmbr1", "balloon": "1024"})
+		"memory": "4096", "cores": "2", "onboot": "0", "delete": "ide2,scsi0", "net0": "e1000,bridge=vmbr1", "balloon": "1024",
+		"ostype": "win11"})
 	g, _ := e.sim.Guest(102)
-	if g.Config["memory"] != "4096" || g.Config["cores"] != "2" || g.Config["onboot"] != "0" || g.Config["balloon"] != "1024" {
+	if g.Config["memory"] != "4096" || g.Config["cores"] != "2" || g.Config["onboot"] != "0" || g.Config["balloon"] != "1024" || g.Config["ostype"] != "win11" {
 		t.Errorf("config not applied: %v", g.Config)
 	}
 	if _, has := g.Config["ide2"]; has {
