@@ -14,39 +14,35 @@ import (
 )
 
 type backupJobIn struct {
-	ID string `json:"id" jsonschema:"Job ID, e.g. backup-5f1e6c2e-3d4a"`
+	ID string `json:"id" jsonschema:"Job ID"`
 }
 
 // vzdumpOptions are the backup settings a run and a scheduled job share.
 type vzdumpOptions struct {
-	VMID             []int          `json:"vmid,omitempty" pve:"vmid,join" jsonschema:"Guests to back up" min:"100" max:"999999999"`
-	All              bool           `json:"all,omitempty" jsonschema:"All guests (instead of vmid)"`
-	Exclude          []int          `json:"exclude,omitempty" pve:"exclude,join" jsonschema:"With all or pool: guests to skip" min:"100" max:"999999999"`
-	Pool             string         `json:"pool,omitempty" jsonschema:"All guests of this pool (instead of vmid)"`
-	Storage          string         `json:"storage,omitempty" jsonschema:"Target storage with backup content (default local)"`
-	Mode             string         `json:"mode,omitempty" jsonschema:"snapshot: live (default); suspend: brief pause; stop: guest stopped during backup" enum:"snapshot|suspend|stop"`
-	Compress         string         `json:"compress,omitempty" jsonschema:"Compression (default none; zstd recommended)" enum:"0|gzip|lzo|zstd"`
-	PruneBackups     string         `json:"prune_backups,omitempty" pve:"prune-backups" jsonschema:"Retention after backup, e.g. keep-last=3,keep-weekly=2 (default: the storage's)"`
-	Protected        *bool          `json:"protected,omitempty" jsonschema:"Mark the new backups protected from pruning and removal"`
-	NotesTemplate    string         `json:"notes_template,omitempty" pve:"notes-template" jsonschema:"Backup notes; {{guestname}}, {{vmid}}, {{node}}, {{cluster}} are filled in"`
-	NotificationMode string         `json:"notification_mode,omitempty" pve:"notification-mode" jsonschema:"How to notify: auto, the notification system (matchers/targets) or legacy sendmail" enum:"auto|legacy-sendmail|notification-system"`
-	BWLimit          *int           `json:"bwlimit,omitempty" jsonschema:"I/O limit, KiB/s (0 = none)" min:"0"`
-	Extra            map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further vzdump options, e.g. {\"fleecing\":\"enabled=1,storage=local-lvm\",\"performance\":\"max-workers=4\"}"`
+	VMID         []int          `json:"vmid,omitempty" pve:"vmid,join" jsonschema:"Guests to back up" min:"100" max:"999999999"`
+	All          bool           `json:"all,omitempty" jsonschema:"All guests"`
+	Exclude      []int          `json:"exclude,omitempty" pve:"exclude,join" jsonschema:"Guests to skip (with all/pool)" min:"100" max:"999999999"`
+	Pool         string         `json:"pool,omitempty" jsonschema:"All guests of this pool"`
+	Storage      string         `json:"storage,omitempty" jsonschema:"Target storage (default local)"`
+	Mode         string         `json:"mode,omitempty" jsonschema:"Default snapshot (live)" enum:"snapshot|suspend|stop"`
+	Compress     string         `json:"compress,omitempty" jsonschema:"Default none; zstd recommended" enum:"0|gzip|lzo|zstd"`
+	PruneBackups string         `json:"prune_backups,omitempty" pve:"prune-backups" jsonschema:"Retention, e.g. keep-last=3 (default: storage's)"`
+	Protected    *bool          `json:"protected,omitempty" jsonschema:"Protect new backups from pruning"`
+	Extra        map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further vzdump options, e.g. bwlimit (KiB/s), notes-template"`
 }
 
 type runBackupIn struct {
-	Node string `json:"node,omitempty" jsonschema:"Node; found from vmid if omitted (required with all or pool)"`
+	Node string `json:"node,omitempty" jsonschema:"Default: the vmid's node"`
 	vzdumpOptions
 }
 
 type createBackupJobIn struct {
-	ID       string `json:"id,omitempty" jsonschema:"Job ID (default backup-<random>)" pattern:"^[a-zA-Z][a-zA-Z0-9_-]+$"`
-	Schedule string `json:"schedule" jsonschema:"When, as a systemd-like calendar event: 21:00, sat 02:30, mon..fri 22:00, daily"`
+	ID       string `json:"id,omitempty" jsonschema:"Job ID (default random)" pattern:"^[a-zA-Z][a-zA-Z0-9_-]+$"`
+	Schedule string `json:"schedule" jsonschema:"systemd calendar event, e.g. sat 02:30"`
 	vzdumpOptions
-	Node         string `json:"node,omitempty" jsonschema:"Run only on this node (default all nodes)"`
-	Enabled      *bool  `json:"enabled,omitempty" jsonschema:"Active (default true)"`
-	Comment      string `json:"comment,omitempty" jsonschema:"Description"`
-	RepeatMissed bool   `json:"repeat_missed,omitempty" pve:"repeat-missed" jsonschema:"Run at once if a start was missed while the node was down"`
+	Node    string `json:"node,omitempty" jsonschema:"Only on this node"`
+	Enabled *bool  `json:"enabled,omitempty" jsonschema:"Default true"`
+	Comment string `json:"comment,omitempty" jsonschema:"Comment"`
 }
 
 var (
@@ -59,17 +55,17 @@ var (
 func backupTools() []*Tool {
 	return []*Tool{
 		Endpoint[EmptyIn](Spec{Name: "pve_list_backup_jobs", Tier: ReadOnly, Kind: Read,
-			Desc: "List scheduled backup jobs: id, schedule, next-run (epoch), guests (vmid/all/pool), storage, mode, retention, enabled."}, "GET", "/cluster/backup"),
+			Desc: "List backup jobs: id, schedule, next-run, guests, storage, retention, enabled."}, "GET", "/cluster/backup"),
 		Endpoint[backupJobIn](Spec{Name: "pve_get_backup_job", Tier: ReadOnly, Kind: Read,
-			Desc: "One scheduled backup job with all its settings."}, "GET", "/cluster/backup/{id}"),
+			Desc: "One backup job's settings."}, "GET", "/cluster/backup/{id}"),
 		Custom(Spec{Name: "pve_run_backup", Tier: ReadExecute, Kind: Act, Task: true,
-			Desc: "Back up guests now (vzdump) to a storage. Give vmid (node found for you), or all/pool with node. Returns the task; the archive appears in pve_list_storage_content."},
+			Desc: "Back up guests now (vzdump); all/pool need node. Returns the task."},
 			[]Call{vzdumpCall, resourcesCall}, runBackup),
 		Custom(Spec{Name: "pve_create_backup_job", Tier: Full, Kind: Act,
-			Desc: "Schedule a recurring backup job. Returns the job as stored, with its id and next run."},
+			Desc: "Schedule a recurring backup job; returns the stored job with its id."},
 			backupJobCalls, createBackupJob),
 		Endpoint[backupJobIn](Spec{Name: "pve_delete_backup_job", Tier: Full, Kind: Destroy,
-			Desc: "Delete a scheduled backup job. Existing backups stay."}, "DELETE", "/cluster/backup/{id}"),
+			Desc: "Delete a backup job; existing backups stay."}, "DELETE", "/cluster/backup/{id}"),
 	}
 }
 

@@ -65,7 +65,7 @@ func TestRunBackup(t *testing.T) {
 	// No node: it is found from the vmid (103 is on pve2).
 	var task UPID
 	txt := e.okJSON("pve_run_backup", map[string]any{"vmid": []int{103}, "storage": "nfs-backup", "mode": "snapshot",
-		"compress": "zstd", "notes_template": "{{guestname}} on {{node}}", "prune_backups": "keep-last=3", "protected": false}, &task)
+		"compress": "zstd", "extra": map[string]any{"notes-template": "{{guestname}} on {{node}}"}, "prune_backups": "keep-last=3", "protected": false}, &task)
 	r := e.lastRequest("POST", "/nodes/pve2/vzdump")
 	for k, want := range map[string]string{"vmid": "103", "storage": "nfs-backup", "mode": "snapshot", "compress": "zstd",
 		"notes-template": "{{guestname}} on {{node}}", "prune-backups": "keep-last=3", "protected": "0"} {
@@ -180,8 +180,8 @@ func TestCreateAndDeleteBackupJob(t *testing.T) {
 	var job jobEntry
 	e.okJSON("pve_create_backup_job", map[string]any{
 		"schedule": "mon..fri 22:00", "vmid": []int{100, 101}, "storage": "nfs-backup", "mode": "snapshot", "compress": "zstd",
-		"prune_backups": "keep-last=3,keep-weekly=2", "notification_mode": "notification-system", "comment": "Weeknights",
-		"enabled": true, "repeat_missed": true,
+		"prune_backups": "keep-last=3,keep-weekly=2", "comment": "Weeknights", "enabled": true,
+		"extra": map[string]any{"notification-mode": "notification-system", "repeat-missed": true},
 	}, &job)
 	r := e.lastRequest("POST", "/cluster/backup")
 	for k, want := range map[string]string{"schedule": "mon..fri 22:00", "vmid": "100,101", "storage": "nfs-backup", "mode": "snapshot",

@@ -94,9 +94,10 @@ func TestClusterReadTools(t *testing.T) {
 func TestUpdateClusterOptions(t *testing.T) {
 	e := fullEnv(t)
 	e.ok("pve_update_cluster_options", map[string]any{
-		"keyboard": "de-ch", "language": "de", "console": "xtermjs", "http_proxy": "http://proxy.lab:3128",
+		"console": "xtermjs", "http_proxy": "http://proxy.lab:3128",
 		"migration": "type=insecure,network=10.9.0.0/24", "crs": "ha=static,ha-rebalance-on-start=1",
-		"delete": []string{"description"}, "extra": map[string]any{"max_workers": 6, "next-id": "lower=1000,upper=2000"},
+		"delete": []string{"description"},
+		"extra":  map[string]any{"keyboard": "de-ch", "language": "de", "max_workers": 6, "next-id": "lower=1000,upper=2000"},
 	})
 	r := e.lastRequest("PUT", "/cluster/options")
 	clParams(t, r.Params, map[string]string{
@@ -121,7 +122,7 @@ func TestUpdateClusterOptions(t *testing.T) {
 
 	// Our schema refuses what Proxmox would; Proxmox refuses the rest.
 	for _, bad := range []map[string]any{
-		{"keyboard": "klingon"}, {"console": "vnc"}, {"http_proxy": "https://proxy:3128"}, {"migration_unsecure": true},
+		{"keyboard": "de"}, {"console": "vnc"}, {"http_proxy": "https://proxy:3128"}, {"migration_unsecure": true},
 	} {
 		e.fails("pve_update_cluster_options", bad)
 	}
@@ -133,7 +134,11 @@ func TestUpdateClusterOptions(t *testing.T) {
 	if !strings.Contains(msg, "max_workers") {
 		t.Errorf("bad extra: %s", msg)
 	}
-	msg = e.fails("pve_update_cluster_options", map[string]any{"keyboard": "de", "extra": map[string]any{"keyboard": "fr"}})
+	msg = e.fails("pve_update_cluster_options", map[string]any{"extra": map[string]any{"keyboard": "klingon"}})
+	if !strings.Contains(msg, "keyboard") {
+		t.Errorf("bad keyboard: %s", msg)
+	}
+	msg = e.fails("pve_update_cluster_options", map[string]any{"console": "vv", "extra": map[string]any{"console": "html5"}})
 	if !strings.Contains(msg, "given twice") {
 		t.Errorf("duplicate property: %s", msg)
 	}

@@ -9,13 +9,13 @@ import (
 
 // findGuestsIn holds filters applied here, over one /cluster/resources call.
 type findGuestsIn struct {
-	Name     string `json:"name,omitempty" jsonschema:"Name contains (case-insensitive)" pve:"-"`
+	Name     string `json:"name,omitempty" jsonschema:"Name contains" pve:"-"`
 	Tag      string `json:"tag,omitempty" jsonschema:"Has this tag" pve:"-"`
-	Status   string `json:"status,omitempty" jsonschema:"Power state" enum:"running|stopped|paused|unknown" pve:"-"`
+	Status   string `json:"status,omitempty" jsonschema:"State" enum:"running|stopped|paused|unknown" pve:"-"`
 	Node     string `json:"node,omitempty" jsonschema:"On this node" pve:"-"`
 	Pool     string `json:"pool,omitempty" jsonschema:"In this pool" pve:"-"`
-	Type     string `json:"type,omitempty" jsonschema:"qemu (VM) or lxc (container)" enum:"qemu|lxc" pve:"-"`
-	Template *bool  `json:"template,omitempty" jsonschema:"Only templates (true) or only non-templates (false)" pve:"-"`
+	Type     string `json:"type,omitempty" jsonschema:"qemu = VM, lxc = container" enum:"qemu|lxc" pve:"-"`
+	Template *bool  `json:"template,omitempty" jsonschema:"true: only templates; false: none" pve:"-"`
 }
 
 // resource is the part of a /cluster/resources entry the tools here use.
@@ -204,10 +204,10 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 func findTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_find_guests", Tier: ReadOnly, Kind: Read,
-			Desc: "Find VMs and containers cluster-wide by name, tag, status, node, pool or type; returns vmid, name, node, status, tags."},
+			Desc: "Find guests by name, tag, status, node, pool or type; returns vmid, name, node, status."},
 			[]Call{resourcesCall}, findGuests),
 		Custom(Spec{Name: "pve_get_cluster_summary", Tier: ReadOnly, Kind: Read,
-			Desc: "Cluster health in one call: quorum, nodes up/down, guests by state, CPU/memory use, storages over 80 %, HA errors, locked guests."},
+			Desc: "Cluster health: quorum, nodes up/down, guests by state, CPU/memory, storages over 80 %, HA errors, locks."},
 			[]Call{clusterStatusCall, resourcesCall}, summarize),
 	}
 }

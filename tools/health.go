@@ -12,38 +12,38 @@ import (
 // SMART, replication runs.
 
 type cephStatusIn struct {
-	Verbose bool `json:"verbose,omitempty" pve:"-" jsonschema:"Ceph's full status (large)"`
+	Verbose bool `json:"verbose,omitempty" pve:"-" jsonschema:"Full Ceph status (large)"`
 }
 
 type cephOSDsIn struct {
-	Node string `json:"node,omitempty" jsonschema:"Node to ask (default: first online)"`
+	Node string `json:"node,omitempty" jsonschema:"Node to ask (default first online)"`
 }
 
 type sdnZonesIn struct {
-	Type    string `json:"type,omitempty" jsonschema:"Only this zone type" enum:"evpn|faucet|qinq|simple|vlan|vxlan"`
-	Pending bool   `json:"pending,omitempty" jsonschema:"Show changes not yet applied"`
+	Type    string `json:"type,omitempty" jsonschema:"Only this type" enum:"evpn|faucet|qinq|simple|vlan|vxlan"`
+	Pending bool   `json:"pending,omitempty" jsonschema:"Include unapplied changes"`
 }
 
 type sdnVnetsIn struct {
-	Pending bool `json:"pending,omitempty" jsonschema:"Show changes not yet applied"`
+	Pending bool `json:"pending,omitempty" jsonschema:"Include unapplied changes"`
 }
 
 type nodeDisksIn struct {
 	NodeIn
-	Type              string `json:"type,omitempty" jsonschema:"Only unused disks or journal-capable ones" enum:"unused|journal_disks"`
-	SkipSmart         bool   `json:"skipsmart,omitempty" jsonschema:"Skip SMART health (faster)"`
-	IncludePartitions bool   `json:"include_partitions,omitempty" pve:"include-partitions" jsonschema:"Also list partitions"`
+	Type              string `json:"type,omitempty" jsonschema:"Only these disks" enum:"unused|journal_disks"`
+	SkipSmart         bool   `json:"skipsmart,omitempty" jsonschema:"Skip SMART (faster)"`
+	IncludePartitions bool   `json:"include_partitions,omitempty" pve:"include-partitions" jsonschema:"Include partitions"`
 }
 
 type diskSmartIn struct {
 	NodeIn
 	Disk       string `json:"disk" jsonschema:"Device, e.g. /dev/sda" pattern:"^/dev/[a-zA-Z0-9\\/]+$"`
-	HealthOnly bool   `json:"healthonly,omitempty" jsonschema:"Only the overall health"`
+	HealthOnly bool   `json:"healthonly,omitempty" jsonschema:"Overall health only"`
 }
 
 type replStatusIn struct {
-	Node  string `json:"node,omitempty" jsonschema:"Source node (default: all nodes)"`
-	Guest int    `json:"guest,omitempty" jsonschema:"Only this guest's jobs" min:"100" max:"999999999"`
+	Node  string `json:"node,omitempty" jsonschema:"Source node (default all)"`
+	Guest int    `json:"guest,omitempty" jsonschema:"Only this guest" min:"100" max:"999999999"`
 }
 
 var (
@@ -55,21 +55,21 @@ var (
 func healthTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_get_ceph_status", Tier: ReadOnly, Kind: Read,
-			Desc: "Ceph health with its warnings, mon quorum, OSDs up/in, PG states, capacity and I/O; verbose for Ceph's full status."},
+			Desc: "Ceph health and warnings, mons, OSDs, PG states, capacity and I/O."},
 			[]Call{cephStatusCall}, cephStatus),
 		Custom(Spec{Name: "pve_list_ceph_osds", Tier: ReadOnly, Kind: Read,
-			Desc: "All Ceph OSDs: host, up/down, in/out, class, fill %, latency, backing device; plus cluster OSD flags."},
+			Desc: "Ceph OSDs: host, up/in, class, fill %, latency, device; plus OSD flags."},
 			[]Call{nodesCall, cephOSDCall}, cephOSDs),
 		Endpoint[sdnZonesIn](Spec{Name: "pve_list_sdn_zones", Tier: ReadOnly, Kind: Read,
-			Desc: "SDN zones (simple, VLAN, VXLAN, EVPN ...) with bridge, peers, MTU, IPAM; pending shows unapplied changes."}, "GET", "/cluster/sdn/zones").In(Network),
+			Desc: "SDN zones with type, bridge, peers, MTU, IPAM."}, "GET", "/cluster/sdn/zones").In(Network),
 		Endpoint[sdnVnetsIn](Spec{Name: "pve_list_sdn_vnets", Tier: ReadOnly, Kind: Read,
-			Desc: "SDN vnets (virtual networks usable as a NIC bridge) with zone, tag and alias."}, "GET", "/cluster/sdn/vnets").In(Network),
+			Desc: "SDN vnets (usable as a NIC bridge) with zone, tag, alias."}, "GET", "/cluster/sdn/vnets").In(Network),
 		Endpoint[nodeDisksIn](Spec{Name: "pve_list_node_disks", Tier: ReadOnly, Kind: Read,
-			Desc: "A node's physical disks: type, size, model, serial, use (LVM, ZFS, Ceph OSD id), SMART health, SSD wearout (% left)."}, "GET", "/nodes/{node}/disks/list").In(Nodes),
+			Desc: "A node's disks: type, size, model, serial, use, SMART health, SSD wearout."}, "GET", "/nodes/{node}/disks/list").In(Nodes),
 		Endpoint[diskSmartIn](Spec{Name: "pve_get_disk_smart", Tier: ReadOnly, Kind: Read,
-			Desc: "A disk's SMART health and attributes (raw reallocated/pending sectors, wear, temperature), or NVMe health text."}, "GET", "/nodes/{node}/disks/smart").In(Nodes),
+			Desc: "A disk's SMART health and attributes."}, "GET", "/nodes/{node}/disks/smart").In(Nodes),
 		Custom(Spec{Name: "pve_list_replication_status", Tier: ReadOnly, Kind: Read,
-			Desc: "Storage replication runs: last/next sync (Unix time), duration, fail count and error per job; all nodes unless node."},
+			Desc: "Replication runs per job: last/next sync, duration, fail count, error."},
 			[]Call{nodesCall, replStatusCall}, func(ctx context.Context, env *Env, in replStatusIn) (Output, error) {
 				if in.Node != "" {
 					return env.Call(ctx, replStatusCall, &in)

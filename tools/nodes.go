@@ -7,16 +7,16 @@ import (
 
 type syslogIn struct {
 	NodeIn
-	Start   *int   `json:"start,omitempty" jsonschema:"First line (0-based)" min:"0"`
+	Start   *int   `json:"start,omitempty" jsonschema:"First line" min:"0"`
 	Limit   *int   `json:"limit,omitempty" jsonschema:"Max lines (default 50)" min:"0" max:"5000"`
-	Since   string `json:"since,omitempty" jsonschema:"From YYYY-MM-DD[ HH:MM[:SS]]" pattern:"^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$"`
-	Until   string `json:"until,omitempty" jsonschema:"Until YYYY-MM-DD[ HH:MM[:SS]]" pattern:"^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$"`
-	Service string `json:"service,omitempty" jsonschema:"Only this systemd unit, e.g. pveproxy"`
+	Since   string `json:"since,omitempty" jsonschema:"Start time" pattern:"^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$"`
+	Until   string `json:"until,omitempty" jsonschema:"End time" pattern:"^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$"`
+	Service string `json:"service,omitempty" jsonschema:"Only this systemd unit"`
 }
 
 type serviceIn struct {
 	NodeIn
-	Service string `json:"service" jsonschema:"Service, e.g. pveproxy, corosync, pve-cluster"`
+	Service string `json:"service" jsonschema:"Service, e.g. pveproxy"`
 	Command string `json:"command" jsonschema:"Action" enum:"start|stop|restart|reload" pve:"-"`
 }
 
@@ -27,21 +27,21 @@ func nodeTools() []*Tool {
 	}
 	return []*Tool{
 		Endpoint[EmptyIn](Spec{Name: "pve_list_nodes", Tier: ReadOnly, Kind: Read,
-			Desc: "List cluster nodes with online status, CPU, memory and uptime."}, "GET", "/nodes"),
+			Desc: "List nodes with status, CPU, memory, uptime."}, "GET", "/nodes"),
 		Endpoint[NodeIn](Spec{Name: "pve_get_node_status", Tier: ReadOnly, Kind: Read,
-			Desc: "Node details: CPU model and usage, load, memory, swap, root disk, kernel, PVE version, uptime."}, "GET", "/nodes/{node}/status"),
+			Desc: "Node CPU, load, memory, swap, root disk, kernel, PVE version, uptime."}, "GET", "/nodes/{node}/status"),
 		Endpoint[NodeIn](Spec{Name: "pve_get_node_version", Tier: ReadOnly, Kind: Read,
-			Desc: "Proxmox VE version and release running on a node."}, "GET", "/nodes/{node}/version"),
+			Desc: "Proxmox VE version on a node."}, "GET", "/nodes/{node}/version"),
 		Endpoint[NodeIn](Spec{Name: "pve_get_node_dns", Tier: ReadOnly, Kind: Read,
-			Desc: "Node DNS settings: search domain and resolvers."}, "GET", "/nodes/{node}/dns"),
+			Desc: "Node DNS search domain and resolvers."}, "GET", "/nodes/{node}/dns"),
 		Endpoint[NodeIn](Spec{Name: "pve_get_node_time", Tier: ReadOnly, Kind: Read,
-			Desc: "Node clock: timezone, UTC and local time (epoch seconds)."}, "GET", "/nodes/{node}/time"),
+			Desc: "Node timezone and time (epoch)."}, "GET", "/nodes/{node}/time"),
 		Endpoint[syslogIn](Spec{Name: "pve_get_node_syslog", Tier: ReadOnly, Kind: Read,
-			Desc: "Read a node's system journal as numbered lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/syslog"),
+			Desc: "A node's journal as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/syslog"),
 		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Tier: ReadOnly, Kind: Read,
-			Desc: "List a node's Proxmox system services with their state."}, "GET", "/nodes/{node}/services"),
+			Desc: "A node's Proxmox services and their state."}, "GET", "/nodes/{node}/services"),
 		Custom(Spec{Name: "pve_manage_node_service", Tier: ReadExecute, Kind: Act, Task: true,
-			Desc: "Start, stop, restart or reload a system service on a node. Returns the task."}, serviceCalls,
+			Desc: "Start, stop, restart or reload a node service. Returns the task."}, serviceCalls,
 			func(ctx context.Context, env *Env, in serviceIn) (Output, error) {
 				for _, c := range serviceCalls {
 					if c.Path == "/nodes/{node}/services/{service}/"+in.Command {

@@ -8,24 +8,24 @@ import (
 )
 
 type listTasksIn struct {
-	Node       string `json:"node,omitempty" jsonschema:"Node; all online nodes if omitted"`
+	Node       string `json:"node,omitempty" jsonschema:"Default all online nodes"`
 	Start      *int   `json:"start,omitempty" jsonschema:"Offset" min:"0"`
 	Limit      *int   `json:"limit,omitempty" jsonschema:"Max tasks (default 50)" min:"0" max:"1000"`
 	VMID       int    `json:"vmid,omitempty" jsonschema:"Only this guest" min:"100" max:"999999999"`
-	TypeFilter string `json:"typefilter,omitempty" jsonschema:"Only this type, e.g. qmstart, vzdump"`
-	Errors     bool   `json:"errors,omitempty" jsonschema:"Only failed tasks"`
-	Source     string `json:"source,omitempty" jsonschema:"archive (finished, default), active or all" enum:"archive|active|all"`
+	TypeFilter string `json:"typefilter,omitempty" jsonschema:"Only this type, e.g. vzdump"`
+	Errors     bool   `json:"errors,omitempty" jsonschema:"Only failed"`
+	Source     string `json:"source,omitempty" jsonschema:"Default archive (finished)" enum:"archive|active|all"`
 }
 
 // TaskIn names a task by UPID; the node is read from the UPID when omitted.
 type TaskIn struct {
-	Node string `json:"node,omitempty" jsonschema:"Node; taken from the UPID if omitted"`
-	UPID string `json:"upid" jsonschema:"Task ID (UPID:...)" pattern:"^UPID:"`
+	Node string `json:"node,omitempty" jsonschema:"Default: the UPID's"`
+	UPID string `json:"upid" jsonschema:"Task UPID" pattern:"^UPID:"`
 }
 
 type taskLogIn struct {
 	TaskIn
-	Start *int `json:"start,omitempty" jsonschema:"First line (0-based)" min:"0"`
+	Start *int `json:"start,omitempty" jsonschema:"First line" min:"0"`
 	Limit *int `json:"limit,omitempty" jsonschema:"Max lines (default 50)" min:"0" max:"5000"`
 }
 
@@ -60,7 +60,7 @@ func logTask(t *taskLogIn) *TaskIn { return &t.TaskIn }
 
 type waitTaskIn struct {
 	TaskIn
-	Timeout int `json:"timeout,omitempty" jsonschema:"Seconds to wait (default 60)" min:"1" max:"600" pve:"-"`
+	Timeout int `json:"timeout,omitempty" jsonschema:"Seconds (default 60)" min:"1" max:"600" pve:"-"`
 }
 
 var listTasksCall = Call{Method: "GET", Path: "/nodes/{node}/tasks"}
@@ -84,7 +84,7 @@ func sortByStart(out Output) (Output, error) {
 func taskTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_wait_task", Tier: ReadOnly, Kind: Read,
-			Desc: "Wait until a task finishes (or timeout); returns status, exitstatus, duration and, on failure, the log's last lines."},
+			Desc: "Wait for a task to end; returns status, exitstatus, duration and, on failure, the log tail."},
 			[]Call{taskStatusCall, taskLogCall},
 			func(ctx context.Context, env *Env, in waitTaskIn) (Output, error) {
 				in.UPID = env.PVE.RestoreUPID(in.UPID)
@@ -107,7 +107,7 @@ func taskTools() []*Tool {
 				return env.waitOutput(res)
 			}),
 		Custom(Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read,
-			Desc: "List finished (or active) tasks, newest first: type, guest, user, start/end, status. Without node: every node, offline ones skipped."},
+			Desc: "List tasks newest first: type, guest, user, start/end, status."},
 			[]Call{listTasksCall, nodesCall}, func(ctx context.Context, env *Env, in listTasksIn) (Output, error) {
 				if in.Node != "" {
 					return env.Call(ctx, listTasksCall, &in)
@@ -119,9 +119,9 @@ func taskTools() []*Tool {
 				return sortByStart(out)
 			}),
 		taskEndpoint(Spec{Name: "pve_get_task_status", Tier: ReadOnly, Kind: Read,
-			Desc: "Status of a task: running or stopped, and its exitstatus (OK or the error)."}, "GET", "/nodes/{node}/tasks/{upid}/status", self),
+			Desc: "A task's status: running or stopped, and exitstatus (OK or the error)."}, "GET", "/nodes/{node}/tasks/{upid}/status", self),
 		taskEndpoint(Spec{Name: "pve_get_task_log", Tier: ReadOnly, Kind: Read,
-			Desc: "A task's log as numbered lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/tasks/{upid}/log", logTask),
+			Desc: "A task's log as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/tasks/{upid}/log", logTask),
 		taskEndpoint(Spec{Name: "pve_stop_task", Tier: ReadExecute, Kind: Destroy,
 			Desc: "Abort a running task."}, "DELETE", "/nodes/{node}/tasks/{upid}", self),
 	}
