@@ -220,23 +220,7 @@ func (s *Sim) routesFirewall() {
 			}
 			rule := rules[pos]
 			if c.Has("moveto") && c.Int("moveto") != pos {
-				// Proxmox's move: the rule goes before the one now at moveto
-				// (the end when moveto is past it); other arguments are ignored.
-				moveto := c.Int("moveto")
-				var out []FirewallRule
-				for i, r := range rules {
-					if i == pos {
-						continue
-					}
-					if i == moveto {
-						out = append(out, rule)
-					}
-					out = append(out, r)
-				}
-				if moveto >= len(rules) {
-					out = append(out, rule)
-				}
-				s.firewall.rules = out
+				s.firewall.rules = moveRule(rules, pos, c.Int("moveto"))
 				return nil, nil
 			}
 			r := FirewallRule(cloneMap(rule))
@@ -285,6 +269,26 @@ func (s *Sim) routesFirewall() {
 		}
 		return out, nil
 	})
+}
+
+// moveRule is Proxmox's move: the rule at pos goes before the one now at
+// moveto (the end when moveto is past it); other arguments are ignored.
+func moveRule(rules []FirewallRule, pos, moveto int) []FirewallRule {
+	rule := rules[pos]
+	var out []FirewallRule
+	for i, r := range rules {
+		if i == pos {
+			continue
+		}
+		if i == moveto {
+			out = append(out, rule)
+		}
+		out = append(out, r)
+	}
+	if moveto >= len(rules) {
+		out = append(out, rule)
+	}
+	return out
 }
 
 func copyRuleData(r FirewallRule, c *Call) {

@@ -224,21 +224,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 			}
 			rule := conf.rules[pos]
 			if c.Has("moveto") && c.Int("moveto") != pos {
-				moveto := c.Int("moveto")
-				var out []FirewallRule
-				for i, r := range conf.rules {
-					if i == pos {
-						continue
-					}
-					if i == moveto {
-						out = append(out, rule)
-					}
-					out = append(out, r)
-				}
-				if moveto >= len(conf.rules) {
-					out = append(out, rule)
-				}
-				conf.rules = out
+				conf.rules = moveRule(conf.rules, pos, c.Int("moveto"))
 				return nil, nil
 			}
 			r := FirewallRule(cloneMap(rule))
