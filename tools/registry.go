@@ -124,9 +124,6 @@ func ParseList(s string) []string {
 // Version is reported to clients in serverInfo; set by the linker for releases.
 var Version = "0.1.0-dev"
 
-// schemaCache is shared by every server so schemas are resolved once per process.
-var schemaCache = mcp.NewSchemaCache()
-
 // NewServer builds an MCP server holding exactly the given tools.
 func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 	// Building the server allocates a few MiB of short-lived garbage on a
@@ -136,7 +133,6 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
 		Instructions: instructions,
 		Logger:       env.Log,
-		SchemaCache:  schemaCache,
 	})
 	for _, t := range tools {
 		def, err := t.MCP()

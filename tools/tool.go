@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -65,6 +66,44 @@ type Tool struct {
 	once   sync.Once
 	mcpDef *mcp.Tool
 	err    error
+
+	resolveOnce sync.Once
+	resolved    *jsonschema.Resolved
+	resolveErr  error
+}
+
+// decode validates a call's arguments against the tool's input schema and
+// decodes them. The schema is resolved on the tool's first call, not when
+// servers are built: most tools of a process are never called, and
+// resolving all of them up front was a third of cold start (see bench/).
+func (t *Tool) decode(raw json.RawMessage, in any) error {
+	t.resolveOnce.Do(func() {
+		def, err := t.MCP()
+		if err != nil {
+			t.resolveErr = err
+			return
+		}
+		t.resolved, t.resolveErr = def.InputSchema.(*jsonschema.Schema).Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	})
+	if t.resolveErr != nil {
+		return t.resolveErr
+	}
+	args := map[string]any{}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return fmt.Errorf("arguments must be a JSON object: %v", err)
+		}
+	}
+	if err := t.resolved.Validate(args); err != nil {
+		return fmt.Errorf("validating \"arguments\": %v", err)
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, in); err != nil {
+		return fmt.Errorf("decoding \"arguments\": %v", err)
+	}
+	return nil
 }
 
 // Endpoint declares a tool that is exactly one Proxmox call: input fields
@@ -86,15 +125,19 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 		t.Calls = append(t.Calls, resourcesCall)
 	}
 	t.add = func(s *mcp.Server, env *Env, def *mcp.Tool) {
-		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+		s.AddTool(def, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var in In
+			if err := t.decode(req.Params.Arguments, &in); err != nil {
+				return env.errorResult(err), nil
+			}
 			if spec.Task {
 				ctx = withWait(ctx, waitFromArgs(req.Params.Arguments))
 			}
 			out, err := h(ctx, env, in)
 			if err != nil {
-				return env.errorResult(err), nil, nil
+				return env.errorResult(err), nil
 			}
-			return env.result(out), nil, nil
+			return env.result(out), nil
 		})
 	}
 	return t
