@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/pve"
@@ -114,7 +115,10 @@ func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	sim := pvesim.New(pvesim.Options{TokenID: simTokenID, TokenSecret: simTokenSecret})
+	// SIM_TASK_DURATION is the fixture's own knob (not a pve-mcp variable):
+	// how long simulated tasks run.
+	taskDuration, _ := time.ParseDuration(env["SIM_TASK_DURATION"])
+	sim := pvesim.New(pvesim.Options{TokenID: simTokenID, TokenSecret: simTokenSecret, TaskDuration: taskDuration})
 	wire := &wireLog{}
 	simSrv := httptest.NewServer(wire.wrap(sim))
 	t.Cleanup(simSrv.Close)
