@@ -101,3 +101,36 @@ func TestListTasksAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+func TestGuestListsAcrossNodes(t *testing.T) {
+	e := fullEnv(t)
+	for _, c := range []struct {
+		tool, kind string
+		want       int
+	}{{"pve_list_qemu_vms", "qemu", 6}, {"pve_list_lxc_containers", "lxc", 4}} {
+		var all []map[string]any
+		e.okJSON(c.tool, nil, &all)
+		if len(all) != c.want {
+			t.Errorf("%s without node: %d guests, want %d", c.tool, len(all), c.want)
+		}
+		for _, g := range all {
+			if g["node"] == nil || g["node"] == "" {
+				t.Errorf("%s: entry without node: %v", c.tool, g)
+			}
+		}
+		var one []map[string]any
+		e.okJSON(c.tool, map[string]any{"node": "pve1"}, &one)
+		if r := e.lastRequest("GET", "/nodes/pve1/"+c.kind); len(r.Params) != 0 {
+			t.Errorf("%s: params %v", c.tool, r.Params)
+		}
+		if len(one) == 0 || len(one) >= len(all) {
+			t.Errorf("%s on pve1: %d of %d", c.tool, len(one), len(all))
+		}
+	}
+	e.sim.SetNodeOnline("pve3", false)
+	var vms []map[string]any
+	txt := e.okJSON("pve_list_qemu_vms", nil, &vms)
+	if !strings.Contains(txt, "Skipped nodes: pve3 (offline)") || len(vms) != 4 {
+		t.Errorf("with pve3 offline: %d VMs, %s", len(vms), txt)
+	}
+}

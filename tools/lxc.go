@@ -112,8 +112,8 @@ var (
 
 func lxcTools() []*Tool {
 	tools := []*Tool{
-		Endpoint[NodeIn](Spec{Name: "pve_list_lxc_containers", Tier: ReadOnly, Kind: Read,
-			Desc: "List a node's containers with status and usage."}, "GET", "/nodes/{node}/lxc"),
+		perNodeList(Spec{Name: "pve_list_lxc_containers", Tier: ReadOnly, Kind: Read,
+			Desc: "List containers with status and usage, on one node or all."}, "/nodes/{node}/lxc"),
 		Endpoint[GuestIn](Spec{Name: "pve_get_lxc_status", Tier: ReadOnly, Kind: Read,
 			Desc: "A container's live status, usage, uptime and HA state."}, "GET", "/nodes/{node}/lxc/{vmid}/status/current"),
 		Endpoint[lxcConfigIn](Spec{Name: "pve_get_lxc_config", Tier: ReadOnly, Kind: Read,

@@ -103,8 +103,8 @@ type rollbackIn struct {
 
 func qemuTools() []*Tool {
 	tools := []*Tool{
-		Endpoint[NodeIn](Spec{Name: "pve_list_qemu_vms", Tier: ReadOnly, Kind: Read,
-			Desc: "List a node's VMs with status and usage."}, "GET", "/nodes/{node}/qemu"),
+		perNodeList(Spec{Name: "pve_list_qemu_vms", Tier: ReadOnly, Kind: Read,
+			Desc: "List VMs with status and usage, on one node or all."}, "/nodes/{node}/qemu"),
 		Endpoint[GuestIn](Spec{Name: "pve_get_qemu_status", Tier: ReadOnly, Kind: Read,
 			Desc: "A VM's live status, usage, uptime and HA state."}, "GET", "/nodes/{node}/qemu/{vmid}/status/current"),
 		Endpoint[qemuConfigIn](Spec{Name: "pve_get_qemu_config", Tier: ReadOnly, Kind: Read,

@@ -71,3 +71,20 @@ func (env *Env) acrossNodes(ctx context.Context, call Call, in any) (Output, err
 	}
 	return out, nil
 }
+
+// AnyNodeIn names a node, or none for every online node.
+type AnyNodeIn struct {
+	Node string `json:"node,omitempty" jsonschema:"Node; all online nodes if omitted"`
+}
+
+// perNodeList declares a list tool over a per-node endpoint that, without
+// node, lists every online node and names the ones it had to skip.
+func perNodeList(spec Spec, path string) *Tool {
+	call := Call{Method: "GET", Path: path}
+	return Custom(spec, []Call{call, nodesCall}, func(ctx context.Context, env *Env, in AnyNodeIn) (Output, error) {
+		if in.Node != "" {
+			return env.Call(ctx, call, &in)
+		}
+		return env.acrossNodes(ctx, call, &in)
+	})
+}
