@@ -118,31 +118,34 @@ func (env *Env) fwPrefix(ctx context.Context, s *fwScopeIn) (string, error) {
 	return prefix, nil
 }
 
+// fwTool declares a tool that is one firewall call at the level its input
+// names (a guest by vmid, or a node's host firewall).
+func fwTool[In any, P interface {
+	*In
+	fwScoped
+}](spec Spec, method, suffix string) *Tool {
+	return Custom(spec, fwCalls(method, suffix), func(ctx context.Context, env *Env, in In) (Output, error) {
+		return fwCall(ctx, env, method, suffix, P(&in))
+	})
+}
+
 func guestFirewallTools() []*Tool {
 	return []*Tool{
-		Custom(Spec{Name: "pve_list_guest_firewall_rules", Tier: ReadOnly, Kind: Read,
+		fwTool[fwScopeIn](Spec{Name: "pve_list_guest_firewall_rules", Tier: ReadOnly, Kind: Read,
 			Desc: "List VM/CT (vmid) or node host (node only) firewall rules in order, with digests."},
-			fwCalls("GET", "/rules"), func(ctx context.Context, env *Env, in fwScopeIn) (Output, error) {
-				return fwCall(ctx, env, "GET", "/rules", &in)
-			}),
+			"GET", "/rules"),
 		Custom(Spec{Name: "pve_create_guest_firewall_rule", Tier: Full, Kind: Act,
 			Desc: "Add a VM/CT (vmid) or host (node only) firewall rule, first or at pos."},
 			append(fwCalls("POST", "/rules"), append(fwCalls("GET", "/rules"), fwCalls("PUT", "/rules/{pos}")...)...), fwCreateRule),
-		Custom(Spec{Name: "pve_update_guest_firewall_rule", Tier: Full, Kind: Set,
+		fwTool[fwUpdateRuleIn](Spec{Name: "pve_update_guest_firewall_rule", Tier: Full, Kind: Set,
 			Desc: "Change given settings of the VM/CT or host firewall rule at pos, or move it."},
-			fwCalls("PUT", "/rules/{pos}"), func(ctx context.Context, env *Env, in fwUpdateRuleIn) (Output, error) {
-				return fwCall(ctx, env, "PUT", "/rules/{pos}", &in)
-			}),
-		Custom(Spec{Name: "pve_delete_guest_firewall_rule", Tier: Full, Kind: Destroy,
+			"PUT", "/rules/{pos}"),
+		fwTool[fwRulePosIn](Spec{Name: "pve_delete_guest_firewall_rule", Tier: Full, Kind: Destroy,
 			Desc: "Delete the VM/CT or host firewall rule at pos; later rules move up."},
-			fwCalls("DELETE", "/rules/{pos}"), func(ctx context.Context, env *Env, in fwRulePosIn) (Output, error) {
-				return fwCall(ctx, env, "DELETE", "/rules/{pos}", &in)
-			}),
-		Custom(Spec{Name: "pve_get_guest_firewall_options", Tier: ReadOnly, Kind: Read,
+			"DELETE", "/rules/{pos}"),
+		fwTool[fwScopeIn](Spec{Name: "pve_get_guest_firewall_options", Tier: ReadOnly, Kind: Read,
 			Desc: "VM/CT (vmid) or host (node only) firewall options, with digest."},
-			fwCalls("GET", "/options"), func(ctx context.Context, env *Env, in fwScopeIn) (Output, error) {
-				return fwCall(ctx, env, "GET", "/options", &in)
-			}),
+			"GET", "/options"),
 		Custom(Spec{Name: "pve_update_guest_firewall_options", Tier: Full, Kind: Set,
 			Desc: "Change VM/CT or host firewall options; guests need cluster firewall on and NIC firewall=1."},
 			fwCalls("PUT", "/options"), func(ctx context.Context, env *Env, in fwOptionsIn) (Output, error) {

@@ -138,6 +138,23 @@ var fwGuestBools = []string{"dhcp", "enable", "ipfilter", "macfilter", "ndp", "r
 
 // fwConf finds the config a call addresses, failing as Proxmox does for a
 // guest whose config is not on the node; a missing file reads as empty.
+// fwRuleAt is the checks a change to one rule makes: the config exists,
+// the digest (if sent) matches, and there is a rule at pos.
+func (s *Sim) fwRuleAt(c *Call, sc fwScope) (*fwScopedConf, int, error) {
+	conf, _, err := s.fwConf(c, sc)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkDigest(c, fwScopedRulesDigest(conf)); err != nil {
+		return nil, 0, err
+	}
+	pos := c.Int("pos")
+	if pos >= len(conf.rules) {
+		return nil, 0, fail("no rule at position %d", pos)
+	}
+	return conf, pos, nil
+}
+
 func (s *Sim) fwConf(c *Call, sc fwScope) (*fwScopedConf, string, error) {
 	key := "node/" + c.Str("node")
 	if sc.kind != "node" {
@@ -170,12 +187,6 @@ func (s *Sim) routesFwScoped() {
 }
 
 func (s *Sim) routesFwScope(sc fwScope) {
-	checkDigest := func(c *Call, conf *fwScopedConf) error {
-		if c.Has("digest") && c.Str("digest") != fwScopedRulesDigest(conf) {
-			return errModified()
-		}
-		return nil
-	}
 	s.handle("GET", sc.prefix+"/rules", sc.ids, func(c *Call) (any, error) {
 		conf, _, err := s.fwConf(c, sc)
 		if err != nil {
@@ -194,7 +205,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 			if err != nil {
 				return nil, err
 			}
-			if err := checkDigest(c, conf); err != nil {
+			if err := checkDigest(c, fwScopedRulesDigest(conf)); err != nil {
 				return nil, err
 			}
 			r := FirewallRule{}
@@ -211,16 +222,9 @@ func (s *Sim) routesFwScope(sc fwScope) {
 	s.handle("PUT", sc.prefix+"/rules/{pos}",
 		sc.ids+" pos:integer(0-) action?:string type?:enum(in|out|forward|group) delete?:string digest?:string moveto?:integer(0-) "+ruleProps,
 		func(c *Call) (any, error) {
-			conf, _, err := s.fwConf(c, sc)
+			conf, pos, err := s.fwRuleAt(c, sc)
 			if err != nil {
 				return nil, err
-			}
-			if err := checkDigest(c, conf); err != nil {
-				return nil, err
-			}
-			pos := c.Int("pos")
-			if pos >= len(conf.rules) {
-				return nil, fail("no rule at position %d", pos)
 			}
 			rule := conf.rules[pos]
 			if c.Has("moveto") && c.Int("moveto") != pos {
@@ -239,16 +243,9 @@ func (s *Sim) routesFwScope(sc fwScope) {
 			return nil, nil
 		})
 	s.handle("DELETE", sc.prefix+"/rules/{pos}", sc.ids+" pos:integer(0-) digest?:string", func(c *Call) (any, error) {
-		conf, _, err := s.fwConf(c, sc)
+		conf, pos, err := s.fwRuleAt(c, sc)
 		if err != nil {
 			return nil, err
-		}
-		if err := checkDigest(c, conf); err != nil {
-			return nil, err
-		}
-		pos := c.Int("pos")
-		if pos >= len(conf.rules) {
-			return nil, fail("no rule at position %d", pos)
 		}
 		conf.rules = append(conf.rules[:pos:pos], conf.rules[pos+1:]...)
 		return nil, nil
