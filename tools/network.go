@@ -48,13 +48,14 @@ type updateNetworkIn struct {
 }
 
 // pendingNote tells the agent that Proxmox stages network changes.
-const pendingNote = "Pending: Proxmox wrote this to /etc/network/interfaces.new; it takes effect only when the node's network configuration is applied (Apply Configuration / ifreload), and can be reverted until then. pve_list_networks shows the pending state; 'active' is missing on interfaces not yet applied."
+const pendingNote = "Pending: Proxmox wrote this to /etc/network/interfaces.new; it takes effect only when pve_apply_network reloads the node's network (ifreload), and pve_revert_network discards it until then. pve_list_networks shows the pending state; 'active' is missing on interfaces not yet applied."
 
 var (
 	getNetworkCall    = Call{"GET", "/nodes/{node}/network/{iface}"}
 	createNetworkCall = Call{"POST", "/nodes/{node}/network"}
 	updateNetworkCall = Call{"PUT", "/nodes/{node}/network/{iface}"}
 	deleteNetworkCall = Call{"DELETE", "/nodes/{node}/network/{iface}"}
+	revertNetworkCall = Call{"DELETE", "/nodes/{node}/network"}
 )
 
 func networkTools() []*Tool {
@@ -90,6 +91,19 @@ func networkTools() []*Tool {
 			Desc: "Delete a network interface; pending until applied."},
 			[]Call{deleteNetworkCall}, func(ctx context.Context, env *Env, in ifaceIn) (Output, error) {
 				return pending(env.Call(ctx, deleteNetworkCall, &in))
+			}),
+		// Both are Destroy: a reload can cut the node off the network, a
+		// revert throws staged edits away.
+		Endpoint[NodeIn](Spec{Name: "pve_apply_network", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Reload a node's network with its pending changes (ifreload); a wrong bridge or gateway can cut the node off."}, "PUT", "/nodes/{node}/network"),
+		Custom(Spec{Name: "pve_revert_network", Tier: Full, Kind: Destroy,
+			Desc: "Discard a node's pending network changes."},
+			[]Call{revertNetworkCall}, func(ctx context.Context, env *Env, in NodeIn) (Output, error) {
+				out, err := env.Call(ctx, revertNetworkCall, &in)
+				if err == nil {
+					out.Note = "Pending network changes discarded; the running configuration is unchanged."
+				}
+				return out, err
 			}),
 	}
 }

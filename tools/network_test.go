@@ -175,3 +175,39 @@ func TestNetworkFailures(t *testing.T) {
 		t.Errorf("vlan without raw device: %s", msg)
 	}
 }
+
+// TestApplyAndRevertNetwork follows a staged change through both ends: a
+// revert discards it, an apply starts Proxmox's reload task and makes it run.
+func TestApplyAndRevertNetwork(t *testing.T) {
+	e := fullEnv(t)
+	e.ok("pve_create_network", map[string]any{"node": "pve2", "iface": "vmbr2", "type": "bridge", "cidr": "192.168.50.2/24"})
+
+	txt := e.ok("pve_revert_network", map[string]any{"node": "pve2"})
+	sentExactly(t, e.lastRequest("DELETE", "/nodes/pve2/network").Params, nil)
+	if !strings.Contains(txt, "discarded") || e.sim.NetworkPending("pve2") {
+		t.Fatalf("revert: pending=%v, %s", e.sim.NetworkPending("pve2"), txt)
+	}
+	if _, ok := e.sim.NetworkIface("pve2", "vmbr2", false); ok {
+		t.Fatal("reverted vmbr2 is running")
+	}
+
+	// Nothing pending: Proxmox refuses the reload, and the agent is told why.
+	if msg := e.fails("pve_apply_network", map[string]any{"node": "pve2"}); !strings.Contains(msg, "interfaces.new") {
+		t.Errorf("apply with nothing pending: %s", msg)
+	}
+
+	e.ok("pve_create_network", map[string]any{"node": "pve2", "iface": "vmbr2", "type": "bridge", "cidr": "192.168.50.2/24"})
+	txt = e.ok("pve_apply_network", map[string]any{"node": "pve2", "wait": 30})
+	sentExactly(t, e.lastRequest("PUT", "/nodes/pve2/network").Params, nil)
+	if !strings.Contains(txt, "srvreload") || !strings.Contains(txt, `"exitstatus":"OK"`) {
+		t.Errorf("apply did not report the finished reload task: %s", txt)
+	}
+	if e.sim.NetworkPending("pve2") {
+		t.Error("still pending after apply")
+	}
+	if f, ok := e.sim.NetworkIface("pve2", "vmbr2", false); !ok || f["address"] != "192.168.50.2" {
+		t.Errorf("vmbr2 not running after apply: %v", f)
+	}
+	e.fails("pve_apply_network", map[string]any{"node": "../pve2"})
+	e.fails("pve_revert_network", map[string]any{})
+}

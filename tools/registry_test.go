@@ -184,6 +184,8 @@ var extensions = []refTool{
 	{"pve_list_ceph_osds", Cluster, ReadOnly},
 	{"pve_list_sdn_zones", Network, ReadOnly},
 	{"pve_list_sdn_vnets", Network, ReadOnly},
+	{"pve_apply_network", Network, Full},
+	{"pve_revert_network", Network, Full},
 	{"pve_list_node_disks", Nodes, ReadOnly},
 	{"pve_get_disk_smart", Nodes, ReadOnly},
 	{"pve_list_replication_status", Cluster, ReadOnly},
