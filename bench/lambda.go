@@ -175,7 +175,7 @@ func contextCost(r *report, bins *binaries) error {
 	if err != nil {
 		return fmt.Errorf("gendocs -stats: %w\n%s", err, out)
 	}
-	line := regexp.MustCompile(`^(\S+)\s+(\d+) tools, tools/list\s+(\d+) bytes`)
+	line := regexp.MustCompile(`^(\S+)\s+(\d+) tools, tools/list\s+(\d+) bytes,\s+(\d+) without descriptions`)
 	keys := map[string]string{tools.ReadOnly.String(): "read_only", tools.ReadExecute.String(): "read_execute", tools.Full.String(): "full"}
 	seen := 0
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -190,13 +190,16 @@ func contextCost(r *report, bins *binaries) error {
 		}
 		n, _ := strconv.Atoi(m[2])
 		size, _ := strconv.Atoi(m[3])
+		bare, _ := strconv.Atoi(m[4])
 		seen++
 		per := float64(size) / float64(n)
-		r.note("%-13s %3d tools, tools/list %6d bytes, %.0f bytes per tool", m[1], n, size, per)
+		r.note("%-13s %3d tools, tools/list %6d bytes, %.0f bytes per tool (%.0f of them descriptions, %.0f structure: names, types, enums, bounds, annotations)",
+			m[1], n, size, per, float64(size-bare)/float64(n), float64(bare)/float64(n))
 		r.figure("list_bytes_"+key, float64(size), "B", "", true)
 		if key == "full" {
 			r.figure("tools_full", float64(n), "", "", true)
 			r.figure("bytes_per_tool_full", per, "B", "<= 450 B", per <= 450)
+			r.figure("bare_bytes_per_tool_full", float64(bare)/float64(n), "B", "", true)
 		}
 	}
 	if seen != 3 {

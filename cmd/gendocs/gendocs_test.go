@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"slices"
 	"strconv"
@@ -78,5 +79,35 @@ func TestReplaceBetween(t *testing.T) {
 	}
 	if c := cell("a |\n b"); c != `a \| b` {
 		t.Errorf("cell = %q", c)
+	}
+}
+
+// TestDropDescriptions: every description text goes, a parameter that is
+// itself named "description" stays, and the words-free list is smaller.
+func TestDropDescriptions(t *testing.T) {
+	in := `{"name":"x","description":"Tool words","inputSchema":{"type":"object","properties":{` +
+		`"description":{"type":"string","description":"Notes"},` +
+		`"vmids":{"type":"array","items":{"type":"integer","description":"inner"},"description":"Guests"}}}}`
+	var v any
+	if err := json.Unmarshal([]byte(in), &v); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(dropDescriptions(v))
+	want := `{"inputSchema":{"properties":{"description":{"type":"string"},"vmids":{"items":{"type":"integer"},"type":"array"}},"type":"object"},"name":"x"}`
+	if string(out) != want {
+		t.Errorf("got  %s\nwant %s", out, want)
+	}
+	for _, tier := range []tools.Tier{tools.ReadOnly, tools.Full} {
+		_, size, err := listSize(tier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bare, err := listSizeWithoutWords(tier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bare <= 0 || bare >= size {
+			t.Errorf("%s: %d bytes without descriptions, %d with", tier, bare, size)
+		}
 	}
 }

@@ -54,7 +54,11 @@ func run(readme string, check, count bool, tierName string, stats bool) error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("%-13s %3d tools, tools/list %6d bytes\n", tier, n, size)
+			bare, err := listSizeWithoutWords(tier)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%-13s %3d tools, tools/list %6d bytes, %6d without descriptions\n", tier, n, size, bare)
 		}
 		return nil
 	}
@@ -197,6 +201,60 @@ func ConfigSection() string {
 func cell(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+// listSizeWithoutWords is the tools/list size with every description (the
+// tools' and their parameters') removed: what names, types, enums, bounds,
+// required lists and annotations cost on their own. It shows how much of
+// the list is words that can still be trimmed.
+func listSizeWithoutWords(tier tools.Tier) (int, error) {
+	sel, err := tools.Select(tools.Selection{Tier: tier})
+	if err != nil {
+		return 0, err
+	}
+	var list []any
+	for _, t := range sel {
+		def, err := t.MCP()
+		if err != nil {
+			return 0, err
+		}
+		b, err := json.Marshal(def)
+		if err != nil {
+			return 0, err
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return 0, err
+		}
+		list = append(list, dropDescriptions(v))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]any{"tools": list}); err != nil {
+		return 0, err
+	}
+	return len(bytes.TrimSpace(buf.Bytes())), nil
+}
+
+// dropDescriptions removes every "description" whose value is text. A
+// parameter named "description" maps to a schema object and stays.
+func dropDescriptions(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if _, text := x.(string); text && k == "description" {
+				delete(v, k)
+				continue
+			}
+			v[k] = dropDescriptions(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = dropDescriptions(x)
+		}
+	}
+	return v
 }
 
 // listSize returns how many tools a server at tier lists and the byte size
