@@ -102,11 +102,15 @@ func bulkTool[In any, P interface {
 		})
 }
 
+// resourceFields leave out I/O counters, pids, swap and internal levels.
+var resourceFields = []string{"id", "type", "node", "status", "name", "vmid", "pool", "tags", "template", "lock", "hastate",
+	"cpu", "maxcpu", "cpus", "mem", "maxmem", "disk", "maxdisk", "uptime", "storage", "content", "plugintype", "shared", "sdn", "network"}
+
 func clusterTools() []*Tool {
 	return []*Tool{
 		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_status", Tier: ReadOnly, Kind: Read,
 			Desc: "Cluster quorum and membership: name, quorate, each node's ID, IP, online."}, "GET", "/cluster/status"),
-		Endpoint[clusterResourcesIn](Spec{Name: "pve_list_cluster_resources", Tier: ReadOnly, Kind: Read,
+		Endpoint[clusterResourcesIn](Spec{Name: "pve_list_cluster_resources", Tier: ReadOnly, Kind: Read, Fields: resourceFields,
 			Desc: "All nodes, guests, storages, pools and SDN zones with status and usage."}, "GET", "/cluster/resources"),
 		Endpoint[nextIDIn](Spec{Name: "pve_get_next_vmid", Tier: ReadOnly, Kind: Read,
 			Desc: "Lowest free guest ID; with vmid, fails if that ID is taken."}, "GET", "/cluster/nextid"),

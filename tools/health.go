@@ -65,6 +65,7 @@ func healthTools() []*Tool {
 		Endpoint[sdnVnetsIn](Spec{Name: "pve_list_sdn_vnets", Tier: ReadOnly, Kind: Read,
 			Desc: "SDN vnets (usable as a NIC bridge) with zone, tag, alias."}, "GET", "/cluster/sdn/vnets").In(Network),
 		Endpoint[nodeDisksIn](Spec{Name: "pve_list_node_disks", Tier: ReadOnly, Kind: Read,
+			Fields: []string{"devpath", "parent", "type", "size", "model", "serial", "used", "osdid", "health", "wearout"},
 			Desc: "A node's disks: type, size, model, serial, use, SMART health, SSD wearout."}, "GET", "/nodes/{node}/disks/list").In(Nodes),
 		Endpoint[diskSmartIn](Spec{Name: "pve_get_disk_smart", Tier: ReadOnly, Kind: Read,
 			Desc: "A disk's SMART health and attributes."}, "GET", "/nodes/{node}/disks/smart").In(Nodes),

@@ -112,7 +112,7 @@ var (
 
 func lxcTools() []*Tool {
 	tools := []*Tool{
-		perNodeList(Spec{Name: "pve_list_lxc_containers", Tier: ReadOnly, Kind: Read,
+		perNodeList(Spec{Name: "pve_list_lxc_containers", Tier: ReadOnly, Kind: Read, Fields: guestFields,
 			Desc: "List containers with status and usage, on one node or all."}, "/nodes/{node}/lxc"),
 		Endpoint[GuestIn](Spec{Name: "pve_get_lxc_status", Tier: ReadOnly, Kind: Read,
 			Desc: "A container's live status, usage, uptime and HA state."}, "GET", "/nodes/{node}/lxc/{vmid}/status/current"),

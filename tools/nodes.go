@@ -27,6 +27,7 @@ func nodeTools() []*Tool {
 	}
 	return []*Tool{
 		Endpoint[EmptyIn](Spec{Name: "pve_list_nodes", Tier: ReadOnly, Kind: Read,
+			Fields: []string{"node", "status", "cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "uptime"},
 			Desc: "List nodes with status, CPU, memory, uptime."}, "GET", "/nodes"),
 		Endpoint[NodeIn](Spec{Name: "pve_get_node_status", Tier: ReadOnly, Kind: Read,
 			Desc: "Node CPU, load, memory, swap, root disk, kernel, PVE version, uptime."}, "GET", "/nodes/{node}/status"),
@@ -39,6 +40,7 @@ func nodeTools() []*Tool {
 		Endpoint[syslogIn](Spec{Name: "pve_get_node_syslog", Tier: ReadOnly, Kind: Read,
 			Desc: "A node's journal as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/syslog"),
 		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Tier: ReadOnly, Kind: Read,
+			Fields: []string{"service", "state", "active-state", "unit-state"},
 			Desc: "A node's Proxmox services and their state."}, "GET", "/nodes/{node}/services"),
 		Custom(Spec{Name: "pve_manage_node_service", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Start, stop, restart or reload a node service. Returns the task."}, serviceCalls,

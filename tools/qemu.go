@@ -101,9 +101,19 @@ type rollbackIn struct {
 	Start bool `json:"start,omitempty" jsonschema:"Start after rollback"`
 }
 
+// guestFields are what container lists keep: identity, state and usage,
+// without I/O counters, pid or swap. vmFields leave out disk too: Proxmox
+// reports 0 for every VM, which reads as "empty".
+var (
+	guestFields = []string{"vmid", "name", "node", "type", "status", "lock", "tags", "template",
+		"cpu", "cpus", "mem", "maxmem", "disk", "maxdisk", "uptime"}
+	vmFields = []string{"vmid", "name", "node", "status", "qmpstatus", "lock", "tags", "template",
+		"cpu", "cpus", "mem", "maxmem", "maxdisk", "uptime"}
+)
+
 func qemuTools() []*Tool {
 	tools := []*Tool{
-		perNodeList(Spec{Name: "pve_list_qemu_vms", Tier: ReadOnly, Kind: Read,
+		perNodeList(Spec{Name: "pve_list_qemu_vms", Tier: ReadOnly, Kind: Read, Fields: vmFields,
 			Desc: "List VMs with status and usage, on one node or all."}, "/nodes/{node}/qemu"),
 		Endpoint[GuestIn](Spec{Name: "pve_get_qemu_status", Tier: ReadOnly, Kind: Read,
 			Desc: "A VM's live status, usage, uptime and HA state."}, "GET", "/nodes/{node}/qemu/{vmid}/status/current"),

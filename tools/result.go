@@ -80,7 +80,7 @@ func cut(data []byte, limit int) ([]byte, string) {
 			n++
 		}
 		out, _ := json.Marshal(items[:n])
-		return out, fmt.Sprintf("TRUNCATED: showing the first %d of %d items (%d bytes max). Narrow the request (filters, limit/start, fields) to see the rest.", n, len(items), limit)
+		return out, fmt.Sprintf("TRUNCATED: showing the first %d of %d items (%d bytes max). Narrow the request (filters, limit/start) to see the rest.", n, len(items), limit)
 	}
 	return data[:limit], fmt.Sprintf("TRUNCATED: result cut at %d of %d bytes and is incomplete JSON. Narrow the request to see all of it.", limit, len(data))
 }

@@ -107,6 +107,7 @@ func taskTools() []*Tool {
 				return env.waitOutput(res)
 			}),
 		Custom(Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read,
+			Fields: []string{"upid", "node", "type", "id", "user", "status", "starttime", "endtime"},
 			Desc: "List tasks newest first: type, guest, user, start/end, status."},
 			[]Call{listTasksCall, nodesCall}, func(ctx context.Context, env *Env, in listTasksIn) (Output, error) {
 				if in.Node != "" {

@@ -24,8 +24,7 @@ type downloadURLIn struct {
 
 type aplinfoIn struct {
 	NodeIn
-	Search  string `json:"search,omitempty" pve:"-" jsonschema:"Filter on package or headline"`
-	Verbose bool   `json:"verbose,omitempty" pve:"-" jsonschema:"All fields"`
+	Search string `json:"search,omitempty" pve:"-" jsonschema:"Filter on package or headline"`
 }
 
 var aplinfoCall = Call{Method: "GET", Path: "/nodes/{node}/aplinfo"}
@@ -45,7 +44,7 @@ func templateTools() []*Tool {
 		Endpoint[downloadURLIn](Spec{Name: "pve_download_url_to_storage", Tier: Full, Kind: Act, OpenWorld: true, Task: true,
 			Desc: "Download an ISO, CT template or VM image from a URL to a storage."},
 			"POST", "/nodes/{node}/storage/{storage}/download-url"),
-		Custom[aplinfoIn](Spec{Name: "pve_list_appliance_templates", Tier: ReadOnly, Kind: Read,
+		Custom[aplinfoIn](Spec{Name: "pve_list_appliance_templates", Tier: ReadOnly, Kind: Read, Fields: aplinfoFields,
 			Desc: "List downloadable container templates (system, TurnKey) with OS and version."},
 			[]Call{aplinfoCall}, listAppliances),
 	}
@@ -67,15 +66,6 @@ func listAppliances(ctx context.Context, env *Env, in aplinfoIn) (Output, error)
 		head, _ := a["headline"].(string)
 		if search != "" && !strings.Contains(strings.ToLower(pkg+" "+head), search) {
 			continue
-		}
-		if !in.Verbose {
-			short := map[string]any{}
-			for _, f := range aplinfoFields {
-				if v, ok := a[f]; ok {
-					short[f] = v
-				}
-			}
-			a = short
 		}
 		res = append(res, a)
 	}

@@ -46,6 +46,11 @@ type Spec struct {
 	// Task marks tools that start a Proxmox task: they accept "wait" and
 	// can return the task's outcome instead of its UPID.
 	Task bool
+	// Fields, on a tool that lists, are the item fields it answers with
+	// unless the agent passes verbose: what it needs to pick an item and act
+	// on it. The rest (I/O counters, fingerprints, pids) costs context on
+	// every call for little use.
+	Fields []string
 	// Desc is the description clients show the model: what it does, what it
 	// returns, when to use it. Every word is paid for in every conversation.
 	Desc string
@@ -137,6 +142,9 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 			if err != nil {
 				return env.errorResult(err), nil
 			}
+			if len(spec.Fields) > 0 && !verboseFromArgs(req.Params.Arguments) {
+				out = brief(out, spec.Fields)
+			}
 			return env.result(out), nil
 		})
 	}
@@ -159,6 +167,16 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 				return
 			}
 			schema.Properties["wait"] = waitProperty()
+		}
+		if len(t.Fields) > 0 {
+			if _, clash := schema.Properties["verbose"]; clash {
+				t.err = fmt.Errorf("tool %s: input already has a verbose field", t.Name)
+				return
+			}
+			if schema.Properties == nil {
+				schema.Properties = map[string]*jsonschema.Schema{}
+			}
+			schema.Properties["verbose"] = verboseProperty()
 		}
 		t.mcpDef = &mcp.Tool{
 			Name:        t.Name,
