@@ -11,7 +11,7 @@ func TestBrief(t *testing.T) {
 	keep := []string{"vmid", "name", "status"}
 	for _, c := range []struct {
 		name, in, note string
-		want, wantNote  string
+		want, wantNote string
 	}{
 		{"keeps the main fields in their declared order; names the rest once, sorted",
 			`[{"vmid":100,"name":"a","netin":1,"pid":7},{"vmid":101,"status":"stopped","netin":2}]`, "",

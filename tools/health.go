@@ -52,6 +52,9 @@ var (
 	replStatusCall = Call{Method: "GET", Path: "/nodes/{node}/replication"}
 )
 
+// diskFields leave out by-id links, WWNs, GPT flags and OSD lists.
+var diskFields = []string{"devpath", "parent", "type", "size", "model", "serial", "used", "osdid", "health", "wearout"}
+
 func healthTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_get_ceph_status", Tier: ReadOnly, Kind: Read,
@@ -64,8 +67,7 @@ func healthTools() []*Tool {
 			Desc: "SDN zones with type, bridge, peers, MTU, IPAM."}, "GET", "/cluster/sdn/zones").In(Network),
 		Endpoint[sdnVnetsIn](Spec{Name: "pve_list_sdn_vnets", Tier: ReadOnly, Kind: Read,
 			Desc: "SDN vnets (usable as a NIC bridge) with zone, tag, alias."}, "GET", "/cluster/sdn/vnets").In(Network),
-		Endpoint[nodeDisksIn](Spec{Name: "pve_list_node_disks", Tier: ReadOnly, Kind: Read,
-			Fields: []string{"devpath", "parent", "type", "size", "model", "serial", "used", "osdid", "health", "wearout"},
+		Endpoint[nodeDisksIn](Spec{Name: "pve_list_node_disks", Tier: ReadOnly, Kind: Read, Fields: diskFields,
 			Desc: "A node's disks: type, size, model, serial, use, SMART health, SSD wearout."}, "GET", "/nodes/{node}/disks/list").In(Nodes),
 		Endpoint[diskSmartIn](Spec{Name: "pve_get_disk_smart", Tier: ReadOnly, Kind: Read,
 			Desc: "A disk's SMART health and attributes."}, "GET", "/nodes/{node}/disks/smart").In(Nodes),

@@ -20,14 +20,20 @@ type serviceIn struct {
 	Command string `json:"command" jsonschema:"Action" enum:"start|stop|restart|reload" pve:"-"`
 }
 
+// nodeFields leave out the SSL fingerprint, level and the id/type that
+// only repeat the name. serviceFields leave out the long unit descriptions.
+var (
+	nodeFields    = []string{"node", "status", "cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "uptime"}
+	serviceFields = []string{"service", "state", "active-state", "unit-state"}
+)
+
 func nodeTools() []*Tool {
 	serviceCalls := []Call{}
 	for _, c := range []string{"start", "stop", "restart", "reload"} {
 		serviceCalls = append(serviceCalls, Call{"POST", "/nodes/{node}/services/{service}/" + c})
 	}
 	return []*Tool{
-		Endpoint[EmptyIn](Spec{Name: "pve_list_nodes", Tier: ReadOnly, Kind: Read,
-			Fields: []string{"node", "status", "cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "uptime"},
+		Endpoint[EmptyIn](Spec{Name: "pve_list_nodes", Tier: ReadOnly, Kind: Read, Fields: nodeFields,
 			Desc: "List nodes with status, CPU, memory, uptime."}, "GET", "/nodes"),
 		Endpoint[NodeIn](Spec{Name: "pve_get_node_status", Tier: ReadOnly, Kind: Read,
 			Desc: "Node CPU, load, memory, swap, root disk, kernel, PVE version, uptime."}, "GET", "/nodes/{node}/status"),
@@ -39,8 +45,7 @@ func nodeTools() []*Tool {
 			Desc: "Node timezone and time (epoch)."}, "GET", "/nodes/{node}/time"),
 		Endpoint[syslogIn](Spec{Name: "pve_get_node_syslog", Tier: ReadOnly, Kind: Read,
 			Desc: "A node's journal as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/syslog"),
-		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Tier: ReadOnly, Kind: Read,
-			Fields: []string{"service", "state", "active-state", "unit-state"},
+		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Tier: ReadOnly, Kind: Read, Fields: serviceFields,
 			Desc: "A node's Proxmox services and their state."}, "GET", "/nodes/{node}/services"),
 		Custom(Spec{Name: "pve_manage_node_service", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Start, stop, restart or reload a node service. Returns the task."}, serviceCalls,

@@ -81,6 +81,9 @@ func sortByStart(out Output) (Output, error) {
 	return out, err
 }
 
+// taskFields leave out pid and pstart, which the UPID already carries.
+var taskFields = []string{"upid", "node", "type", "id", "user", "status", "starttime", "endtime"}
+
 func taskTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_wait_task", Tier: ReadOnly, Kind: Read,
@@ -106,8 +109,7 @@ func taskTools() []*Tool {
 				}
 				return env.waitOutput(res)
 			}),
-		Custom(Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read,
-			Fields: []string{"upid", "node", "type", "id", "user", "status", "starttime", "endtime"},
+		Custom(Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read, Fields: taskFields,
 			Desc: "List tasks newest first: type, guest, user, start/end, status."},
 			[]Call{listTasksCall, nodesCall}, func(ctx context.Context, env *Env, in listTasksIn) (Output, error) {
 				if in.Node != "" {
