@@ -14,7 +14,7 @@ import (
 )
 
 type backupJobIn struct {
-	ID string `json:"id" jsonschema:"Job ID"`
+	ID string `json:"id" jsonschema:"Job ID" pattern:"^\\S+$"`
 }
 
 // vzdumpOptions are the backup settings a run and a scheduled job share.

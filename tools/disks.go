@@ -5,34 +5,34 @@ package tools
 
 type resizeQemuDiskIn struct {
 	GuestIn
-	Disk string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^((ide|sata|scsi|virtio)\\d+|efidisk0|tpmstate0)$"`
+	Disk string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?\\d|30)|virtio(1[0-5]|\\d)|efidisk0|tpmstate0)$"`
 	Size string `json:"size" jsonschema:"50G sets, +10G grows; no shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
 }
 
 type resizeLxcDiskIn struct {
 	GuestIn
-	Disk string `json:"disk" jsonschema:"rootfs or mpN" pattern:"^(rootfs|mp\\d+)$"`
+	Disk string `json:"disk" jsonschema:"rootfs or mpN" pattern:"^(rootfs|mp(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d))$"`
 	Size string `json:"size" jsonschema:"50G sets, +10G grows; no shrink" pattern:"^\\+?\\d+(\\.\\d+)?[KMGT]?$"`
 }
 
 type moveQemuDiskIn struct {
 	GuestIn
-	Disk       string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^((ide|sata|scsi|virtio|unused)\\d+|efidisk0|tpmstate0)$"`
+	Disk       string `json:"disk" jsonschema:"Disk, e.g. scsi0" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?\\d|30)|virtio(1[0-5]|\\d)|efidisk0|tpmstate0|unused(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d))$"`
 	Storage    string `json:"storage,omitempty" jsonschema:"Target storage"`
 	Format     string `json:"format,omitempty" jsonschema:"Format (file storage)" enum:"raw|qcow2|vmdk"`
 	Delete     bool   `json:"delete,omitempty" jsonschema:"Delete source (else kept as unusedN)"`
 	TargetVMID int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this VM (same node)" min:"100" max:"999999999"`
-	TargetDisk string `json:"target_disk,omitempty" pve:"target-disk" jsonschema:"Key on that VM (default: same)"`
+	TargetDisk string `json:"target_disk,omitempty" pve:"target-disk" jsonschema:"Key on that VM (default: same)" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?\\d|30)|virtio(1[0-5]|\\d)|efidisk0|tpmstate0|unused(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d))$"`
 	BWLimit    *int   `json:"bwlimit,omitempty" jsonschema:"KiB/s" min:"0"`
 }
 
 type moveLxcVolumeIn struct {
 	GuestIn
-	Volume       string `json:"volume" jsonschema:"rootfs, mpN or unusedN" pattern:"^(rootfs|(mp|unused)\\d+)$"`
+	Volume       string `json:"volume" jsonschema:"rootfs, mpN or unusedN" pattern:"^(rootfs|(mp|unused)(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d))$"`
 	Storage      string `json:"storage,omitempty" jsonschema:"Target storage (CT stopped)"`
 	Delete       bool   `json:"delete,omitempty" jsonschema:"Delete source (else kept as unusedN)"`
 	TargetVMID   int    `json:"target_vmid,omitempty" pve:"target-vmid" jsonschema:"Instead reassign to this CT (same node)" min:"100" max:"999999999"`
-	TargetVolume string `json:"target_volume,omitempty" pve:"target-volume" jsonschema:"Key on that CT (default: same)"`
+	TargetVolume string `json:"target_volume,omitempty" pve:"target-volume" jsonschema:"Key on that CT (default: same)" pattern:"^(rootfs|(mp|unused)(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d))$"`
 	BWLimit      *int   `json:"bwlimit,omitempty" jsonschema:"KiB/s" min:"0"`
 }
 

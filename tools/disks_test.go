@@ -107,7 +107,7 @@ func TestMoveQemuDisk(t *testing.T) {
 		{map[string]any{"vmid": 101, "disk": "scsi0", "target_vmid": 100}, "Target disk key 'scsi0' is already in use for VM '100'"},
 		{map[string]any{"vmid": 101, "disk": "scsi0", "target_vmid": 100, "target_disk": "scsi5"}, "Can't move disk used by a snapshot to another VM"},
 		{map[string]any{"vmid": 100, "disk": "scsi0", "target_vmid": 101, "target_disk": "scsi5"}, "Cannot move disk to another VM while the source VM is running"},
-		{map[string]any{"vmid": 102, "disk": "scsi0", "target_vmid": 103, "target_disk": "net0"}, "target-disk"},
+		{map[string]any{"vmid": 102, "disk": "scsi0", "target_vmid": 103, "target_disk": "net0"}, "/properties/target_disk: pattern"}, // refused before Proxmox
 		{map[string]any{"vmid": 102, "disk": "scsi0", "target_vmid": 104}, "Configuration file 'nodes/pve2/qemu-server/104.conf' does not exist"},
 	} {
 		e.wantFail("pve_move_qemu_disk", tc.args, tc.want)

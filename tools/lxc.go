@@ -23,7 +23,7 @@ type lxcSettings struct {
 // ociEnv is the environment of an OCI application container: a list for
 // the agent, one NUL-separated string for Proxmox.
 type ociEnv struct {
-	Entrypoint string   `json:"entrypoint,omitempty" jsonschema:"Init command (OCI app)"`
+	Entrypoint string   `json:"entrypoint,omitempty" jsonschema:"Init command (OCI app)" pattern:"^[^\\x00-\\x08\\x10-\\x1F\\x7F]+$"`
 	Env        []string `json:"env,omitempty" pve:"-" jsonschema:"List of NAME=value (OCI app)"`
 }
 

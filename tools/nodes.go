@@ -16,7 +16,7 @@ type syslogIn struct {
 
 type serviceIn struct {
 	NodeIn
-	Service string `json:"service" jsonschema:"Service, e.g. pveproxy"`
+	Service string `json:"service" jsonschema:"Service" enum:"chrony|corosync|cron|ksmtuned|lxcfs|postfix|proxmox-firewall|pve-cluster|pve-firewall|pve-ha-crm|pve-ha-lrm|pve-lxc-syscalld|pvedaemon|pvefw-logger|pveproxy|pvescheduler|pvestatd|qmeventd|spiceproxy|sshd|syslog|systemd-journald|systemd-timesyncd"`
 	Command string `json:"command" jsonschema:"Action" enum:"start|stop|restart|reload" pve:"-"`
 }
 

@@ -3,7 +3,9 @@ package tools
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,4 +141,83 @@ func fieldByJSON(t reflect.Type, name string) reflect.StructField {
 		}
 	}
 	return reflect.StructField{}
+}
+
+// TestToolsAsStrictAsSchema is the other half of TestToolsMatchOfficialSchema:
+// where Proxmox constrains a parameter (enum, minimum, maximum, pattern), the
+// tool's input schema constrains it too, so an agent cannot build a call
+// Proxmox would refuse. A long enum may be written as a pattern; then the
+// pattern must accept every value and refuse the next number past a
+// numbered family's end (scsi31, mp256) and zero-padded forms (scsi01).
+func TestToolsAsStrictAsSchema(t *testing.T) {
+	api := apischema.Load(t)
+	for _, tool := range All() {
+		for _, c := range tool.Calls {
+			ep := api.Endpoint(c.Method, c.Path)
+			if ep == nil || (c == resourcesCall && needsNodeLookup(tool.Input, tool.Calls)) {
+				continue
+			}
+			for _, f := range pve.Fields(tool.Input) {
+				if f.Extra || f.Join {
+					continue
+				}
+				name := f.API
+				if ep.IsPlaceholder(f.JSON) {
+					name = f.JSON
+				}
+				p := ep.Param(name)
+				if p == nil {
+					continue
+				}
+				sf := fieldByJSON(tool.Input, f.JSON)
+				_, hasEnum := sf.Tag.Lookup("enum")
+				pattern, hasPattern := sf.Tag.Lookup("pattern")
+				where := fmt.Sprintf("%s.%s (%s %s %s)", tool.Name, f.JSON, c.Method, c.Path, name)
+				if len(p.Enum) > 0 && !hasEnum {
+					if !hasPattern {
+						t.Errorf("%s: Proxmox allows only %d values; the tool needs an enum or pattern", where, len(p.Enum))
+					} else if err := patternIsEnum(pattern, p.Enum); err != nil {
+						t.Errorf("%s: %v", where, err)
+					}
+				}
+				if p.Pattern != "" && !hasPattern && !hasEnum {
+					t.Errorf("%s: Proxmox checks pattern %s; the tool has none", where, p.Pattern)
+				}
+				if _, has := sf.Tag.Lookup("min"); p.Min != nil && !has && !hasEnum {
+					t.Errorf("%s: Proxmox's minimum is %v; the tool has none", where, *p.Min)
+				}
+				if _, has := sf.Tag.Lookup("max"); p.Max != nil && !has && !hasEnum {
+					t.Errorf("%s: Proxmox's maximum is %v; the tool has none", where, *p.Max)
+				}
+			}
+		}
+	}
+}
+
+var numbered = regexp.MustCompile(`^(\D+)(\d+)$`)
+
+// patternIsEnum checks that pattern accepts exactly the enum among the
+// values and their near misses.
+func patternIsEnum(pattern string, enum []string) error {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return err
+	}
+	var misses []string
+	for _, v := range enum {
+		if !re.MatchString(v) {
+			return fmt.Errorf("pattern %s refuses Proxmox's value %q", pattern, v)
+		}
+		if m := numbered.FindStringSubmatch(v); m != nil {
+			n, _ := strconv.Atoi(m[2])
+			misses = append(misses, m[1]+strconv.Itoa(n+1), m[1]+"0"+m[2])
+		}
+	}
+	misses = append(misses, "", "x", enum[0]+"x", " "+enum[0])
+	for _, v := range misses {
+		if !slices.Contains(enum, v) && re.MatchString(v) {
+			return fmt.Errorf("pattern %s accepts %q, which Proxmox refuses", pattern, v)
+		}
+	}
+	return nil
 }

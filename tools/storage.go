@@ -37,7 +37,7 @@ type storageContentIn struct {
 type ociPullIn struct {
 	NodeIn
 	storageIn
-	Reference string `json:"reference" jsonschema:"Image, e.g. docker.io/library/nginx:1.27"`
+	Reference string `json:"reference" jsonschema:"Image with tag, e.g. docker.io/library/nginx:1.27" pattern:"^(?:(?:[a-zA-Z\\d]|[a-zA-Z\\d][a-zA-Z\\d-]*[a-zA-Z\\d])(?:\\.(?:[a-zA-Z\\d]|[a-zA-Z\\d][a-zA-Z\\d-]*[a-zA-Z\\d]))*(?::\\d+)?/)?[a-z\\d]+(?:(?:[._]|__|[-]*)[a-z\\d]+)*(?:/[a-z\\d]+(?:(?:[._]|__|[-]*)[a-z\\d]+)*)*:\\w[\\w.-]{0,127}$"`
 	Filename  string `json:"filename,omitempty" jsonschema:"Name without .tar (default <image>_<tag>)"`
 }
 

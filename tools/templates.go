@@ -8,7 +8,7 @@ import (
 
 type convertQemuTemplateIn struct {
 	GuestIn
-	Disk string `json:"disk,omitempty" jsonschema:"Convert only this disk" pattern:"^((ide|sata|scsi|virtio)\\d+|efidisk0|tpmstate0)$"`
+	Disk string `json:"disk,omitempty" jsonschema:"Convert only this disk" pattern:"^(ide[0-3]|sata[0-5]|scsi([12]?\\d|30)|virtio(1[0-5]|\\d)|efidisk0|tpmstate0)$"`
 }
 
 type downloadURLIn struct {
