@@ -98,6 +98,7 @@ var sampleOverrides = map[string]map[string]any{
 	"pve_download_url_to_storage":    {"url": "https://example.invalid/a.iso", "filename": "a.iso"},
 	"pve_create_guest_firewall_rule": {"action": "ACCEPT"},
 	"pve_get_disk_smart":             {"disk": "/dev/sda"},
+	"pve_pull_oci_image":             {"reference": "docker.io/library/nginx:1.27"},
 }
 
 // Every string parameter that fills a URL path segment, in every tool,
@@ -143,8 +144,8 @@ func TestPathInjection(t *testing.T) {
 			}
 			if hit {
 				reached++
-			} else if schema.Properties[f.JSON].Pattern != "" {
-				guarded++ // its own pattern refuses the marker (and, below, every payload)
+			} else if p := schema.Properties[f.JSON]; p.Pattern != "" || len(p.Enum) > 0 {
+				guarded++ // its own pattern or enum refuses the marker (and, below, every payload)
 			} else {
 				missed = append(missed, tl.Name+"."+f.JSON)
 			}
@@ -177,7 +178,7 @@ func TestPathInjection(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d path parameters tried with %d payloads each; the safe marker reached Proxmox through %d, %d are pattern-guarded", fields, len(injections), reached, guarded)
+	t.Logf("%d path parameters tried with %d payloads each; the safe marker reached Proxmox through %d, %d are pattern- or enum-guarded", fields, len(injections), reached, guarded)
 	if fields < 40 {
 		t.Fatalf("only %d path parameters found: the tool walk is broken", fields)
 	}
