@@ -99,6 +99,9 @@ var sampleOverrides = map[string]map[string]any{
 	"pve_create_guest_firewall_rule": {"action": "ACCEPT"},
 	"pve_get_disk_smart":             {"disk": "/dev/sda"},
 	"pve_pull_oci_image":             {"reference": "docker.io/library/nginx:1.27"},
+	"pve_restore_qemu_vm":            {"archive": "nfs-backup:backup/vzdump-qemu-102-2026_01_01-00_00_00.vma.zst"},
+	"pve_restore_lxc_container":      {"archive": "nfs-backup:backup/vzdump-lxc-203-2026_01_01-00_00_00.tar.zst"},
+	"pve_delete_storage_volume":      {"volume": "local:iso/debian-12.7.0-amd64-netinst.iso"},
 }
 
 // Every string parameter that fills a URL path segment, in every tool,

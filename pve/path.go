@@ -11,6 +11,11 @@ import (
 // can never change which endpoint is called: separators, dot segments, query
 // and fragment markers and control characters are refused outright rather
 // than escaped, because no legitimate Proxmox identifier contains them.
+//
+// The one exception is a volume ID (local:iso/debian.iso, or
+// nfs:backup/vzdump-qemu-101-....vma.zst), which Proxmox writes with
+// slashes: in {volume} a slash is allowed between non-empty, non-dot
+// components and is sent escaped (%2F), so the value stays one segment.
 func Segment(name, value string) (string, error) {
 	switch {
 	case value == "":
@@ -20,8 +25,17 @@ func Segment(name, value string) (string, error) {
 	case len(value) > 512:
 		return "", fmt.Errorf("%s is too long (%d bytes, at most 512)", name, len(value))
 	}
+	refused := `/\?#%`
+	if name == "volume" {
+		refused = `\?#%`
+		for _, part := range strings.Split(value, "/") {
+			if part == "" || part == "." || part == ".." {
+				return "", fmt.Errorf("%s %q has an empty or dot path component", name, value)
+			}
+		}
+	}
 	for _, r := range value {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\?#%`, r) {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(refused, r) {
 			return "", fmt.Errorf("%s %q contains %q, which is not allowed in a Proxmox identifier", name, value, r)
 		}
 	}

@@ -252,7 +252,8 @@ func TestCreateAndDeleteBackupJob(t *testing.T) {
 
 func TestBackupToolTiers(t *testing.T) {
 	want := map[string]Tier{"pve_list_backup_jobs": ReadOnly, "pve_get_backup_job": ReadOnly, "pve_run_backup": ReadExecute,
-		"pve_create_backup_job": Full, "pve_delete_backup_job": Full}
+		"pve_create_backup_job": Full, "pve_delete_backup_job": Full,
+		"pve_restore_qemu_vm": Full, "pve_restore_lxc_container": Full} // restore.go
 	n := 0
 	for _, tool := range All() {
 		if tool.Category != Backup {

@@ -37,6 +37,7 @@ var declarations = []struct {
 	{Firewall, guestFirewallTools},
 	{LXC, lxcExtraTools},
 	{Cluster, healthTools},
+	{Backup, restoreTools},
 }
 
 var (

@@ -338,6 +338,8 @@ func TestStorageToolAnnotations(t *testing.T) {
 		// templates.go (issue 6)
 		"pve_download_url_to_storage":  {Full, false, false, true},
 		"pve_list_appliance_templates": {ReadOnly, true, false, false},
+		// restore.go
+		"pve_delete_storage_volume": {Full, false, true, false},
 	}
 	n := 0
 	for _, tool := range All() {

@@ -425,7 +425,7 @@ func (s *Sim) newBackup(st *Storage, node string, g *Guest, compress, notes stri
 			kind := map[string]string{"qemu": "vm", "lxc": "ct"}[g.Type]
 			v = &Volume{Storage: st.ID, Node: volNode, Content: "backup", Format: "pbs-" + kind, VMID: g.VMID, Subtype: g.Type, Notes: notes,
 				VolID: fmt.Sprintf("%s:backup/%s/%d/%s", st.ID, kind, g.VMID, at.UTC().Format("2006-01-02T15:04:05Z")),
-				Size:  g.diskBytes()/5 + int64(g.VMID)*1048576, CTime: at.Unix()}
+				Size:  g.diskBytes()/5 + int64(g.VMID)*1048576, CTime: at.Unix(), Config: cloneMap(g.Config)}
 		} else {
 			v = backupVolume(st.ID, volNode, g, at, compress, notes)
 		}

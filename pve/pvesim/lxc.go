@@ -257,7 +257,7 @@ func (s *Sim) lxcCreate() func(*Call) (any, error) {
 	return func(c *Call) (any, error) {
 		vmid := c.Int("vmid")
 		if c.Bool("restore") {
-			return nil, fail("unable to restore CT %d - restoring from a backup archive is not simulated", vmid)
+			return s.restore(c, "lxc", c.Str("ostemplate"))
 		}
 		if err := s.vmidUnused(vmid); err != nil {
 			return nil, err

@@ -36,7 +36,7 @@ func (s *Sim) routesQemuWrite() {
 		func(c *Call) (any, error) {
 			vmid := c.Int("vmid")
 			if c.Has("archive") {
-				return nil, fail("unable to restore VM %d - restoring from a backup archive is not simulated", vmid)
+				return s.restore(c, "qemu", c.Str("archive"))
 			}
 			if err := s.vmidUnused(vmid); err != nil {
 				return nil, fail("unable to create VM %d - %s", vmid, err.(*APIError).Message)

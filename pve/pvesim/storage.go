@@ -36,6 +36,9 @@ type Volume struct {
 	Subtype   string // backups: qemu or lxc
 	Notes     string
 	Protected bool
+	// Config is the guest configuration a backup archive carries (its
+	// qemu-server.conf or pct.conf): what a restore writes back.
+	Config map[string]string
 }
 
 type storageState struct {
@@ -99,7 +102,8 @@ func backupVolume(storage, node string, g *Guest, at time.Time, compress, notes 
 	}
 	name := fmt.Sprintf("vzdump-%s-%d-%s.%s", kind, g.VMID, at.UTC().Format("2006_01_02-15_04_05"), ext)
 	return &Volume{Storage: storage, Node: node, VolID: storage + ":backup/" + name, Content: "backup", Format: ext,
-		Size: g.diskBytes()/5 + int64(g.VMID)*1048576, CTime: at.Unix(), VMID: g.VMID, Subtype: kind, Notes: notes}
+		Size: g.diskBytes()/5 + int64(g.VMID)*1048576, CTime: at.Unix(), VMID: g.VMID, Subtype: kind, Notes: notes,
+		Config: cloneMap(g.Config)}
 }
 
 func (s *Sim) addVolume(v *Volume) { s.storage.volumes = append(s.storage.volumes, v) }
@@ -483,6 +487,7 @@ func (s *Sim) routesStorage() {
 		}
 		return out, nil
 	})
+	s.handle("DELETE", "/nodes/{node}/storage/{storage}/content/{volume}", "node:string storage:string volume:string delay?:integer(1-30)", s.deleteVolume)
 	s.handle("POST", "/nodes/{node}/storage/{storage}/oci-registry-pull", "node:string storage:string filename?:string reference:string", s.ociPull)
 }
 
