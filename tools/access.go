@@ -52,6 +52,13 @@ var (
 	createUserCall = Call{"POST", "/access/users"}
 )
 
+// permissionsIn asks for effective privileges: by default the token
+// pve-mcp itself uses, which is what decides whether a call gets a 403.
+type permissionsIn struct {
+	Path   string `json:"path,omitempty" jsonschema:"Only this path, e.g. /vms/100" pattern:"^/"`
+	UserID string `json:"userid,omitempty" jsonschema:"User or token (default: the one pve-mcp uses)" pattern:"^[^\\s:/]+@[A-Za-z][A-Za-z0-9.\\-_]+(![A-Za-z][A-Za-z0-9.\\-_]+)?$"`
+}
+
 func accessTools() []*Tool {
 	return []*Tool{
 		Endpoint[listUsersIn](Spec{Name: "pve_list_users", Tier: ReadOnly, Kind: Read,
@@ -64,6 +71,8 @@ func accessTools() []*Tool {
 			Desc: "List user groups with their members."}, "GET", "/access/groups"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_acls", Tier: ReadOnly, Kind: Read,
 			Desc: "List ACL entries (path, user/group/token, role)."}, "GET", "/access/acl"),
+		Endpoint[permissionsIn](Spec{Name: "pve_get_permissions", Tier: ReadOnly, Kind: Read,
+			Desc: "Effective privileges per path (1 = inherited below); check before a call Proxmox may refuse with 403."}, "GET", "/access/permissions"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_domains", Tier: ReadOnly, Kind: Read,
 			Desc: "List authentication realms (pam, pve, LDAP, AD, OpenID)."}, "GET", "/access/domains"),
 		Custom(Spec{Name: "pve_create_user", Tier: Full, Kind: Act,

@@ -205,3 +205,38 @@ func TestUpdateACL(t *testing.T) {
 	}
 	e.fails("pve_update_acl", map[string]any{"path": "vms", "roles": []string{"PVEAuditor"}, "users": []string{"alice@pve"}})
 }
+
+func TestPermissions(t *testing.T) {
+	e := fullEnv(t)
+	// The token pve-mcp uses: PVEAdmin on / (propagating), so VM power is
+	// there and Sys.Modify is not.
+	var own map[string]map[string]int
+	e.okJSON("pve_get_permissions", nil, &own)
+	sentExactly(t, e.lastRequest("GET", "/access/permissions").Params, nil)
+	if own["/"]["VM.PowerMgmt"] != 1 || own["/"]["Sys.Audit"] != 1 || own["/"]["Sys.Modify"] != 0 || len(own) != 1 {
+		t.Errorf("the token's own permissions: %v", own)
+	}
+	// bob: Operator on /vms via his group, PVEDatastoreUser on one storage
+	// (not propagated).
+	var bob map[string]map[string]int
+	e.okJSON("pve_get_permissions", map[string]any{"userid": "bob@pve"}, &bob)
+	if bob["/vms"]["VM.PowerMgmt"] != 1 || bob["/storage/nfs-backup"]["Datastore.AllocateSpace"] != 0 ||
+		len(bob["/storage/nfs-backup"]) != 2 || bob["/"] != nil {
+		t.Errorf("bob's permissions: %v", bob)
+	}
+	var one map[string]map[string]int
+	e.okJSON("pve_get_permissions", map[string]any{"userid": "bob@pve", "path": "/vms/100"}, &one)
+	sentExactly(t, e.lastRequest("GET", "/access/permissions").Params, map[string]string{"userid": "bob@pve", "path": "/vms/100"})
+	if len(one) != 1 || one["/vms/100"]["VM.Console"] != 1 || len(one["/vms/100"]) != 4 {
+		t.Errorf("bob on /vms/100: %v", one)
+	}
+	if msg := e.fails("pve_get_permissions", map[string]any{"userid": "nobody@pve"}); !strings.Contains(msg, "no such user") {
+		t.Errorf("unknown user: %s", msg)
+	}
+	e.sim.ResetRequests()
+	e.fails("pve_get_permissions", map[string]any{"userid": "bob"})
+	e.fails("pve_get_permissions", map[string]any{"path": "vms"})
+	if n := len(e.sim.Requests()); n != 0 {
+		t.Errorf("invalid input reached Proxmox: %d requests", n)
+	}
+}

@@ -43,6 +43,7 @@ func TestListsAnswerMainFields(t *testing.T) {
 		"pve_list_node_disks":          {"node": "pve1"},
 		"pve_list_node_services":       {"node": "pve1"},
 		"pve_list_appliance_templates": {"node": "pve1"},
+		"pve_list_node_updates":        {"node": "pve1"},
 	}
 	e := fullEnv(t)
 	n := 0

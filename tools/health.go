@@ -52,6 +52,9 @@ var (
 	replStatusCall = Call{Method: "GET", Path: "/nodes/{node}/replication"}
 )
 
+// updateFields leave out the long descriptions and the arch.
+var updateFields = []string{"Package", "OldVersion", "Version", "Priority", "Origin"}
+
 // diskFields leave out by-id links, WWNs, GPT flags and OSD lists.
 var diskFields = []string{"devpath", "parent", "type", "size", "model", "serial", "used", "osdid", "health", "wearout"}
 
@@ -69,6 +72,8 @@ func healthTools() []*Tool {
 			Desc: "SDN vnets (usable as a NIC bridge) with zone, tag, alias."}, "GET", "/cluster/sdn/vnets").In(Network),
 		Endpoint[nodeDisksIn](Spec{Name: "pve_list_node_disks", Tier: ReadOnly, Kind: Read, Fields: diskFields,
 			Desc: "A node's disks: type, size, model, serial, use, SMART health, SSD wearout."}, "GET", "/nodes/{node}/disks/list").In(Nodes),
+		Endpoint[NodeIn](Spec{Name: "pve_list_node_updates", Tier: ReadOnly, Kind: Read, Fields: updateFields,
+			Desc: "Packages with an update available on a node, as of its last apt refresh (daily)."}, "GET", "/nodes/{node}/apt/update").In(Nodes),
 		Endpoint[diskSmartIn](Spec{Name: "pve_get_disk_smart", Tier: ReadOnly, Kind: Read,
 			Desc: "A disk's SMART health and attributes."}, "GET", "/nodes/{node}/disks/smart").In(Nodes),
 		Custom(Spec{Name: "pve_list_replication_status", Tier: ReadOnly, Kind: Read,

@@ -254,3 +254,24 @@ func TestReplicationStatus(t *testing.T) {
 		t.Errorf("offline node: %s", msg)
 	}
 }
+
+func TestNodeUpdates(t *testing.T) {
+	e := fullEnv(t)
+	var ups []map[string]any
+	txt := e.okJSON("pve_list_node_updates", map[string]any{"node": "pve1"}, &ups)
+	sentExactly(t, e.lastRequest("GET", "/nodes/pve1/apt/update").Params, nil)
+	if len(ups) != 4 || ups[3]["Package"] != "openssl" || ups[3]["Priority"] != "important" || ups[3]["Origin"] != "Debian" ||
+		ups[0]["OldVersion"] != "9.1.1" || ups[0]["Version"] != "9.1.2" || ups[0]["Description"] != nil {
+		t.Errorf("pve1 updates: %v", ups)
+	}
+	if !strings.Contains(txt, "verbose:true adds Arch, Description, NotifyStatus, Section, Title") {
+		t.Errorf("brief note: %s", txt)
+	}
+	e.okJSON("pve_list_node_updates", map[string]any{"node": "pve3"}, &ups)
+	if len(ups) != 0 {
+		t.Errorf("pve3 is up to date, got %v", ups)
+	}
+	if msg := e.fails("pve_list_node_updates", map[string]any{"node": "pve9"}); !strings.Contains(msg, "hostname lookup 'pve9' failed") {
+		t.Errorf("unknown node: %s", msg)
+	}
+}

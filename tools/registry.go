@@ -38,6 +38,7 @@ var declarations = []struct {
 	{LXC, lxcExtraTools},
 	{Cluster, healthTools},
 	{Backup, restoreTools},
+	{QEMU, pendingTools},
 }
 
 var (

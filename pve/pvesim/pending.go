@@ -1,0 +1,63 @@
+package pvesim
+
+import (
+	"sort"
+	"strconv"
+)
+
+func init() {
+	addModule(module{name: "pending", seed: func(*Sim) {}, routes: (*Sim).routesPending})
+}
+
+func (s *Sim) routesPending() {
+	for _, kind := range []string{"qemu", "lxc"} {
+		kind := kind
+		s.handle("GET", "/nodes/{node}/"+kind+"/{vmid}/pending", guestIDs, func(c *Call) (any, error) {
+			g, err := s.guest(c, kind)
+			if err != nil {
+				return nil, err
+			}
+			return pendingList(g), nil
+		})
+	}
+}
+
+// pendingList answers GET .../pending as Proxmox does: every config key
+// with its current value, and where a change waits for the next restart
+// its pending value, or delete=1 for a pending removal.
+func pendingList(g *Guest) []map[string]any {
+	keys := map[string]bool{}
+	for k := range g.Config {
+		keys[k] = true
+	}
+	for k := range g.Pending {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	typed := func(k, v string) any {
+		if n, err := strconv.Atoi(v); err == nil && isNumericKey(k) {
+			return n
+		}
+		return v
+	}
+	out := make([]map[string]any, 0, len(sorted))
+	for _, k := range sorted {
+		e := map[string]any{"key": k}
+		if v, ok := g.Config[k]; ok {
+			e["value"] = typed(k, v)
+		}
+		if p, ok := g.Pending[k]; ok {
+			if p == "" {
+				e["delete"] = 1
+			} else {
+				e["pending"] = typed(k, p)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
