@@ -176,6 +176,23 @@ async function scenario(t, client) {
     }
     assert(rejected, "vmid 'not-a-number' accepted");
   });
+
+  await check(`${t}: lists are brief and say what verbose adds`, async () => {
+    const brief = await call(client, "pve_list_nodes", {});
+    assert(!json(brief)[0].ssl_fingerprint, "brief list carries the SSL fingerprint");
+    assert(/verbose:true adds .*ssl_fingerprint/.test(text(brief)), `no note: ${text(brief).slice(-200)}`);
+    const full = await call(client, "pve_list_nodes", { verbose: true });
+    assert(json(full).every((n) => n.ssl_fingerprint), "verbose list lacks the SSL fingerprint");
+  });
+
+  await check(`${t}: wait follows a stop to its end in one call`, async () => {
+    const res = await call(client, "pve_stop_qemu_vm", { vmid: 102, wait: 30 });
+    assert(!res.isError, text(res));
+    const st = res.structuredContent ?? json(res);
+    assert(st.ok === true && st.status === "stopped" && st.exitstatus === "OK", `task ${JSON.stringify(st)}`);
+    const s = await guestStatus(client, 102);
+    assert(s === "stopped", `status ${s}`);
+  });
 }
 
 function stdioTransport(extraEnv) {
