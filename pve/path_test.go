@@ -54,6 +54,37 @@ func TestSegmentRefusesPathChanging(t *testing.T) {
 
 // TestSegmentEscapes checks accepted values: each comes back as exactly one
 // path segment that unescapes to the value itself.
+// TestVolumeSegment: a volume ID keeps its slashes, escaped, as one
+// segment; dot, empty and separator tricks are refused there too.
+func TestVolumeSegment(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"local:iso/debian-12.iso", "local:iso%2Fdebian-12.iso"},
+		{"pbs:backup/vm/101/2026-11-22T06:39:00Z", "pbs:backup%2Fvm%2F101%2F2026-11-22T06:39:00Z"},
+		{"local:iso/../../etc/passwd", ""},
+		{"local:iso/./x", ""},
+		{"local:iso//x", ""},
+		{"local:iso/", ""},
+		{"/local:iso/x", ""},
+		{"local:iso/x?y", ""},
+		{"local:iso/x%2F..", ""},
+		{"local:iso\\x", ""},
+	} {
+		got, err := Segment("volume", tc.value)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("Segment(volume, %q) = %q, want an error", tc.value, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("Segment(volume, %q) = %q, %v; want %q", tc.value, got, err, tc.want)
+		}
+	}
+	if _, err := Segment("storage", "local:iso/x"); err == nil {
+		t.Error("a slash is allowed outside {volume}")
+	}
+}
+
 func TestSegmentEscapes(t *testing.T) {
 	for _, tc := range []struct{ value, want string }{
 		{"pve1", "pve1"},
@@ -154,24 +185,33 @@ func TestPathOnTheWire(t *testing.T) {
 // FuzzSegment holds the invariant for any input: either an error, or one
 // path segment that is not a dot segment and unescapes to the input.
 func FuzzSegment(f *testing.F) {
-	for _, s := range []string{"pve1", "../access", "a/b", "a?b", "a#b", "%2F", "\n", "", ".", "..", testUPID, "a\\b", "é"} {
+	for _, s := range []string{"pve1", "../access", "a/b", "a?b", "a#b", "%2F", "\n", "", ".", "..", testUPID, "a\\b", "é",
+		"local:iso/debian.iso", "local:iso/../x", "local:iso//x", "local:backup/vm/101/2026-11-22T06:39:00Z"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		seg, err := Segment("x", v)
-		if err != nil {
-			return
-		}
-		if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "/?#\\") {
-			t.Fatalf("Segment(%q) = %q", v, seg)
-		}
-		back, err := url.PathUnescape(seg)
-		if err != nil || back != v {
-			t.Fatalf("Segment(%q) = %q unescapes to %q (%v)", v, seg, back, err)
-		}
-		u, err := url.Parse("http://h/api2/json/nodes/" + seg + "/status")
-		if err != nil || u.RawQuery != "" || u.Fragment != "" || len(strings.Split(u.EscapedPath(), "/")) != 6 {
-			t.Fatalf("Segment(%q) = %q changes the URL: %v %v", v, seg, u, err)
+		// Any placeholder, and {volume}, the one that may hold slashes.
+		for _, name := range []string{"x", "volume"} {
+			seg, err := Segment(name, v)
+			if err != nil {
+				continue
+			}
+			if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "/?#\\") {
+				t.Fatalf("Segment(%s, %q) = %q", name, v, seg)
+			}
+			back, err := url.PathUnescape(seg)
+			if err != nil || back != v {
+				t.Fatalf("Segment(%s, %q) = %q unescapes to %q (%v)", name, v, seg, back, err)
+			}
+			for _, part := range strings.Split(back, "/") {
+				if part == "" || part == "." || part == ".." {
+					t.Fatalf("Segment(%s, %q) = %q lets a dot or empty component through", name, v, seg)
+				}
+			}
+			u, err := url.Parse("http://h/api2/json/nodes/" + seg + "/status")
+			if err != nil || u.RawQuery != "" || u.Fragment != "" || len(strings.Split(u.EscapedPath(), "/")) != 6 {
+				t.Fatalf("Segment(%s, %q) = %q changes the URL: %v %v", name, v, seg, u, err)
+			}
 		}
 	})
 }
