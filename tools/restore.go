@@ -53,6 +53,8 @@ var (
 	deleteVolumeCall = Call{Method: "DELETE", Path: "/nodes/{node}/storage/{storage}/content/{volume}"}
 )
 
+// restoreTools bring guests back from backups, and remove backups (and the
+// other file volumes: ISOs, templates) no longer wanted.
 func restoreTools() []*Tool {
 	return []*Tool{
 		// Destroy: with force they replace a guest's disks.
