@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -293,18 +292,7 @@ func ciDriveKey(g *Guest) string {
 // value on the drive and, when it changed since, the pending one; settings
 // removed since are flagged delete. Passwords are masked.
 func ciPending(cfg, drive map[string]string) []map[string]any {
-	keys := map[string]bool{}
-	for k := range cfg {
-		keys[k] = true
-	}
-	for k := range drive {
-		keys[k] = true
-	}
-	names := make([]string, 0, len(keys))
-	for k := range keys {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := unionKeys(cfg, drive)
 	mask := func(k, v string) string {
 		if k == "cipassword" {
 			return "**********"

@@ -22,22 +22,27 @@ func (s *Sim) routesPending() {
 	}
 }
 
+// unionKeys returns the keys of both maps, sorted, each once.
+func unionKeys(a, b map[string]string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, m := range []map[string]string{a, b} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // pendingList answers GET .../pending as Proxmox does: every config key
 // with its current value, and where a change waits for the next restart
 // its pending value, or delete=1 for a pending removal.
 func pendingList(g *Guest) []map[string]any {
-	keys := map[string]bool{}
-	for k := range g.Config {
-		keys[k] = true
-	}
-	for k := range g.Pending {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
+	sorted := unionKeys(g.Config, g.Pending)
 	typed := func(k, v string) any {
 		if n, err := strconv.Atoi(v); err == nil && isNumericKey(k) {
 			return n
