@@ -15,10 +15,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/pve-mcp/pve-mcp/internal/syncbuf"
 	"github.com/pve-mcp/pve-mcp/tools"
 )
 
@@ -110,7 +110,7 @@ func lambdaOnce(rie, boot string, event []byte) (init, first time.Duration, err 
 		"AWS_LAMBDA_FUNCTION_NAME=pve-mcp-bench", "AWS_LAMBDA_FUNCTION_TIMEOUT=30",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_REGION=eu-central-1"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the bootstrap is the emulator's child
-	var logs safeBuffer
+	var logs syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err
@@ -280,22 +280,4 @@ func zipSize(bin string) (int64, error) {
 		return 0, err
 	}
 	return int64(buf.Len()), nil
-}
-
-// safeBuffer is a bytes.Buffer two goroutines may write.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

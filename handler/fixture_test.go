@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pve-mcp/pve-mcp/config"
+	"github.com/pve-mcp/pve-mcp/internal/syncbuf"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -42,22 +43,7 @@ var allTokens = strings.Join([]string{
 }, ",")
 
 // lockedBuffer collects log lines from concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer struct{ syncbuf.Buffer }
 
 // lines decodes every JSON log line.
 func (l *lockedBuffer) lines(t *testing.T) []map[string]any {

@@ -13,10 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pve-mcp/pve-mcp/internal/syncbuf"
 )
 
 var binary string
@@ -46,23 +47,6 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func post(t *testing.T, url string, id int, method string, params any) map[string]any {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
@@ -87,7 +71,7 @@ func post(t *testing.T, url string, id int, method string, params any) map[strin
 // /healthz and MCP, logs Cloud Logging JSON, exits 0 on SIGTERM.
 func TestContainerEntrypoint(t *testing.T) {
 	port := freePort(t)
-	var stderr lockedBuf
+	var stderr syncbuf.Buffer
 	cmd := exec.Command(binary)
 	cmd.Env = []string{"PORT=" + port, "PVE_DEMO=true", "PATH=" + os.Getenv("PATH")}
 	cmd.Stderr = &stderr
@@ -170,7 +154,7 @@ func TestContainerEntrypoint(t *testing.T) {
 }
 
 func TestBadConfigurationExits1(t *testing.T) {
-	var stderr lockedBuf
+	var stderr syncbuf.Buffer
 	cmd := exec.Command(binary)
 	cmd.Env = []string{"PORT=" + freePort(t), "PVE_BASE_URL=https://pve.example.com:8006", "PVE_ACCESS_TIER=admin"}
 	cmd.Stderr = &stderr

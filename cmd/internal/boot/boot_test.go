@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pve-mcp/pve-mcp/handler"
+	"github.com/pve-mcp/pve-mcp/internal/syncbuf"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 	"github.com/pve-mcp/pve-mcp/secrets"
 	"github.com/pve-mcp/pve-mcp/secrets/secretstest"
@@ -60,23 +61,6 @@ func (f *rotatingFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.sim.ServeHTTP(w, r)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 // mcpCall posts one JSON-RPC request to the handler and returns its result.
@@ -115,7 +99,7 @@ func TestSecretTokenRotationEndToEnd(t *testing.T) {
 	pveSrv := httptest.NewServer(front)
 	defer pveSrv.Close()
 
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg, log, cleanup, err := LoadWith(Options{
 		Format:    FormatLambda,
 		Getenv:    env(map[string]string{"PVE_BASE_URL": pveSrv.URL, "PVE_SECRET_ARN": arn, "PVE_TOKEN_ID": "old@pve!env", "PVE_TOKEN_SECRET": "env-secret-0000"}),
@@ -205,7 +189,7 @@ func TestSecretStartupFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.arn, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &syncbuf.Buffer{}
 			_, _, cleanup, err := LoadWith(Options{
 				Getenv:    env(map[string]string{"PVE_BASE_URL": "https://pve.invalid:8006", "PVE_SECRET_ARN": tt.arn}),
 				LogOutput: logs,
