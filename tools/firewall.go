@@ -104,44 +104,59 @@ func createRule(ctx context.Context, env *Env, in createRuleIn) (Output, error) 
 	if _, err := env.Call(ctx, createRuleCall, &in); err != nil {
 		return Output{}, err
 	}
-	var rules []json.RawMessage
-	out, err := env.Call(ctx, listRulesCall, &EmptyIn{})
-	if err == nil {
-		err = json.Unmarshal(out.Data, &rules)
+	return placeNewRule(in, "pve_list_firewall_rules",
+		func() (Output, error) { return env.Call(ctx, listRulesCall, &EmptyIn{}) },
+		func(move ruleMove) error {
+			_, err := env.Call(ctx, updateRuleCall, &move)
+			return err
+		}), nil
+}
+
+// ruleMove moves the rule at Pos; Digest guards against concurrent edits.
+type ruleMove struct {
+	Pos    int    `json:"pos"`
+	MoveTo int    `json:"moveto"`
+	Digest string `json:"digest"`
+}
+
+// placeNewRule finishes a rule creation at any firewall level: it checks
+// the rule Proxmox put at position 0 is the new one, moves it to in.Pos if
+// asked, and answers with the rule as it now stands. Every failure after
+// the create is a note, not an error: the rule exists either way.
+func placeNewRule(in createRuleIn, listTool string, list func() (Output, error), move func(ruleMove) error) Output {
+	read := func() ([]json.RawMessage, error) {
+		var rules []json.RawMessage
+		out, err := list()
+		if err == nil {
+			err = json.Unmarshal(out.Data, &rules)
+		}
+		return rules, err
 	}
+	rules, err := read()
 	if err != nil || len(rules) == 0 {
-		return Output{Note: fmt.Sprintf("Rule created at position 0; reading the rules back failed: %v", err)}, nil
+		return Output{Note: fmt.Sprintf("Rule created at position 0; reading the rules back failed: %v", err)}
 	}
 	var first listedRule
 	if err := json.Unmarshal(rules[0], &first); err != nil || !sameRule(first, in) {
-		return Output{Note: "Rule created, but the rule now at position 0 is not it (changed concurrently?); check pve_list_firewall_rules."}, nil
+		return Output{Note: "Rule created, but the rule now at position 0 is not it (changed concurrently?); check " + listTool + "."}
 	}
 	want := 0
 	if in.Pos != nil {
 		want = min(*in.Pos, len(rules)-1)
 	}
 	if want == 0 {
-		return Output{Data: rules[0]}, nil
+		return Output{Data: rules[0]}
 	}
 	// Proxmox puts a moved rule before the rule now at moveto, counted
 	// with the moved rule still in place: moveto = want+1.
-	move := struct {
-		Pos    int    `json:"pos"`
-		MoveTo int    `json:"moveto"`
-		Digest string `json:"digest"`
-	}{0, want + 1, first.Digest}
-	if _, err := env.Call(ctx, updateRuleCall, &move); err != nil {
-		return Output{Data: rules[0], Note: fmt.Sprintf("Rule created at position 0; moving it to %d failed: %v", want, err)}, nil
+	if err := move(ruleMove{Pos: 0, MoveTo: want + 1, Digest: first.Digest}); err != nil {
+		return Output{Data: rules[0], Note: fmt.Sprintf("Rule created at position 0; moving it to %d failed: %v", want, err)}
 	}
-	out, err = env.Call(ctx, listRulesCall, &EmptyIn{})
-	rules = nil
-	if err == nil {
-		err = json.Unmarshal(out.Data, &rules)
-	}
+	rules, err = read()
 	if err != nil || want >= len(rules) {
-		return Output{Note: fmt.Sprintf("Rule created and moved to position %d.", want)}, nil
+		return Output{Note: fmt.Sprintf("Rule created and moved to position %d.", want)}
 	}
-	return Output{Data: rules[want]}, nil
+	return Output{Data: rules[want]}
 }
 
 func sameRule(r listedRule, in createRuleIn) bool {

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -170,42 +169,17 @@ func fwCreateRule(ctx context.Context, env *Env, in fwCreateRuleIn) (Output, err
 		return Output{}, err
 	}
 	// The node is known now; the reads and the move go to the same level.
-	list := func() ([]json.RawMessage, error) {
-		scope := in.fwScopeIn
-		out, err := fwCall(ctx, env, "GET", "/rules", &scope)
-		var rules []json.RawMessage
-		if err == nil {
-			err = json.Unmarshal(out.Data, &rules)
-		}
-		return rules, err
-	}
-	rules, err := list()
-	if err != nil || len(rules) == 0 {
-		return Output{Note: fmt.Sprintf("Rule created at position 0; reading the rules back failed: %v", err)}, nil
-	}
-	var first listedRule
-	if err := json.Unmarshal(rules[0], &first); err != nil || !sameRule(first, in.createRuleIn) {
-		return Output{Note: "Rule created, but the rule now at position 0 is not it (changed concurrently?); check pve_list_guest_firewall_rules."}, nil
-	}
-	want := 0
-	if in.Pos != nil {
-		want = min(*in.Pos, len(rules)-1)
-	}
-	if want == 0 {
-		return Output{Data: rules[0]}, nil
-	}
-	move := struct {
-		fwScopeIn
-		Pos    int    `json:"pos"`
-		MoveTo int    `json:"moveto"`
-		Digest string `json:"digest"`
-	}{in.fwScopeIn, 0, want + 1, first.Digest}
-	if _, err := fwCall(ctx, env, "PUT", "/rules/{pos}", &move); err != nil {
-		return Output{Data: rules[0], Note: fmt.Sprintf("Rule created at position 0; moving it to %d failed: %v", want, err)}, nil
-	}
-	rules, err = list()
-	if err != nil || want >= len(rules) {
-		return Output{Note: fmt.Sprintf("Rule created and moved to position %d.", want)}, nil
-	}
-	return Output{Data: rules[want]}, nil
+	return placeNewRule(in.createRuleIn, "pve_list_guest_firewall_rules",
+		func() (Output, error) {
+			scope := in.fwScopeIn
+			return fwCall(ctx, env, "GET", "/rules", &scope)
+		},
+		func(m ruleMove) error {
+			move := struct {
+				fwScopeIn
+				ruleMove
+			}{in.fwScopeIn, m}
+			_, err := fwCall(ctx, env, "PUT", "/rules/{pos}", &move)
+			return err
+		}), nil
 }
