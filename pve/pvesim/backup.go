@@ -414,10 +414,7 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 // newBackup names a new archive; two backups within one second get
 // distinct names, as they would a second apart on a real node.
 func (s *Sim) newBackup(st *Storage, node string, g *Guest, compress, notes string) *Volume {
-	volNode := node
-	if st.isShared() {
-		volNode = ""
-	}
+	volNode := st.holder(node)
 	at := s.now()
 	for {
 		var v *Volume

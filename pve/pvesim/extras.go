@@ -830,10 +830,7 @@ func (s *Sim) extrasDownload(c *Call) (any, error) {
 	if s.volumeOn(volid, node) != nil {
 		return nil, fail("refusing to override existing file '%s'", name)
 	}
-	volNode := node
-	if st.isShared() {
-		volNode = ""
-	}
+	volNode := st.holder(node)
 	return s.startTask(node, "download", name, c.User, func(t *Task) error {
 		t.Log = append(t.Log, fmt.Sprintf("downloading %s to %s", rawURL, volid))
 		if strings.HasSuffix(u.Hostname(), ".invalid") {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -79,11 +78,7 @@ func (s *Sim) FirewallOptions() map[string]string {
 func listDigest(items []map[string]string) string {
 	h := sha1.New()
 	for _, it := range items {
-		keys := make([]string, 0, len(it))
-		for k := range it {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := sortedKeys(it)
 		for _, k := range keys {
 			fmt.Fprintf(h, "%s=%s\n", k, it[k])
 		}

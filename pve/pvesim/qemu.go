@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -283,11 +282,7 @@ func isNumericKey(k string) bool {
 
 // digest is a stable fingerprint of a config, like Proxmox's SHA-1 digest.
 func digest(cfg map[string]string) string {
-	keys := make([]string, 0, len(cfg))
-	for k := range cfg {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(cfg)
 	var h uint64 = 1469598103934665603
 	for _, k := range keys {
 		for _, b := range []byte(k + "=" + cfg[k] + "\n") {

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -454,11 +453,7 @@ func (s *Sim) updateConfig(c *Call, g *Guest, hot func(string) bool) error {
 	} else if err := checkDNSName(c, "name"); err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(opts))
-	for k := range opts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(opts)
 	values := map[string]string{}
 	for _, k := range keys {
 		v, err := s.allocate(g, k, opts[k], "")
@@ -542,11 +537,7 @@ func (s *Sim) checkDestroy(g *Guest, skiplock, force bool) error {
 
 // destroy removes a guest, its volumes and its pool membership.
 func (s *Sim) destroy(g *Guest, t *Task) {
-	keys := make([]string, 0, len(g.Config))
-	for k := range g.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(g.Config)
 	for _, k := range keys {
 		v := g.Config[k]
 		if (isDiskKey(k) || indexedKey(k, "unused")) && !strings.Contains(v, "media=cdrom") && !strings.HasPrefix(v, "none") {
@@ -634,11 +625,7 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	}
 	ng := &Guest{VMID: newid, Type: src.Type, Node: target, Status: "stopped", Config: map[string]string{}, Lock: "create"}
 	n := 0
-	keys := make([]string, 0, len(cfg))
-	for k := range cfg {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(cfg)
 	for _, k := range keys {
 		v := cfg[k]
 		switch {

@@ -127,6 +127,15 @@ func (s *Sim) storageByID(id string) *Storage {
 	return nil
 }
 
+// holder is the node a new volume on st belongs to: "" on a shared
+// storage, where every node sees it.
+func (st *Storage) holder(node string) string {
+	if st.isShared() {
+		return ""
+	}
+	return node
+}
+
 func (st *Storage) onNode(node string) bool {
 	if len(st.Nodes) == 0 {
 		return true
@@ -187,11 +196,7 @@ func (s *Sim) imageVolumes(st *Storage, node string) []*Volume {
 		if g.Node != node && !st.isShared() {
 			continue
 		}
-		keys := make([]string, 0, len(g.Config))
-		for k := range g.Config {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := sortedKeys(g.Config)
 		for _, k := range keys {
 			v := g.Config[k]
 			if !isDiskKey(k) || strings.Contains(v, "media=cdrom") {
@@ -704,10 +709,7 @@ func (s *Sim) ociPull(c *Call) (any, error) {
 	if s.volumeOn(volid, node) != nil {
 		return nil, fail("refusing to override existing file '%s'", name)
 	}
-	volNode := node
-	if st.isShared() {
-		volNode = ""
-	}
+	volNode := st.holder(node)
 	return s.startTask(node, "download", name, c.User, func(t *Task) error {
 		if s.volumeOn(volid, node) != nil {
 			return fmt.Errorf("refusing to override existing file '%s'", name)
