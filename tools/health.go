@@ -238,14 +238,10 @@ type osdNode struct {
 // nothing an agent needs that host does not).
 func cephOSDs(ctx context.Context, env *Env, in cephOSDsIn) (Output, error) {
 	if in.Node == "" {
-		var nodes []struct {
-			Node   string `json:"node"`
-			Status string `json:"status"`
-		}
-		if err := env.PVE.Get(ctx, nodesCall.Path, nil, &nodes); err != nil {
+		nodes, err := env.clusterNodes(ctx)
+		if err != nil {
 			return Output{}, err
 		}
-		sort.Slice(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
 		for _, n := range nodes {
 			if n.Status == "online" {
 				in.Node = n.Node

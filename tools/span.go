@@ -12,19 +12,32 @@ import (
 
 var nodesCall = Call{Method: "GET", Path: "/nodes"}
 
+// clusterNode is a node as GET /nodes lists it, reduced to what the
+// cross-node tools need.
+type clusterNode struct {
+	Node   string `json:"node"`
+	Status string `json:"status"`
+}
+
+// clusterNodes lists the cluster's nodes sorted by name.
+func (env *Env) clusterNodes(ctx context.Context) ([]clusterNode, error) {
+	var nodes []clusterNode
+	if err := env.PVE.Get(ctx, nodesCall.Path, nil, &nodes); err != nil {
+		return nil, err
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
+	return nodes, nil
+}
+
 // acrossNodes runs one per-node list call on every online node and merges
 // the answers. A node Proxmox cannot reach (595/596, or listed offline) is
 // skipped and named in the note instead of failing the whole call: one dead
 // node must not blind an agent to the rest of the cluster.
 func (env *Env) acrossNodes(ctx context.Context, call Call, in any) (Output, error) {
-	var nodes []struct {
-		Node   string `json:"node"`
-		Status string `json:"status"`
-	}
-	if err := env.PVE.Get(ctx, nodesCall.Path, nil, &nodes); err != nil {
+	nodes, err := env.clusterNodes(ctx)
+	if err != nil {
 		return Output{}, err
 	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
 	placeholders := placeholdersOf([]Call{call})
 	pathVals, params, err := pve.Encode(in, placeholders)
 	if err != nil {
