@@ -15,15 +15,6 @@ func verboseProperty() *jsonschema.Schema {
 	return &jsonschema.Schema{Type: "boolean", Description: "Every field, not only the main ones"}
 }
 
-// verboseFromArgs reads the "verbose" argument, so the input structs need
-// not each carry it.
-func verboseFromArgs(raw json.RawMessage) bool {
-	var a struct {
-		Verbose bool `json:"verbose"`
-	}
-	return len(raw) > 0 && json.Unmarshal(raw, &a) == nil && a.Verbose
-}
-
 // brief keeps only the keep fields of each object in a list answer, in
 // keep's order (identity first reads better than alphabetical), and says
 // which others it left out, so the agent knows what verbose would add. An

@@ -135,14 +135,18 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 			if err := t.decode(req.Params.Arguments, &in); err != nil {
 				return env.errorResult(err), nil
 			}
+			var common commonArgs
+			if spec.Task || len(spec.Fields) > 0 {
+				common = commonArgsOf(req.Params.Arguments)
+			}
 			if spec.Task {
-				ctx = withWait(ctx, waitFromArgs(req.Params.Arguments))
+				ctx = withWait(ctx, common.waitTime())
 			}
 			out, err := h(ctx, env, in)
 			if err != nil {
 				return env.errorResult(err), nil
 			}
-			if len(spec.Fields) > 0 && !verboseFromArgs(req.Params.Arguments) {
+			if len(spec.Fields) > 0 && !common.Verbose {
 				out = brief(out, spec.Fields)
 			}
 			return env.result(out), nil

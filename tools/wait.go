@@ -24,19 +24,28 @@ func waitProperty() *jsonschema.Schema {
 
 type waitKey struct{}
 
-// waitFromArgs reads the "wait" argument a task tool accepts, so the input
-// structs need not each carry it.
-func waitFromArgs(raw json.RawMessage) time.Duration {
-	var a struct {
-		Wait int `json:"wait"`
+// commonArgs are the arguments the framework adds to a tool's own input
+// (wait on task tools, verbose on lists), read in one pass so the input
+// structs need not each carry them.
+type commonArgs struct {
+	Wait    int  `json:"wait"`
+	Verbose bool `json:"verbose"`
+}
+
+func commonArgsOf(raw json.RawMessage) commonArgs {
+	var a commonArgs
+	if len(raw) > 0 && json.Unmarshal(raw, &a) != nil {
+		return commonArgs{}
 	}
-	if len(raw) == 0 || json.Unmarshal(raw, &a) != nil || a.Wait <= 0 {
+	return a
+}
+
+// waitTime is the wait asked for, at most MaxWait.
+func (a commonArgs) waitTime() time.Duration {
+	if a.Wait <= 0 {
 		return 0
 	}
-	if a.Wait > MaxWait {
-		a.Wait = MaxWait
-	}
-	return time.Duration(a.Wait) * time.Second
+	return time.Duration(min(a.Wait, MaxWait)) * time.Second
 }
 
 func withWait(ctx context.Context, d time.Duration) context.Context {
