@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -69,10 +68,8 @@ func restoreTools() []*Tool {
 		Custom(Spec{Name: "pve_delete_storage_volume", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a backup, ISO, template or other file volume; a protected backup fails the task."},
 			[]Call{deleteVolumeCall}, func(ctx context.Context, env *Env, in deleteVolumeIn) (Output, error) {
+				// The schema's pattern guarantees the "storage:" prefix.
 				storage, _, _ := strings.Cut(in.Volume, ":")
-				if storage == "" {
-					return Output{}, fmt.Errorf("volume %q has no storage prefix", in.Volume)
-				}
 				return env.Call(ctx, deleteVolumeCall, &deleteVolumePath{Node: in.Node, Storage: storage, Volume: in.Volume})
 			}).In(Storage),
 	}

@@ -49,9 +49,7 @@ func (s *Sim) hasToken(id string) bool {
 // of its groups, or (for a token) the token itself.
 func (s *Sim) aclApplies(a *ACL, subject string) bool {
 	switch a.Type {
-	case "token":
-		return a.UGID == subject
-	case "user":
+	case "token", "user":
 		return a.UGID == subject
 	case "group":
 		if u := s.user(subject); u != nil {
