@@ -1,9 +1,6 @@
 package pvesim
 
-import (
-	"sort"
-	"strconv"
-)
+import "sort"
 
 func init() {
 	addModule(module{name: "pending", seed: func(*Sim) {}, routes: (*Sim).routesPending})
@@ -43,23 +40,17 @@ func unionKeys(a, b map[string]string) []string {
 // its pending value, or delete=1 for a pending removal.
 func pendingList(g *Guest) []map[string]any {
 	sorted := unionKeys(g.Config, g.Pending)
-	typed := func(k, v string) any {
-		if n, err := strconv.Atoi(v); err == nil && isNumericKey(k) {
-			return n
-		}
-		return v
-	}
 	out := make([]map[string]any, 0, len(sorted))
 	for _, k := range sorted {
 		e := map[string]any{"key": k}
 		if v, ok := g.Config[k]; ok {
-			e["value"] = typed(k, v)
+			e["value"] = configValue(k, v)
 		}
 		if p, ok := g.Pending[k]; ok {
 			if p == "" {
 				e["delete"] = 1
 			} else {
-				e["pending"] = typed(k, p)
+				e["pending"] = configValue(k, p)
 			}
 		}
 		out = append(out, e)

@@ -259,17 +259,21 @@ func (s *Sim) guestConfig(g *Guest, c *Call) (any, error) {
 	}
 	out := map[string]any{"digest": digest(cfg)}
 	for k, v := range cfg {
-		if k == "cipassword" {
-			out[k] = "**********" // Proxmox never reads the password back
-			continue
-		}
-		if n, err := strconv.Atoi(v); err == nil && isNumericKey(k) {
-			out[k] = n
-		} else {
-			out[k] = v
-		}
+		out[k] = configValue(k, v)
 	}
 	return out, nil
+}
+
+// configValue is a config setting as the API shows it: numbers as numbers,
+// and the cloud-init password masked (Proxmox never reads it back).
+func configValue(k, v string) any {
+	if k == "cipassword" {
+		return "**********"
+	}
+	if n, err := strconv.Atoi(v); err == nil && isNumericKey(k) {
+		return n
+	}
+	return v
 }
 
 func isNumericKey(k string) bool {
