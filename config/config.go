@@ -19,6 +19,9 @@ import (
 type Config struct {
 	PVE   pve.Config
 	Tools tools.Selection
+	// ToolMode is how tools are listed (PVE_TOOL_MODE): all, compact, or
+	// auto, decided per caller from the size of its selection.
+	ToolMode tools.Mode
 	// MaxResultBytes caps one tool result (tools.DefaultMaxResultBytes if 0).
 	MaxResultBytes int
 	Debug          bool
@@ -44,6 +47,7 @@ var Vars = []Var{
 	{"PVE_CATEGORIES", "all", "comma list of categories to register"},
 	{"PVE_TOOL_WHITELIST", "", "comma list: register only these tools (within tier and categories)"},
 	{"PVE_TOOL_BLACKLIST", "", "comma list: never register these tools (wins over the whitelist)"},
+	{"PVE_TOOL_MODE", "auto", "`all` lists every tool; `compact` lists a few core tools, `pve_search_tools` and the dispatchers `pve_read`, `pve_change`, `pve_destroy`; `auto` is `all` for a caller with at most 40 tools, else `compact`"},
 	{"PVE_VERIFY_SSL", "true", "`false` turns TLS certificate verification off (prefer the two below)"},
 	{"PVE_CA_CERT", "", "PEM file of a private CA to trust"},
 	{"PVE_TLS_FINGERPRINT", "", "SHA-256 fingerprint of the Proxmox certificate (`AA:BB:...`) to pin"},
@@ -83,6 +87,9 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	}
 	c.Tools.Allow = tools.ParseList(getenv("PVE_TOOL_WHITELIST"))
 	c.Tools.Deny = tools.ParseList(getenv("PVE_TOOL_BLACKLIST"))
+	if c.ToolMode, err = tools.ParseMode(getenv("PVE_TOOL_MODE")); err != nil {
+		errs = append(errs, fmt.Errorf("PVE_TOOL_MODE: %w", err))
+	}
 
 	verify, err := parseBool(getenv, "PVE_VERIFY_SSL", true)
 	errs = appendErr(errs, err)

@@ -16,7 +16,30 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/pve"
+	"github.com/pve-mcp/pve-mcp/tools"
 )
+
+// surface is what one server offers: the tools it lists and, in compact
+// mode, the selected tools its dispatchers run.
+type surface struct {
+	listed, selected map[string]bool
+}
+
+func surfaceOf(selected []*tools.Tool, m tools.Mode) surface {
+	s := surface{listed: map[string]bool{}, selected: map[string]bool{}}
+	for _, t := range selected {
+		s.selected[t.Name] = true
+	}
+	for _, t := range tools.Listed(selected, m) {
+		s.listed[t.Name] = true
+	}
+	if m.For(len(selected)) == tools.ModeCompact {
+		for _, n := range tools.MetaTools(selected) {
+			s.listed[n] = true
+		}
+	}
+	return s
+}
 
 // Audit outcomes.
 const (
@@ -48,7 +71,7 @@ type auditor struct {
 // middleware is go-sdk server middleware for one cached server; key names
 // the server's effective selection and names its tools. It also applies the
 // HTTP request's deadline to every method.
-func (a *auditor) middleware(key serverKey, names map[string]bool) mcp.Middleware {
+func (a *auditor) middleware(key serverKey, names surface) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			ctx, cancel := callDeadline(ctx)
@@ -65,11 +88,19 @@ func (a *auditor) middleware(key serverKey, names map[string]bool) mcp.Middlewar
 	}
 }
 
-func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, res mcp.Result, err error, trace *pve.Trace, d time.Duration) {
-	var tool string
+func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.Result, err error, trace *pve.Trace, d time.Duration) {
+	var tool, via string
 	var args json.RawMessage
 	if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && p != nil {
 		tool, args = p.Name, p.Arguments
+	}
+	known := names.listed[tool]
+	if known && tools.IsDispatcher(tool) {
+		// The line names the tool that ran, as a direct call would.
+		if inner, innerArgs, ok := tools.DispatchedCall(args); ok {
+			via, tool, args = tool, inner, innerArgs
+			known = names.selected[inner]
+		}
 	}
 	requestID, caller := "", "anonymous"
 	if extra := req.GetExtra(); extra != nil {
@@ -83,7 +114,7 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 	calls := trace.Calls()
 	outcome, detail := OutcomeOK, ""
 	switch {
-	case !names[tool]:
+	case !known:
 		outcome = OutcomeRefused
 	case err != nil:
 		outcome, detail = OutcomeError, err.Error()
@@ -107,6 +138,9 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 		slog.Any("pve", calls),
 		slog.String("outcome", outcome),
 		slog.Int64("duration_ms", d.Milliseconds()),
+	}
+	if via != "" {
+		attrs = append(attrs, slog.String("via", via))
 	}
 	if n := trace.Dropped(); n > 0 {
 		attrs = append(attrs, slog.Int("pve_dropped", n))

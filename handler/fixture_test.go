@@ -97,7 +97,15 @@ func newSecEnv(t *testing.T, env map[string]string) *secEnv {
 }
 
 func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
-	cfg, err := config.FromEnv(func(k string) string { return env[k] }, true)
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "PVE_TOOL_MODE" {
+			return v
+		}
+		// These tests are about the HTTP layer and call tools by name;
+		// compact mode has tests of its own (compact_test.go).
+		return "all"
+	}
+	cfg, err := config.FromEnv(getenv, true)
 	if err != nil {
 		return nil, err
 	}

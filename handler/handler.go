@@ -43,7 +43,7 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 		return nil, err
 	}
 	env := &tools.Env{PVE: client, Log: log, MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec}
-	return tools.NewServer(env, selected)
+	return tools.NewServerFor(env, selected, cfg.ToolMode)
 }
 
 // New returns the HTTP handler for cfg. Audit lines go to log (JSON on
@@ -93,15 +93,13 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 	// One server per effective selection any caller can have.
 	servers := serverSet{}
 	build := func(k serverKey, selected []*tools.Tool) (*mcp.Server, error) {
-		srv, err := tools.NewServer(env, selected)
+		// The mode is decided per selection, so per caller: a caller whose
+		// tier and categories leave a few tools gets them all listed.
+		srv, err := tools.NewServerFor(env, selected, cfg.ToolMode)
 		if err != nil {
 			return nil, err
 		}
-		names := make(map[string]bool, len(selected))
-		for _, t := range selected {
-			names[t.Name] = true
-		}
-		srv.AddReceivingMiddleware(aud.middleware(k, names))
+		srv.AddReceivingMiddleware(aud.middleware(k, surfaceOf(selected, cfg.ToolMode)))
 		return srv, nil
 	}
 	anonymous := &Caller{ID: "anonymous", Tier: cfg.Tools.Tier, Categories: cfg.Tools.Categories}

@@ -33,7 +33,9 @@ func simConfig(t *testing.T, env map[string]string) (*pvesim.Sim, config.Config)
 	sim := pvesim.New(pvesim.Options{TokenID: simTokenID, TokenSecret: simTokenSecret})
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)
-	vars := map[string]string{"PVE_BASE_URL": ts.URL, "PVE_TOKEN_ID": simTokenID, "PVE_TOKEN_SECRET": simTokenSecret}
+	// PVE_TOOL_MODE=all unless a test says otherwise: these tests call tools
+	// by name; compact mode has tests of its own (compact_test.go).
+	vars := map[string]string{"PVE_BASE_URL": ts.URL, "PVE_TOKEN_ID": simTokenID, "PVE_TOKEN_SECRET": simTokenSecret, "PVE_TOOL_MODE": "all"}
 	for k, v := range env {
 		vars[k] = v
 	}

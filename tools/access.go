@@ -61,21 +61,21 @@ type permissionsIn struct {
 
 func accessTools() []*Tool {
 	return []*Tool{
-		Endpoint[listUsersIn](Spec{Name: "pve_list_users", Tier: ReadOnly, Kind: Read,
+		Endpoint[listUsersIn](Spec{Name: "pve_list_users", Title: "List users", Tier: ReadOnly, Kind: Read,
 			Desc: "List users (enabled, expiry, name, e-mail, groups)."}, "GET", "/access/users"),
-		Endpoint[userIn](Spec{Name: "pve_get_user", Tier: ReadOnly, Kind: Read,
+		Endpoint[userIn](Spec{Name: "pve_get_user", Title: "Get user", Tier: ReadOnly, Kind: Read,
 			Desc: "One user's settings, groups and API tokens."}, "GET", "/access/users/{userid}"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_roles", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_roles", Title: "List roles", Tier: ReadOnly, Kind: Read,
 			Desc: "List roles and privileges; special=1 = built-in."}, "GET", "/access/roles"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_groups", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_groups", Title: "List groups", Tier: ReadOnly, Kind: Read,
 			Desc: "List user groups with their members."}, "GET", "/access/groups"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_acls", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_acls", Title: "List ACLs", Tier: ReadOnly, Kind: Read,
 			Desc: "List ACL entries (path, user/group/token, role)."}, "GET", "/access/acl"),
-		Endpoint[permissionsIn](Spec{Name: "pve_get_permissions", Tier: ReadOnly, Kind: Read,
+		Endpoint[permissionsIn](Spec{Name: "pve_get_permissions", Title: "Effective permissions", Tier: ReadOnly, Kind: Read,
 			Desc: "Effective privileges per path (1 = inherited below); check before a call Proxmox may refuse with 403."}, "GET", "/access/permissions"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_domains", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_domains", Title: "List auth realms", Tier: ReadOnly, Kind: Read,
 			Desc: "List authentication realms (pam, pve, LDAP, AD, OpenID)."}, "GET", "/access/domains"),
-		Custom(Spec{Name: "pve_create_user", Tier: Full, Kind: Act,
+		Custom(Spec{Name: "pve_create_user", Title: "Create user", Tier: Full, Kind: Act,
 			Desc: "Create a user; returns it as stored."},
 			[]Call{createUserCall, getUserCall},
 			func(ctx context.Context, env *Env, in createUserIn) (Output, error) {
@@ -88,11 +88,11 @@ func accessTools() []*Tool {
 				}
 				return out, nil
 			}),
-		Endpoint[updateUserIn](Spec{Name: "pve_update_user", Tier: Full, Kind: Set,
+		Endpoint[updateUserIn](Spec{Name: "pve_update_user", Title: "Change user", Tier: Full, Kind: Set,
 			Desc: "Change given user settings; groups replace unless append."}, "PUT", "/access/users/{userid}"),
-		Endpoint[userIn](Spec{Name: "pve_delete_user", Tier: Full, Kind: Destroy,
+		Endpoint[userIn](Spec{Name: "pve_delete_user", Title: "Delete user", Tier: Full, Kind: Destroy,
 			Desc: "Delete a user, its API tokens and its ACL entries."}, "DELETE", "/access/users/{userid}"),
-		Endpoint[updateACLIn](Spec{Name: "pve_update_acl", Tier: Full, Kind: Set,
+		Endpoint[updateACLIn](Spec{Name: "pve_update_acl", Title: "Grant or revoke roles", Tier: Full, Kind: Set,
 			Desc: "Grant roles on a path to users, groups or tokens; delete revokes."}, "PUT", "/access/acl"),
 	}
 }

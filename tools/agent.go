@@ -76,22 +76,22 @@ type agentExecStatusIn struct {
 
 func agentTools() []*Tool {
 	return []*Tool{
-		Custom[GuestIn](Spec{Name: "pve_ping_qemu_agent", Tier: ReadOnly, Kind: Read,
+		Custom[GuestIn](Spec{Name: "pve_ping_qemu_agent", Title: "Ping VM guest agent", Tier: ReadOnly, Kind: Read,
 			Desc: "Check that a running VM's guest agent answers."},
 			[]Call{agentPingCall}, agentPing),
-		Endpoint[GuestIn](Spec{Name: "pve_get_qemu_agent_osinfo", Tier: ReadOnly, Kind: Read,
+		Endpoint[GuestIn](Spec{Name: "pve_get_qemu_agent_osinfo", Title: "VM OS info", Tier: ReadOnly, Kind: Read,
 			Desc: "A VM's OS name, version and kernel, from its guest agent."},
 			"GET", "/nodes/{node}/qemu/{vmid}/agent/get-osinfo"),
-		Custom[agentInterfacesIn](Spec{Name: "pve_get_qemu_agent_interfaces", Tier: ReadOnly, Kind: Read,
+		Custom[agentInterfacesIn](Spec{Name: "pve_get_qemu_agent_interfaces", Title: "VM network addresses", Tier: ReadOnly, Kind: Read,
 			Desc: "A VM's NICs with MAC and IPs, from its guest agent."},
 			[]Call{agentInterfacesCall}, agentInterfaces),
-		Custom[agentFileReadIn](Spec{Name: "pve_read_qemu_agent_file", Tier: Full, Kind: Read,
+		Custom[agentFileReadIn](Spec{Name: "pve_read_qemu_agent_file", Title: "Read file in VM", Tier: Full, Kind: Read,
 			Desc: "Read a file in a VM via its guest agent; next_offset continues."},
 			[]Call{agentFileReadCall}, agentFileRead),
-		Custom[agentExecIn](Spec{Name: "pve_exec_qemu_agent_command", Tier: Full, Kind: Destroy,
+		Custom[agentExecIn](Spec{Name: "pve_exec_qemu_agent_command", Title: "Run command in VM", Tier: Full, Kind: Destroy, GuestExec: true,
 			Desc: "Run a program PVE_GUEST_EXEC allows in a VM; returns exit code and output."},
 			[]Call{agentExecCall, agentExecStatusCall}, agentExec),
-		Custom[agentFileWriteIn](Spec{Name: "pve_write_qemu_agent_file", Tier: Full, Kind: Destroy,
+		Custom[agentFileWriteIn](Spec{Name: "pve_write_qemu_agent_file", Title: "Write file in VM", Tier: Full, Kind: Destroy, GuestExec: true,
 			Desc: "Write a text file in a VM if PVE_GUEST_EXEC allows \"file-write <path>\"."},
 			[]Call{agentFileWriteCall}, agentFileWrite),
 	}

@@ -54,17 +54,17 @@ var (
 
 func backupTools() []*Tool {
 	return []*Tool{
-		Endpoint[EmptyIn](Spec{Name: "pve_list_backup_jobs", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_backup_jobs", Title: "List backup jobs", Tier: ReadOnly, Kind: Read,
 			Desc: "List backup jobs: id, schedule, next-run, guests, storage, retention, enabled."}, "GET", "/cluster/backup"),
-		Endpoint[backupJobIn](Spec{Name: "pve_get_backup_job", Tier: ReadOnly, Kind: Read,
+		Endpoint[backupJobIn](Spec{Name: "pve_get_backup_job", Title: "Get backup job", Tier: ReadOnly, Kind: Read,
 			Desc: "One backup job's settings."}, "GET", "/cluster/backup/{id}"),
-		Custom(Spec{Name: "pve_run_backup", Tier: ReadExecute, Kind: Act, Task: true,
+		Custom(Spec{Name: "pve_run_backup", Title: "Back up now", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Back up guests now (vzdump); all/pool need node. Returns the task."},
 			[]Call{vzdumpCall, resourcesCall}, runBackup),
-		Custom(Spec{Name: "pve_create_backup_job", Tier: Full, Kind: Act,
+		Custom(Spec{Name: "pve_create_backup_job", Title: "Create backup job", Tier: Full, Kind: Act,
 			Desc: "Schedule a recurring backup job; returns the stored job with its id."},
 			backupJobCalls, createBackupJob),
-		Endpoint[backupJobIn](Spec{Name: "pve_delete_backup_job", Tier: Full, Kind: Destroy,
+		Endpoint[backupJobIn](Spec{Name: "pve_delete_backup_job", Title: "Delete backup job", Tier: Full, Kind: Destroy,
 			Desc: "Delete a backup job; existing backups stay."}, "DELETE", "/cluster/backup/{id}"),
 	}
 }

@@ -48,7 +48,7 @@ var (
 
 func cloudinitTools() []*Tool {
 	return []*Tool{
-		Custom[getCloudinitIn](Spec{Name: "pve_get_qemu_cloudinit", Tier: ReadOnly, Kind: Read,
+		Custom[getCloudinitIn](Spec{Name: "pve_get_qemu_cloudinit", Title: "VM cloud-init settings", Tier: ReadOnly, Kind: Read,
 			Desc: "A VM's cloud-init settings with pending changes, or a generated file."},
 			getCloudinitCalls, func(ctx context.Context, env *Env, in getCloudinitIn) (Output, error) {
 				if in.Type == "" {
@@ -56,7 +56,7 @@ func cloudinitTools() []*Tool {
 				}
 				return env.Call(ctx, getCloudinitCalls[1], &cloudinitDumpIn{GuestIn: in.GuestIn, Type: in.Type})
 			}),
-		Custom[setCloudinitIn](Spec{Name: "pve_set_qemu_cloudinit", Tier: Full, Kind: Set,
+		Custom[setCloudinitIn](Spec{Name: "pve_set_qemu_cloudinit", Title: "Set VM cloud-init", Tier: Full, Kind: Set,
 			Desc: "Set a VM's cloud-init user, keys, IPs, DNS; applied at next start or regenerate."},
 			[]Call{setCloudinitCall}, func(ctx context.Context, env *Env, in setCloudinitIn) (Output, error) {
 				for k := range in.Extra {
@@ -73,7 +73,7 @@ func cloudinitTools() []*Tool {
 				}
 				return env.Call(ctx, setCloudinitCall, &in)
 			}),
-		Endpoint[GuestIn](Spec{Name: "pve_regenerate_qemu_cloudinit", Tier: Full, Kind: Set,
+		Endpoint[GuestIn](Spec{Name: "pve_regenerate_qemu_cloudinit", Title: "Regenerate cloud-init drive", Tier: Full, Kind: Set,
 			Desc: "Rebuild a VM's cloud-init drive now, even while it runs."},
 			"PUT", "/nodes/{node}/qemu/{vmid}/cloudinit"),
 	}

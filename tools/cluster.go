@@ -70,9 +70,9 @@ func (b *bulkIn) bulk() *bulkIn { return b }
 func bulkTool[In any, P interface {
 	*In
 	bulk() *bulkIn
-}](name, action, desc string) *Tool {
+}](name, title, action, desc string) *Tool {
 	call := Call{Method: "POST", Path: "/cluster/bulk-action/guest/" + action}
-	return Custom(Spec{Name: name, Tier: ReadExecute, Kind: Act, Task: true, Desc: desc},
+	return Custom(Spec{Name: name, Title: title, Tier: ReadExecute, Kind: Act, Task: true, Desc: desc},
 		[]Call{call, resourcesCall},
 		func(ctx context.Context, env *Env, in In) (Output, error) {
 			b := P(&in).bulk()
@@ -108,31 +108,31 @@ var resourceFields = []string{"id", "type", "node", "status", "name", "vmid", "p
 
 func clusterTools() []*Tool {
 	return []*Tool{
-		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_status", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_status", Title: "Cluster membership", Tier: ReadOnly, Kind: Read,
 			Desc: "Cluster quorum and membership: name, quorate, each node's ID, IP, online."}, "GET", "/cluster/status"),
-		Endpoint[clusterResourcesIn](Spec{Name: "pve_list_cluster_resources", Tier: ReadOnly, Kind: Read, Fields: resourceFields,
+		Endpoint[clusterResourcesIn](Spec{Name: "pve_list_cluster_resources", Title: "List cluster resources", Tier: ReadOnly, Kind: Read, Fields: resourceFields,
 			Desc: "All nodes, guests, storages, pools and SDN zones with status and usage."}, "GET", "/cluster/resources"),
-		Endpoint[nextIDIn](Spec{Name: "pve_get_next_vmid", Tier: ReadOnly, Kind: Read,
+		Endpoint[nextIDIn](Spec{Name: "pve_get_next_vmid", Title: "Next free VM ID", Tier: ReadOnly, Kind: Read,
 			Desc: "Lowest free guest ID; with vmid, fails if that ID is taken."}, "GET", "/cluster/nextid"),
-		Endpoint[clusterLogIn](Spec{Name: "pve_get_cluster_log", Tier: ReadOnly, Kind: Read,
+		Endpoint[clusterLogIn](Spec{Name: "pve_get_cluster_log", Title: "Cluster log", Tier: ReadOnly, Kind: Read,
 			Desc: "Recent cluster log entries from all nodes, newest first."}, "GET", "/cluster/log"),
-		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_options", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_options", Title: "Datacenter options", Tier: ReadOnly, Kind: Read,
 			Desc: "Datacenter options (datacenter.cfg)."}, "GET", "/cluster/options"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_cluster_backup_info", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_cluster_backup_info", Title: "Guests without backup", Tier: ReadOnly, Kind: Read,
 			Desc: "Guests no backup job covers."}, "GET", "/cluster/backup-info/not-backed-up"),
-		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_ha_status", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_ha_status", Title: "HA status", Tier: ReadOnly, Kind: Read,
 			Desc: "HA manager status: quorum, master, LRMs, armed, each resource's state and node."}, "GET", "/cluster/ha/status/current"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_cluster_replication", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_cluster_replication", Title: "List replication jobs", Tier: ReadOnly, Kind: Read,
 			Desc: "Replication jobs: guest, target, schedule, rate, enabled."}, "GET", "/cluster/replication"),
-		Endpoint[clusterOptionsIn](Spec{Name: "pve_update_cluster_options", Tier: Full, Kind: Set,
+		Endpoint[clusterOptionsIn](Spec{Name: "pve_update_cluster_options", Title: "Change datacenter options", Tier: Full, Kind: Set,
 			Desc: "Change datacenter options; only given ones change."}, "PUT", "/cluster/options"),
-		bulkTool[bulkStartIn]("pve_bulk_start_guests", "start",
+		bulkTool[bulkStartIn]("pve_bulk_start_guests", "Start guests", "start",
 			"Start several guests in one task; running ones are skipped."),
-		bulkTool[bulkShutdownIn]("pve_bulk_shutdown_guests", "shutdown",
+		bulkTool[bulkShutdownIn]("pve_bulk_shutdown_guests", "Shut down guests", "shutdown",
 			"Shut down several guests in one task."),
-		bulkTool[bulkSuspendIn]("pve_bulk_suspend_guests", "suspend",
+		bulkTool[bulkSuspendIn]("pve_bulk_suspend_guests", "Suspend VMs", "suspend",
 			"Suspend several VMs in one task; containers are skipped."),
-		bulkTool[bulkMigrateIn]("pve_bulk_migrate_guests", "migrate",
+		bulkTool[bulkMigrateIn]("pve_bulk_migrate_guests", "Migrate guests", "migrate",
 			"Migrate several guests to one node in one task."),
 	}
 }

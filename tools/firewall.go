@@ -64,22 +64,22 @@ var (
 
 func firewallTools() []*Tool {
 	return []*Tool{
-		Endpoint[EmptyIn](Spec{Name: "pve_get_firewall_options", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_get_firewall_options", Title: "Cluster firewall options", Tier: ReadOnly, Kind: Read,
 			Desc: "Cluster firewall options (enable, policies, log limit) and digest."}, "GET", "/cluster/firewall/options"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_rules", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_rules", Title: "List cluster firewall rules", Tier: ReadOnly, Kind: Read,
 			Desc: "List cluster firewall rules in order (pos), with digests."}, "GET", "/cluster/firewall/rules"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_aliases", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_aliases", Title: "List firewall aliases", Tier: ReadOnly, Kind: Read,
 			Desc: "List cluster firewall aliases (named IPs/networks)."}, "GET", "/cluster/firewall/aliases"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_ipsets", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_firewall_ipsets", Title: "List firewall IP sets", Tier: ReadOnly, Kind: Read,
 			Desc: "List cluster firewall IP sets (+name in rules)."}, "GET", "/cluster/firewall/ipset"),
-		Endpoint[firewallOptionsIn](Spec{Name: "pve_update_firewall_options", Tier: Full, Kind: Set,
+		Endpoint[firewallOptionsIn](Spec{Name: "pve_update_firewall_options", Title: "Change cluster firewall options", Tier: Full, Kind: Set,
 			Desc: "Change cluster firewall options; first check rules keep your own access."}, "PUT", "/cluster/firewall/options"),
-		Custom(Spec{Name: "pve_create_firewall_rule", Tier: Full, Kind: Act,
+		Custom(Spec{Name: "pve_create_firewall_rule", Title: "Create cluster firewall rule", Tier: Full, Kind: Act,
 			Desc: "Add a cluster firewall rule (first, or at pos); returns it with its position."},
 			[]Call{createRuleCall, listRulesCall, updateRuleCall}, createRule),
-		Endpoint[updateRuleIn](Spec{Name: "pve_update_firewall_rule", Tier: Full, Kind: Set,
+		Endpoint[updateRuleIn](Spec{Name: "pve_update_firewall_rule", Title: "Change cluster firewall rule", Tier: Full, Kind: Set,
 			Desc: "Change given settings of the cluster firewall rule at pos, or move it."}, "PUT", "/cluster/firewall/rules/{pos}"),
-		Endpoint[rulePosIn](Spec{Name: "pve_delete_firewall_rule", Tier: Full, Kind: Destroy,
+		Endpoint[rulePosIn](Spec{Name: "pve_delete_firewall_rule", Title: "Delete cluster firewall rule", Tier: Full, Kind: Destroy,
 			Desc: "Delete the cluster firewall rule at pos; later rules move up."}, "DELETE", "/cluster/firewall/rules/{pos}"),
 	}
 }

@@ -130,22 +130,22 @@ func fwTool[In any, P interface {
 
 func guestFirewallTools() []*Tool {
 	return []*Tool{
-		fwTool[fwScopeIn](Spec{Name: "pve_list_guest_firewall_rules", Tier: ReadOnly, Kind: Read,
+		fwTool[fwScopeIn](Spec{Name: "pve_list_guest_firewall_rules", Title: "List guest or host firewall rules", Tier: ReadOnly, Kind: Read,
 			Desc: "List VM/CT (vmid) or node host (node only) firewall rules in order, with digests."},
 			"GET", "/rules"),
-		Custom(Spec{Name: "pve_create_guest_firewall_rule", Tier: Full, Kind: Act,
+		Custom(Spec{Name: "pve_create_guest_firewall_rule", Title: "Create guest or host firewall rule", Tier: Full, Kind: Act,
 			Desc: "Add a VM/CT (vmid) or host (node only) firewall rule, first or at pos."},
 			append(fwCalls("POST", "/rules"), append(fwCalls("GET", "/rules"), fwCalls("PUT", "/rules/{pos}")...)...), fwCreateRule),
-		fwTool[fwUpdateRuleIn](Spec{Name: "pve_update_guest_firewall_rule", Tier: Full, Kind: Set,
+		fwTool[fwUpdateRuleIn](Spec{Name: "pve_update_guest_firewall_rule", Title: "Change guest or host firewall rule", Tier: Full, Kind: Set,
 			Desc: "Change given settings of the VM/CT or host firewall rule at pos, or move it."},
 			"PUT", "/rules/{pos}"),
-		fwTool[fwRulePosIn](Spec{Name: "pve_delete_guest_firewall_rule", Tier: Full, Kind: Destroy,
+		fwTool[fwRulePosIn](Spec{Name: "pve_delete_guest_firewall_rule", Title: "Delete guest or host firewall rule", Tier: Full, Kind: Destroy,
 			Desc: "Delete the VM/CT or host firewall rule at pos; later rules move up."},
 			"DELETE", "/rules/{pos}"),
-		fwTool[fwScopeIn](Spec{Name: "pve_get_guest_firewall_options", Tier: ReadOnly, Kind: Read,
+		fwTool[fwScopeIn](Spec{Name: "pve_get_guest_firewall_options", Title: "Guest or host firewall options", Tier: ReadOnly, Kind: Read,
 			Desc: "VM/CT (vmid) or host (node only) firewall options, with digest."},
 			"GET", "/options"),
-		Custom(Spec{Name: "pve_update_guest_firewall_options", Tier: Full, Kind: Set,
+		Custom(Spec{Name: "pve_update_guest_firewall_options", Title: "Change guest or host firewall options", Tier: Full, Kind: Set,
 			Desc: "Change VM/CT or host firewall options; guests need cluster firewall on and NIC firewall=1."},
 			fwCalls("PUT", "/options"), func(ctx context.Context, env *Env, in fwOptionsIn) (Output, error) {
 				if in.VMID == 0 && (in.PolicyIn != "" || in.PolicyOut != "") {
@@ -153,7 +153,7 @@ func guestFirewallTools() []*Tool {
 				}
 				return fwCall(ctx, env, "PUT", "/options", &in)
 			}),
-		Custom(Spec{Name: "pve_get_guest_firewall_log", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_get_guest_firewall_log", Title: "Guest or host firewall log", Tier: ReadOnly, Kind: Read,
 			Desc: "VM/CT or node (node only) firewall log lines {n,t}, oldest first; since = recent."},
 			fwCalls("GET", "/log"), func(ctx context.Context, env *Env, in fwLogIn) (Output, error) {
 				return fwCall(ctx, env, "GET", "/log", &in)

@@ -93,23 +93,23 @@ var (
 
 func haTools() []*Tool {
 	return []*Tool{
-		Endpoint[haListIn](Spec{Name: "pve_list_ha_resources", Tier: ReadOnly, Kind: Read,
+		Endpoint[haListIn](Spec{Name: "pve_list_ha_resources", Title: "List HA resources", Tier: ReadOnly, Kind: Read,
 			Desc: "List HA-managed guests with requested state and limits."}, "GET", "/cluster/ha/resources"),
-		Endpoint[haSIDIn](Spec{Name: "pve_get_ha_resource", Tier: ReadOnly, Kind: Read,
+		Endpoint[haSIDIn](Spec{Name: "pve_get_ha_resource", Title: "Get HA resource", Tier: ReadOnly, Kind: Read,
 			Desc: "One HA resource's config and digest."}, "GET", "/cluster/ha/resources/{sid}"),
-		Endpoint[haCreateIn](Spec{Name: "pve_create_ha_resource", Tier: Full, Kind: Act,
+		Endpoint[haCreateIn](Spec{Name: "pve_create_ha_resource", Title: "Add guest to HA", Tier: Full, Kind: Act,
 			Desc: "Put a guest under HA; HA starts or stops it to match state."}, "POST", "/cluster/ha/resources"),
-		Endpoint[haUpdateIn](Spec{Name: "pve_update_ha_resource", Tier: Full, Kind: Set,
+		Endpoint[haUpdateIn](Spec{Name: "pve_update_ha_resource", Title: "Change HA resource", Tier: Full, Kind: Set,
 			Desc: "Change an HA resource's state, limits or comment."}, "PUT", "/cluster/ha/resources/{sid}"),
-		Endpoint[haDeleteIn](Spec{Name: "pve_delete_ha_resource", Tier: Full, Kind: Destroy,
+		Endpoint[haDeleteIn](Spec{Name: "pve_delete_ha_resource", Title: "Remove guest from HA", Tier: Full, Kind: Destroy,
 			Desc: "Remove a guest from HA (the guest stays) and by default from rules."}, "DELETE", "/cluster/ha/resources/{sid}"),
-		Endpoint[haRulesIn](Spec{Name: "pve_list_ha_rules", Tier: ReadOnly, Kind: Read,
+		Endpoint[haRulesIn](Spec{Name: "pve_list_ha_rules", Title: "List HA rules", Tier: ReadOnly, Kind: Read,
 			Desc: "List HA rules with resources, nodes and settings."}, "GET", "/cluster/ha/rules"),
-		Endpoint[haRuleIn](Spec{Name: "pve_get_ha_rule", Tier: ReadOnly, Kind: Read,
+		Endpoint[haRuleIn](Spec{Name: "pve_get_ha_rule", Title: "Get HA rule", Tier: ReadOnly, Kind: Read,
 			Desc: "One HA rule and its digest."}, "GET", "/cluster/ha/rules/{rule}"),
-		Endpoint[haRuleCreateIn](Spec{Name: "pve_create_ha_rule", Tier: Full, Kind: Act,
+		Endpoint[haRuleCreateIn](Spec{Name: "pve_create_ha_rule", Title: "Create HA rule", Tier: Full, Kind: Act,
 			Desc: "Create an HA rule: node-affinity pins or prefers nodes; resource-affinity keeps guests together/apart."}, "POST", "/cluster/ha/rules"),
-		Custom(Spec{Name: "pve_update_ha_rule", Tier: Full, Kind: Set,
+		Custom(Spec{Name: "pve_update_ha_rule", Title: "Change HA rule", Tier: Full, Kind: Set,
 			Desc: "Change an HA rule; only given fields change."},
 			[]Call{haRulePut, haRuleGet},
 			func(ctx context.Context, env *Env, in haRuleUpdateIn) (Output, error) {
@@ -128,11 +128,11 @@ func haTools() []*Tool {
 				}
 				return env.Call(ctx, haRulePut, &in)
 			}),
-		Endpoint[haRuleIn](Spec{Name: "pve_delete_ha_rule", Tier: Full, Kind: Destroy,
+		Endpoint[haRuleIn](Spec{Name: "pve_delete_ha_rule", Title: "Delete HA rule", Tier: Full, Kind: Destroy,
 			Desc: "Delete an HA rule; its resources stay HA-managed."}, "DELETE", "/cluster/ha/rules/{rule}"),
-		Endpoint[haDisarmIn](Spec{Name: "pve_disarm_ha", Tier: Full, Kind: Set,
+		Endpoint[haDisarmIn](Spec{Name: "pve_disarm_ha", Title: "Disarm HA", Tier: Full, Kind: Set,
 			Desc: "Disarm HA for maintenance: no fencing or recovery until pve_arm_ha."}, "POST", "/cluster/ha/status/disarm-ha"),
-		Endpoint[EmptyIn](Spec{Name: "pve_arm_ha", Tier: Full, Kind: Set,
+		Endpoint[EmptyIn](Spec{Name: "pve_arm_ha", Title: "Arm HA", Tier: Full, Kind: Set,
 			Desc: "Re-arm HA after pve_disarm_ha."}, "POST", "/cluster/ha/status/arm-ha"),
 	}
 }

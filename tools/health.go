@@ -60,23 +60,23 @@ var diskFields = []string{"devpath", "parent", "type", "size", "model", "serial"
 
 func healthTools() []*Tool {
 	return []*Tool{
-		Custom(Spec{Name: "pve_get_ceph_status", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_get_ceph_status", Title: "Ceph status", Tier: ReadOnly, Kind: Read,
 			Desc: "Ceph health and warnings, mons, OSDs, PG states, capacity and I/O."},
 			[]Call{cephStatusCall}, cephStatus),
-		Custom(Spec{Name: "pve_list_ceph_osds", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_list_ceph_osds", Title: "List Ceph OSDs", Tier: ReadOnly, Kind: Read,
 			Desc: "Ceph OSDs: host, up/in, class, fill %, latency, device; plus OSD flags."},
 			[]Call{nodesCall, cephOSDCall}, cephOSDs),
-		Endpoint[sdnZonesIn](Spec{Name: "pve_list_sdn_zones", Tier: ReadOnly, Kind: Read,
+		Endpoint[sdnZonesIn](Spec{Name: "pve_list_sdn_zones", Title: "List SDN zones", Tier: ReadOnly, Kind: Read,
 			Desc: "SDN zones with type, bridge, peers, MTU, IPAM."}, "GET", "/cluster/sdn/zones").In(Network),
-		Endpoint[sdnVnetsIn](Spec{Name: "pve_list_sdn_vnets", Tier: ReadOnly, Kind: Read,
+		Endpoint[sdnVnetsIn](Spec{Name: "pve_list_sdn_vnets", Title: "List SDN vnets", Tier: ReadOnly, Kind: Read,
 			Desc: "SDN vnets (usable as a NIC bridge) with zone, tag, alias."}, "GET", "/cluster/sdn/vnets").In(Network),
-		Endpoint[nodeDisksIn](Spec{Name: "pve_list_node_disks", Tier: ReadOnly, Kind: Read, Fields: diskFields,
+		Endpoint[nodeDisksIn](Spec{Name: "pve_list_node_disks", Title: "List node disks", Tier: ReadOnly, Kind: Read, Fields: diskFields,
 			Desc: "A node's disks: type, size, model, serial, use, SMART health, SSD wearout."}, "GET", "/nodes/{node}/disks/list").In(Nodes),
-		Endpoint[NodeIn](Spec{Name: "pve_list_node_updates", Tier: ReadOnly, Kind: Read, Fields: updateFields,
+		Endpoint[NodeIn](Spec{Name: "pve_list_node_updates", Title: "List package updates", Tier: ReadOnly, Kind: Read, Fields: updateFields,
 			Desc: "Packages with an update available on a node, as of its last apt refresh (daily)."}, "GET", "/nodes/{node}/apt/update").In(Nodes),
-		Endpoint[diskSmartIn](Spec{Name: "pve_get_disk_smart", Tier: ReadOnly, Kind: Read,
+		Endpoint[diskSmartIn](Spec{Name: "pve_get_disk_smart", Title: "Disk SMART health", Tier: ReadOnly, Kind: Read,
 			Desc: "A disk's SMART health and attributes."}, "GET", "/nodes/{node}/disks/smart").In(Nodes),
-		Custom(Spec{Name: "pve_list_replication_status", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_list_replication_status", Title: "Replication status", Tier: ReadOnly, Kind: Read,
 			Desc: "Replication runs per job: last/next sync, duration, fail count, error."},
 			[]Call{nodesCall, replStatusCall}, func(ctx context.Context, env *Env, in replStatusIn) (Output, error) {
 				if in.Node != "" {

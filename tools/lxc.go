@@ -112,20 +112,20 @@ var (
 
 func lxcTools() []*Tool {
 	tools := []*Tool{
-		perNodeList(Spec{Name: "pve_list_lxc_containers", Tier: ReadOnly, Kind: Read, Fields: guestFields,
+		perNodeList(Spec{Name: "pve_list_lxc_containers", Title: "List containers", Tier: ReadOnly, Kind: Read, Fields: guestFields,
 			Desc: "List containers with status and usage, on one node or all."}, "/nodes/{node}/lxc"),
-		Endpoint[GuestIn](Spec{Name: "pve_get_lxc_status", Tier: ReadOnly, Kind: Read,
+		Endpoint[GuestIn](Spec{Name: "pve_get_lxc_status", Title: "Container status", Tier: ReadOnly, Kind: Read,
 			Desc: "A container's live status, usage, uptime and HA state."}, "GET", "/nodes/{node}/lxc/{vmid}/status/current"),
-		Endpoint[lxcConfigIn](Spec{Name: "pve_get_lxc_config", Tier: ReadOnly, Kind: Read,
+		Endpoint[lxcConfigIn](Spec{Name: "pve_get_lxc_config", Title: "Container config", Tier: ReadOnly, Kind: Read,
 			Desc: "A container's config, pending changes applied, with its digest."}, "GET", "/nodes/{node}/lxc/{vmid}/config"),
-		Endpoint[rrdIn](Spec{Name: "pve_get_lxc_rrddata", Tier: ReadOnly, Kind: Read,
+		Endpoint[rrdIn](Spec{Name: "pve_get_lxc_rrddata", Title: "Container metrics history", Tier: ReadOnly, Kind: Read,
 			Desc: "A container's CPU, memory, disk and network history."}, "GET", "/nodes/{node}/lxc/{vmid}/rrddata"),
-		Endpoint[GuestIn](Spec{Name: "pve_list_lxc_snapshots", Tier: ReadOnly, Kind: Read,
+		Endpoint[GuestIn](Spec{Name: "pve_list_lxc_snapshots", Title: "List container snapshots", Tier: ReadOnly, Kind: Read,
 			Desc: "List a container's snapshots; 'current' is the live state."}, "GET", "/nodes/{node}/lxc/{vmid}/snapshot"),
 	}
 	tools = append(tools, powerTools("lxc")...)
 	return append(tools,
-		Custom(Spec{Name: "pve_create_lxc_container", Tier: Full, Kind: Act, Task: true,
+		Custom(Spec{Name: "pve_create_lxc_container", Title: "Create container", Tier: Full, Kind: Act, Task: true,
 			Desc: "Create a container from a template or OCI image."}, []Call{createLxcCall},
 			func(ctx context.Context, env *Env, in createLxcIn) (Output, error) {
 				if err := addEnv(in.Env, &in.Extra); err != nil {
@@ -133,9 +133,9 @@ func lxcTools() []*Tool {
 				}
 				return env.Call(ctx, createLxcCall, &in)
 			}),
-		Endpoint[deleteLxcIn](Spec{Name: "pve_delete_lxc_container", Tier: Full, Kind: Destroy, Task: true,
+		Endpoint[deleteLxcIn](Spec{Name: "pve_delete_lxc_container", Title: "Destroy container", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Destroy a container with its volumes and snapshots; irreversible."}, "DELETE", "/nodes/{node}/lxc/{vmid}"),
-		Custom(Spec{Name: "pve_update_lxc_config", Tier: Full, Kind: Set,
+		Custom(Spec{Name: "pve_update_lxc_config", Title: "Change container config", Tier: Full, Kind: Set,
 			Desc: "Change container settings; on a running one some stay pending until restart."}, []Call{updateLxcCall},
 			func(ctx context.Context, env *Env, in updateLxcIn) (Output, error) {
 				if err := addEnv(in.Env, &in.Extra); err != nil {
@@ -143,13 +143,13 @@ func lxcTools() []*Tool {
 				}
 				return env.Call(ctx, updateLxcCall, &in)
 			}),
-		Endpoint[cloneLxcIn](Spec{Name: "pve_clone_lxc_container", Tier: Full, Kind: Act, Task: true,
+		Endpoint[cloneLxcIn](Spec{Name: "pve_clone_lxc_container", Title: "Clone container", Tier: Full, Kind: Act, Task: true,
 			Desc: "Copy a container or template to a new VMID."}, "POST", "/nodes/{node}/lxc/{vmid}/clone"),
-		Endpoint[createLxcSnapshotIn](Spec{Name: "pve_create_lxc_snapshot", Tier: Full, Kind: Act, Task: true,
+		Endpoint[createLxcSnapshotIn](Spec{Name: "pve_create_lxc_snapshot", Title: "Snapshot container", Tier: Full, Kind: Act, Task: true,
 			Desc: "Snapshot a container's volumes and config."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot"),
-		Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_lxc_snapshot", Tier: Full, Kind: Destroy, Task: true,
+		Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_lxc_snapshot", Title: "Delete container snapshot", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a container snapshot."}, "DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"),
-		Endpoint[rollbackIn](Spec{Name: "pve_rollback_lxc_snapshot", Tier: Full, Kind: Destroy, Task: true,
+		Endpoint[rollbackIn](Spec{Name: "pve_rollback_lxc_snapshot", Title: "Roll back container", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Revert a container to a snapshot, losing later changes; stops it if running."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"),
 	)
 }

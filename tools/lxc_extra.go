@@ -20,7 +20,7 @@ var lxcInterfacesCall = Call{Method: "GET", Path: "/nodes/{node}/lxc/{vmid}/inte
 
 func lxcExtraTools() []*Tool {
 	return []*Tool{
-		Custom(Spec{Name: "pve_get_lxc_interfaces", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_get_lxc_interfaces", Title: "Container network addresses", Tier: ReadOnly, Kind: Read,
 			Desc: "A running container's NICs with MAC and IP addresses."}, []Call{lxcInterfacesCall},
 			func(ctx context.Context, env *Env, in GuestIn) (Output, error) {
 				out, err := env.Call(ctx, lxcInterfacesCall, &in)
@@ -29,7 +29,7 @@ func lxcExtraTools() []*Tool {
 				}
 				return out, err
 			}),
-		Endpoint[migrateLxcIn](Spec{Name: "pve_migrate_lxc_container", Tier: ReadExecute, Kind: Act, Task: true,
+		Endpoint[migrateLxcIn](Spec{Name: "pve_migrate_lxc_container", Title: "Migrate container", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Move a container to another node; a running one needs restart."}, "POST", "/nodes/{node}/lxc/{vmid}/migrate"),
 	}
 }

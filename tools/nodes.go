@@ -33,21 +33,21 @@ func nodeTools() []*Tool {
 		serviceCalls = append(serviceCalls, Call{"POST", "/nodes/{node}/services/{service}/" + c})
 	}
 	return []*Tool{
-		Endpoint[EmptyIn](Spec{Name: "pve_list_nodes", Tier: ReadOnly, Kind: Read, Fields: nodeFields,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_nodes", Title: "List nodes", Tier: ReadOnly, Kind: Read, Fields: nodeFields,
 			Desc: "List nodes with status, CPU, memory, uptime."}, "GET", "/nodes"),
-		Endpoint[NodeIn](Spec{Name: "pve_get_node_status", Tier: ReadOnly, Kind: Read,
+		Endpoint[NodeIn](Spec{Name: "pve_get_node_status", Title: "Node status", Tier: ReadOnly, Kind: Read,
 			Desc: "Node CPU, load, memory, swap, root disk, kernel, PVE version, uptime."}, "GET", "/nodes/{node}/status"),
-		Endpoint[NodeIn](Spec{Name: "pve_get_node_version", Tier: ReadOnly, Kind: Read,
+		Endpoint[NodeIn](Spec{Name: "pve_get_node_version", Title: "Node PVE version", Tier: ReadOnly, Kind: Read,
 			Desc: "Proxmox VE version on a node."}, "GET", "/nodes/{node}/version"),
-		Endpoint[NodeIn](Spec{Name: "pve_get_node_dns", Tier: ReadOnly, Kind: Read,
+		Endpoint[NodeIn](Spec{Name: "pve_get_node_dns", Title: "Node DNS", Tier: ReadOnly, Kind: Read,
 			Desc: "Node DNS search domain and resolvers."}, "GET", "/nodes/{node}/dns"),
-		Endpoint[NodeIn](Spec{Name: "pve_get_node_time", Tier: ReadOnly, Kind: Read,
+		Endpoint[NodeIn](Spec{Name: "pve_get_node_time", Title: "Node time", Tier: ReadOnly, Kind: Read,
 			Desc: "Node timezone and time (epoch)."}, "GET", "/nodes/{node}/time"),
-		Endpoint[syslogIn](Spec{Name: "pve_get_node_syslog", Tier: ReadOnly, Kind: Read,
+		Endpoint[syslogIn](Spec{Name: "pve_get_node_syslog", Title: "Node journal", Tier: ReadOnly, Kind: Read,
 			Desc: "A node's journal as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/syslog"),
-		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Tier: ReadOnly, Kind: Read, Fields: serviceFields,
+		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Title: "List node services", Tier: ReadOnly, Kind: Read, Fields: serviceFields,
 			Desc: "A node's Proxmox services and their state."}, "GET", "/nodes/{node}/services"),
-		Custom(Spec{Name: "pve_manage_node_service", Tier: ReadExecute, Kind: Act, Task: true,
+		Custom(Spec{Name: "pve_manage_node_service", Title: "Control node service", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Start, stop, restart or reload a node service. Returns the task."}, serviceCalls,
 			func(ctx context.Context, env *Env, in serviceIn) (Output, error) {
 				for _, c := range serviceCalls {

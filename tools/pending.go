@@ -14,8 +14,8 @@ var (
 // lists every config key; only those with a pending value or removal are
 // kept, so an empty list means nothing is waiting.
 func pendingTools() []*Tool {
-	tool := func(name, desc string, call Call) *Tool {
-		return Custom(Spec{Name: name, Tier: ReadOnly, Kind: Read, Desc: desc}, []Call{call},
+	tool := func(name, title, desc string, call Call) *Tool {
+		return Custom(Spec{Name: name, Title: title, Tier: ReadOnly, Kind: Read, Desc: desc}, []Call{call},
 			func(ctx context.Context, env *Env, in GuestIn) (Output, error) {
 				out, err := env.Call(ctx, call, &in)
 				if err != nil {
@@ -25,8 +25,8 @@ func pendingTools() []*Tool {
 			})
 	}
 	return []*Tool{
-		tool("pve_get_qemu_pending", "VM settings changed but waiting for a restart: key, value, pending or delete.", qemuPendingCall),
-		tool("pve_get_lxc_pending", "Container settings changed but waiting for a restart: key, value, pending or delete.", lxcPendingCall).In(LXC),
+		tool("pve_get_qemu_pending", "VM changes pending restart", "VM settings changed but waiting for a restart: key, value, pending or delete.", qemuPendingCall),
+		tool("pve_get_lxc_pending", "Container changes pending restart", "Container settings changed but waiting for a restart: key, value, pending or delete.", lxcPendingCall).In(LXC),
 	}
 }
 

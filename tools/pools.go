@@ -36,16 +36,16 @@ var getPoolCall = Call{"GET", "/pools"}
 
 func poolTools() []*Tool {
 	return []*Tool{
-		Endpoint[EmptyIn](Spec{Name: "pve_list_pools", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_pools", Title: "List pools", Tier: ReadOnly, Kind: Read,
 			Desc: "List resource pools (poolid, comment)."}, "GET", "/pools"),
-		Custom(Spec{Name: "pve_get_pool", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_get_pool", Title: "Get pool", Tier: ReadOnly, Kind: Read,
 			Desc: "A pool's comment and members (guests, storages)."},
 			[]Call{getPoolCall}, getPool),
-		Endpoint[createPoolIn](Spec{Name: "pve_create_pool", Tier: Full, Kind: Act,
+		Endpoint[createPoolIn](Spec{Name: "pve_create_pool", Title: "Create pool", Tier: Full, Kind: Act,
 			Desc: "Create an empty resource pool."}, "POST", "/pools"),
-		Endpoint[updatePoolIn](Spec{Name: "pve_update_pool", Tier: Full, Kind: Set,
+		Endpoint[updatePoolIn](Spec{Name: "pve_update_pool", Title: "Change pool", Tier: Full, Kind: Set,
 			Desc: "Add or remove (delete) pool guests/storages, or set its comment."}, "PUT", "/pools"),
-		Endpoint[poolIn](Spec{Name: "pve_delete_pool", Tier: Full, Kind: Destroy,
+		Endpoint[poolIn](Spec{Name: "pve_delete_pool", Title: "Delete pool", Tier: Full, Kind: Destroy,
 			Desc: "Delete an empty pool."}, "DELETE", "/pools"),
 	}
 }

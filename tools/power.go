@@ -22,8 +22,9 @@ type rebootIn struct {
 }
 
 type powerAction struct {
-	verb string
-	kind Kind
+	verb  string
+	title string // "Start" in "Start VM"
+	kind  Kind
 	desc string // %s is "VM" or "container"
 	lxc  bool   // containers have it too
 	new  func(spec Spec, path string) *Tool
@@ -34,13 +35,13 @@ func endpointOf[In any]() func(Spec, string) *Tool {
 }
 
 var powerActions = []powerAction{
-	{"start", Act, "Start a stopped %s.", true, endpointOf[GuestIn]()},
-	{"stop", Destroy, "Hard-stop a %s (pulls the plug; unsaved data lost); prefer shutdown.", true, endpointOf[stopIn]()},
-	{"shutdown", Act, "Shut down a %s cleanly.", true, endpointOf[shutdownIn]()},
-	{"reboot", Act, "Reboot a %s cleanly, applying pending changes.", true, endpointOf[rebootIn]()},
-	{"suspend", Act, "Pause a running %s in memory.", true, endpointOf[GuestIn]()},
-	{"resume", Act, "Resume a suspended %s.", true, endpointOf[GuestIn]()},
-	{"reset", Destroy, "Hard-reset a %s; unsaved data is lost.", false, endpointOf[GuestIn]()},
+	{"start", "Start", Act, "Start a stopped %s.", true, endpointOf[GuestIn]()},
+	{"stop", "Hard-stop", Destroy, "Hard-stop a %s (pulls the plug; unsaved data lost); prefer shutdown.", true, endpointOf[stopIn]()},
+	{"shutdown", "Shut down", Act, "Shut down a %s cleanly.", true, endpointOf[shutdownIn]()},
+	{"reboot", "Reboot", Act, "Reboot a %s cleanly, applying pending changes.", true, endpointOf[rebootIn]()},
+	{"suspend", "Suspend", Act, "Pause a running %s in memory.", true, endpointOf[GuestIn]()},
+	{"resume", "Resume", Act, "Resume a suspended %s.", true, endpointOf[GuestIn]()},
+	{"reset", "Reset", Destroy, "Hard-reset a %s; unsaved data is lost.", false, endpointOf[GuestIn]()},
 }
 
 // powerTools builds the power tools of one guest type: "qemu" or "lxc".
@@ -55,7 +56,8 @@ func powerTools(guest string) []*Tool {
 			continue
 		}
 		spec := Spec{
-			Name: fmt.Sprintf("pve_%s_%s", a.verb, suffix),
+			Name:  fmt.Sprintf("pve_%s_%s", a.verb, suffix),
+			Title: a.title + " " + noun,
 			Tier: ReadExecute,
 			Kind: a.kind,
 			Task: true,

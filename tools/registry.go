@@ -126,8 +126,15 @@ func ParseList(s string) []string {
 // Version is reported to clients in serverInfo; set by the linker for releases.
 var Version = "0.1.0-dev"
 
-// NewServer builds an MCP server holding exactly the given tools.
+// NewServer builds an MCP server listing exactly the given tools (mode all).
 func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
+	return NewServerFor(env, tools, ModeAll)
+}
+
+// NewServerFor builds the MCP server of a selection in mode m: in compact
+// mode it lists the selected core tools, pve_search_tools and the
+// dispatchers, and serves every selected tool through them.
+func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	// Building the server allocates a few MiB of short-lived garbage on a
 	// tiny heap; collecting less often until it is built cuts cold start (see
 	// bench/), then collection goes back to normal.
@@ -136,12 +143,15 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 		Instructions: instructions,
 		Logger:       env.Log,
 	})
-	for _, t := range tools {
+	for _, t := range Listed(selected, m) {
 		def, err := t.MCP()
 		if err != nil {
 			return nil, err
 		}
-		t.add(s, env, def)
+		t.register(s, env, def)
+	}
+	if m.For(len(selected)) == ModeCompact {
+		addCompact(s, env, selected)
 	}
 	return s, nil
 }

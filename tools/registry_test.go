@@ -526,3 +526,23 @@ func TestFilteringOverMCP(t *testing.T) {
 		})
 	}
 }
+
+// Every tool has a title clients can show people: a few words, no final
+// period, none shared by two tools.
+func TestTitles(t *testing.T) {
+	seen := map[string]string{}
+	for _, tool := range append(slices.Clone(All()), searchTool()) {
+		title := tool.Title
+		switch {
+		case title == "":
+			t.Errorf("%s has no Title", tool.Name)
+		case len(title) > 40 || len(strings.Fields(title)) > 6:
+			t.Errorf("%s: title %q is more than a few words", tool.Name, title)
+		case strings.HasSuffix(title, "."):
+			t.Errorf("%s: title %q ends with a period", tool.Name, title)
+		case seen[title] != "":
+			t.Errorf("%s and %s share the title %q", seen[title], tool.Name, title)
+		}
+		seen[title] = tool.Name
+	}
+}

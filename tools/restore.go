@@ -57,15 +57,15 @@ var (
 func restoreTools() []*Tool {
 	return []*Tool{
 		// Destroy: with force they replace a guest's disks.
-		Endpoint[restoreQemuIn](Spec{Name: "pve_restore_qemu_vm", Tier: Full, Kind: Destroy, Task: true,
+		Endpoint[restoreQemuIn](Spec{Name: "pve_restore_qemu_vm", Title: "Restore VM", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Restore a VM from a vzdump or PBS backup, as a new ID or (force) over a stopped one."},
 			restoreQemuCall.Method, restoreQemuCall.Path),
-		Custom(Spec{Name: "pve_restore_lxc_container", Tier: Full, Kind: Destroy, Task: true,
+		Custom(Spec{Name: "pve_restore_lxc_container", Title: "Restore container", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Restore a container from a vzdump or PBS backup, as a new ID or (force) over a stopped one."},
 			[]Call{restoreLxcCall}, func(ctx context.Context, env *Env, in restoreLxcIn) (Output, error) {
 				return env.Call(ctx, restoreLxcCall, &lxcRestoreCall{restoreLxcIn: in, Restore: true})
 			}),
-		Custom(Spec{Name: "pve_delete_storage_volume", Tier: Full, Kind: Destroy, Task: true,
+		Custom(Spec{Name: "pve_delete_storage_volume", Title: "Delete storage volume", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a backup, ISO, template or other file volume; a protected backup fails the task."},
 			[]Call{deleteVolumeCall}, func(ctx context.Context, env *Env, in deleteVolumeIn) (Output, error) {
 				// The schema's pattern guarantees the "storage:" prefix.

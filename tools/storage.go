@@ -74,23 +74,23 @@ type updateStorageIn struct {
 
 func storageTools() []*Tool {
 	return []*Tool{
-		Endpoint[listStorageIn](Spec{Name: "pve_list_storage", Tier: ReadOnly, Kind: Read,
+		Endpoint[listStorageIn](Spec{Name: "pve_list_storage", Title: "List storages", Tier: ReadOnly, Kind: Read,
 			Desc: "List storage definitions: id, type, content, nodes, shared, settings."}, "GET", "/storage"),
-		Endpoint[storageIn](Spec{Name: "pve_get_storage_config", Tier: ReadOnly, Kind: Read,
+		Endpoint[storageIn](Spec{Name: "pve_get_storage_config", Title: "Storage definition", Tier: ReadOnly, Kind: Read,
 			Desc: "One storage definition with its digest."}, "GET", "/storage/{storage}"),
-		Endpoint[nodeStorageIn](Spec{Name: "pve_list_node_storage", Tier: ReadOnly, Kind: Read,
+		Endpoint[nodeStorageIn](Spec{Name: "pve_list_node_storage", Title: "List node storages", Tier: ReadOnly, Kind: Read,
 			Desc: "Storages on a node with usage (bytes), active, enabled; filter by content."}, "GET", "/nodes/{node}/storage"),
-		Endpoint[nodeStorageStatusIn](Spec{Name: "pve_get_storage_status", Tier: ReadOnly, Kind: Read,
+		Endpoint[nodeStorageStatusIn](Spec{Name: "pve_get_storage_status", Title: "Storage usage", Tier: ReadOnly, Kind: Read,
 			Desc: "One storage's usage (bytes) and state on a node."}, "GET", "/nodes/{node}/storage/{storage}/status"),
-		Endpoint[storageContentIn](Spec{Name: "pve_list_storage_content", Tier: ReadOnly, Kind: Read,
+		Endpoint[storageContentIn](Spec{Name: "pve_list_storage_content", Title: "List storage content", Tier: ReadOnly, Kind: Read,
 			Desc: "Volumes on a storage (images, ISOs, templates, backups): volid, size, vmid."}, "GET", "/nodes/{node}/storage/{storage}/content"),
-		Endpoint[ociPullIn](Spec{Name: "pve_pull_oci_image", Tier: ReadExecute, Kind: Act, OpenWorld: true, Task: true,
+		Endpoint[ociPullIn](Spec{Name: "pve_pull_oci_image", Title: "Pull OCI image", Tier: ReadExecute, Kind: Act, OpenWorld: true, Task: true,
 			Desc: "Pull an OCI (Docker) image into a storage as a container template. Returns the task."}, "POST", "/nodes/{node}/storage/{storage}/oci-registry-pull"),
-		Endpoint[createStorageIn](Spec{Name: "pve_create_storage", Tier: Full, Kind: Act,
+		Endpoint[createStorageIn](Spec{Name: "pve_create_storage", Title: "Add storage", Tier: Full, Kind: Act,
 			Desc: "Add a storage definition (dir, nfs, cifs, lvm, lvmthin, zfspool, rbd, pbs ...)."}, "POST", "/storage"),
-		Endpoint[updateStorageIn](Spec{Name: "pve_update_storage", Tier: Full, Kind: Set,
+		Endpoint[updateStorageIn](Spec{Name: "pve_update_storage", Title: "Change storage", Tier: Full, Kind: Set,
 			Desc: "Change a storage definition; only given settings change."}, "PUT", "/storage/{storage}"),
-		Endpoint[storageIn](Spec{Name: "pve_delete_storage", Tier: Full, Kind: Destroy,
+		Endpoint[storageIn](Spec{Name: "pve_delete_storage", Title: "Remove storage", Tier: Full, Kind: Destroy,
 			Desc: "Remove a storage definition; volumes still on it stay but become unusable."}, "DELETE", "/storage/{storage}"),
 	}
 }

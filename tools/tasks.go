@@ -86,7 +86,7 @@ var taskFields = []string{"upid", "node", "type", "id", "user", "status", "start
 
 func taskTools() []*Tool {
 	return []*Tool{
-		Custom(Spec{Name: "pve_wait_task", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_wait_task", Title: "Wait for task", Tier: ReadOnly, Kind: Read,
 			Desc: "Wait for a task to end; returns status, exitstatus, duration and, on failure, the log tail."},
 			[]Call{taskStatusCall, taskLogCall},
 			func(ctx context.Context, env *Env, in waitTaskIn) (Output, error) {
@@ -109,7 +109,7 @@ func taskTools() []*Tool {
 				}
 				return env.waitOutput(res)
 			}),
-		Custom(Spec{Name: "pve_list_tasks", Tier: ReadOnly, Kind: Read, Fields: taskFields,
+		Custom(Spec{Name: "pve_list_tasks", Title: "List tasks", Tier: ReadOnly, Kind: Read, Fields: taskFields,
 			Desc: "List tasks newest first: type, guest, user, start/end, status."},
 			[]Call{listTasksCall, nodesCall}, func(ctx context.Context, env *Env, in listTasksIn) (Output, error) {
 				if in.Node != "" {
@@ -121,11 +121,11 @@ func taskTools() []*Tool {
 				}
 				return sortByStart(out)
 			}),
-		taskEndpoint(Spec{Name: "pve_get_task_status", Tier: ReadOnly, Kind: Read,
+		taskEndpoint(Spec{Name: "pve_get_task_status", Title: "Task status", Tier: ReadOnly, Kind: Read,
 			Desc: "A task's status: running or stopped, and exitstatus (OK or the error)."}, "GET", "/nodes/{node}/tasks/{upid}/status", self),
-		taskEndpoint(Spec{Name: "pve_get_task_log", Tier: ReadOnly, Kind: Read,
+		taskEndpoint(Spec{Name: "pve_get_task_log", Title: "Task log", Tier: ReadOnly, Kind: Read,
 			Desc: "A task's log as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/tasks/{upid}/log", logTask),
-		taskEndpoint(Spec{Name: "pve_stop_task", Tier: ReadExecute, Kind: Destroy,
+		taskEndpoint(Spec{Name: "pve_stop_task", Title: "Abort task", Tier: ReadExecute, Kind: Destroy,
 			Desc: "Abort a running task."}, "DELETE", "/nodes/{node}/tasks/{upid}", self),
 	}
 }

@@ -58,6 +58,23 @@ const (
 // Categories lists every category.
 var Categories = []Category{Nodes, QEMU, LXC, Storage, Cluster, Access, Pools, Network, Firewall, Backup, Tasks, HA}
 
+// CategoryDocs says in a few words what each category covers: the README's
+// tables and compact mode's search show it.
+var CategoryDocs = map[Category]string{
+	Nodes:    "Node status, version, DNS, time, journal and system services.",
+	QEMU:     "Virtual machines: list, status, config, metrics, power, create, clone, migrate, snapshots.",
+	LXC:      "Containers: list, status, config, metrics, power, create, clone, snapshots.",
+	Storage:  "Storage definitions, status and content; OCI image pulls.",
+	Cluster:  "Cluster status, resources, log, options, next free VM id, replication, backup coverage, bulk guest actions.",
+	Access:   "Users, groups, roles, realms and ACLs.",
+	Pools:    "Resource pools.",
+	Network:  "Node network interfaces.",
+	Firewall: "Firewall rules, options, aliases and IP sets.",
+	Backup:   "Scheduled backup jobs and one-off backups.",
+	Tasks:    "Task list, status and log; abort a running task.",
+	HA:       "High-availability resources and rules; arm and disarm HA.",
+}
+
 // ParseCategories reads a comma list of category names; empty or "all" means all.
 func ParseCategories(s string) ([]Category, error) {
 	if t := strings.TrimSpace(s); t == "" || strings.EqualFold(t, "all") {

@@ -38,7 +38,9 @@ type Call struct {
 // Spec is what every tool declaration states.
 type Spec struct {
 	Name string
-	Tier Tier
+	// Title is what clients show people: a few words, no final period.
+	Title string
+	Tier  Tier
 	Kind Kind
 	// OpenWorld is set for tools that make Proxmox reach outside the cluster
 	// (downloads from a URL, registry pulls).
@@ -46,11 +48,18 @@ type Spec struct {
 	// Task marks tools that start a Proxmox task: they accept "wait" and
 	// can return the task's outcome instead of its UPID.
 	Task bool
+	// GuestExec marks the tools that run only where PVE_GUEST_EXEC allows
+	// it; compact mode's search does not offer them while it is off.
+	GuestExec bool
 	// Fields, on a tool that lists, are the item fields it answers with
 	// unless the agent passes verbose: what it needs to pick an item and act
 	// on it. The rest (I/O counters, fingerprints, pids) costs context on
 	// every call for little use.
 	Fields []string
+	// Keywords are words operators use for the tool that its name and
+	// description lack ("boot", "free space"). Only compact mode's search
+	// reads them, so they cost nothing in tools/list.
+	Keywords []string
 	// Desc is the description clients show the model: what it does, what it
 	// returns, when to use it. Every word is paid for in every conversation.
 	Desc string
@@ -67,7 +76,10 @@ type Tool struct {
 	Calls []Call
 	Input reflect.Type
 
-	add    func(s *mcp.Server, env *Env, t *mcp.Tool)
+	// run validates raw arguments, calls the handler and builds the result.
+	// A direct call and a dispatcher (compact mode) both go through it, so
+	// both apply the same checks and answer the same result.
+	run    func(ctx context.Context, env *Env, raw json.RawMessage) *mcp.CallToolResult
 	once   sync.Once
 	mcpDef *mcp.Tool
 	err    error
@@ -129,30 +141,35 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 	if needsNodeLookup(t.Input, calls) {
 		t.Calls = append(t.Calls, resourcesCall)
 	}
-	t.add = func(s *mcp.Server, env *Env, def *mcp.Tool) {
-		s.AddTool(def, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			var in In
-			if err := t.decode(req.Params.Arguments, &in); err != nil {
-				return env.errorResult(err), nil
-			}
-			var common commonArgs
-			if spec.Task || len(spec.Fields) > 0 {
-				common = commonArgsOf(req.Params.Arguments)
-			}
-			if spec.Task {
-				ctx = withWait(ctx, common.waitTime())
-			}
-			out, err := h(ctx, env, in)
-			if err != nil {
-				return env.errorResult(err), nil
-			}
-			if len(spec.Fields) > 0 && !common.Verbose {
-				out = brief(out, spec.Fields)
-			}
-			return env.result(out), nil
-		})
+	t.run = func(ctx context.Context, env *Env, raw json.RawMessage) *mcp.CallToolResult {
+		var in In
+		if err := t.decode(raw, &in); err != nil {
+			return env.errorResult(err)
+		}
+		var common commonArgs
+		if spec.Task || len(spec.Fields) > 0 {
+			common = commonArgsOf(raw)
+		}
+		if spec.Task {
+			ctx = withWait(ctx, common.waitTime())
+		}
+		out, err := h(ctx, env, in)
+		if err != nil {
+			return env.errorResult(err)
+		}
+		if len(spec.Fields) > 0 && !common.Verbose {
+			out = brief(out, spec.Fields)
+		}
+		return env.result(out)
 	}
 	return t
+}
+
+// register adds the tool to s under its own name.
+func (t *Tool) register(s *mcp.Server, env *Env, def *mcp.Tool) {
+	s.AddTool(def, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return t.run(ctx, env, req.Params.Arguments), nil
+	})
 }
 
 // MCP returns the tool as clients see it in tools/list. It is built once per
@@ -184,6 +201,7 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 		}
 		t.mcpDef = &mcp.Tool{
 			Name:        t.Name,
+			Title:       t.Title,
 			Description: t.Desc,
 			InputSchema: schema,
 			Annotations: annotations(t.Kind, t.OpenWorld),

@@ -27,9 +27,16 @@ const snapDir = "testdata/toolsnaps"
 //	UPDATE_TOOLSNAPS=1 go test ./tools -run TestToolSnapshots
 func TestToolSnapshots(t *testing.T) {
 	update := os.Getenv("UPDATE_TOOLSNAPS") == "1"
-	wire := listToolsOnTheWire(t)
+	wire := listToolsOnTheWire(t, ModeAll)
 	if len(wire) != len(All()) {
 		t.Fatalf("tools/list at tier full has %d tools, the registry %d", len(wire), len(All()))
+	}
+	// Compact mode's own tools (search, dispatchers) have snapshots too.
+	for _, raw := range listToolsOnTheWire(t, ModeCompact) {
+		var tool struct{ Name string }
+		if json.Unmarshal(raw, &tool) == nil && slices.Contains(MetaTools(All()), tool.Name) {
+			wire = append(wire, raw)
+		}
 	}
 	if update {
 		if err := os.MkdirAll(snapDir, 0o755); err != nil {
@@ -91,7 +98,7 @@ func TestToolSnapshots(t *testing.T) {
 
 // listToolsOnTheWire serves every tool over Streamable HTTP, as the handler
 // does, and returns each tool of the tools/list answer as the bytes sent.
-func listToolsOnTheWire(t *testing.T) []json.RawMessage {
+func listToolsOnTheWire(t *testing.T, m Mode) []json.RawMessage {
 	t.Helper()
 	sim := pvesim.New(pvesim.Options{TokenID: testTokenID, TokenSecret: testTokenSecret})
 	pveSrv := httptest.NewServer(sim)
@@ -100,7 +107,7 @@ func listToolsOnTheWire(t *testing.T) []json.RawMessage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(&Env{PVE: client}, All())
+	srv, err := NewServerFor(&Env{PVE: client}, All(), m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,8 @@ func TestToolsSectionListsEveryToolOnce(t *testing.T) {
 		if n := strings.Count(doc, row); n != 1 {
 			t.Errorf("%s appears in %d table rows, want 1", tool.Name, n)
 		}
-		if !strings.Contains(doc, row+cell(tool.Desc)+" | "+tool.Tier.String()+" |") {
-			t.Errorf("%s: row lacks its description or tier", tool.Name)
+		if !strings.Contains(doc, row+cell(tool.Title)+" | "+cell(tool.Desc)+" | "+tool.Tier.String()+" |") {
+			t.Errorf("%s: row lacks its title, description or tier", tool.Name)
 		}
 	}
 	if rows := strings.Count(doc, "| `pve_"); rows != len(tools.All()) {

@@ -104,22 +104,6 @@ func replaceBetween(s, start, end, body string) (string, error) {
 	return s[:i+len(start)] + "\n" + body + s[j:], nil
 }
 
-// categoryDocs says in a few words what each category covers.
-var categoryDocs = map[tools.Category]string{
-	tools.Nodes:    "Node status, version, DNS, time, journal and system services.",
-	tools.QEMU:     "Virtual machines: list, status, config, metrics, power, create, clone, migrate, snapshots.",
-	tools.LXC:      "Containers: list, status, config, metrics, power, create, clone, snapshots.",
-	tools.Storage:  "Storage definitions, status and content; OCI image pulls.",
-	tools.Cluster:  "Cluster status, resources, log, options, next free VM id, replication, backup coverage, bulk guest actions.",
-	tools.Access:   "Users, groups, roles, realms and ACLs.",
-	tools.Pools:    "Resource pools.",
-	tools.Network:  "Node network interfaces.",
-	tools.Firewall: "Firewall rules, options, aliases and IP sets.",
-	tools.Backup:   "Scheduled backup jobs and one-off backups.",
-	tools.Tasks:    "Task list, status and log; abort a running task.",
-	tools.HA:       "High-availability resources and rules; arm and disarm HA.",
-}
-
 // ToolsSection renders the tier counts and one table per category.
 func ToolsSection() (string, error) {
 	all := tools.All()
@@ -146,12 +130,12 @@ func ToolsSection() (string, error) {
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s (%d)\n\n", cat, len(in))
-		if d := categoryDocs[cat]; d != "" {
+		if d := tools.CategoryDocs[cat]; d != "" {
 			b.WriteString(d + "\n\n")
 		}
-		b.WriteString("| Tool | What it does | Tier |\n|---|---|---|\n")
+		b.WriteString("| Tool | Title | What it does | Tier |\n|---|---|---|---|\n")
 		for _, t := range in {
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", t.Name, cell(t.Desc), t.Tier)
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", t.Name, cell(t.Title), cell(t.Desc), t.Tier)
 		}
 	}
 	return b.String(), nil

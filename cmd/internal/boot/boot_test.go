@@ -121,7 +121,7 @@ func TestSecretTokenRotationEndToEnd(t *testing.T) {
 	defer srv.Close()
 
 	call := func() string {
-		res := mcpCall(t, srv.URL, "tools/call", map[string]any{"name": "pve_list_nodes", "arguments": map[string]any{}})
+		res := mcpCall(t, srv.URL, "tools/call", map[string]any{"name": "pve_read", "arguments": map[string]any{"tool": "pve_list_nodes"}})
 		var r struct {
 			IsError bool `json:"isError"`
 			Content []struct {
