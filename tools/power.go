@@ -25,9 +25,9 @@ type powerAction struct {
 	verb  string
 	title string // "Start" in "Start VM"
 	kind  Kind
-	desc string // %s is "VM" or "container"
-	lxc  bool   // containers have it too
-	new  func(spec Spec, path string) *Tool
+	desc  string // %s is "VM" or "container"
+	lxc   bool   // containers have it too
+	new   func(spec Spec, path string) *Tool
 }
 
 func endpointOf[In any]() func(Spec, string) *Tool {
@@ -58,10 +58,10 @@ func powerTools(guest string) []*Tool {
 		spec := Spec{
 			Name:  fmt.Sprintf("pve_%s_%s", a.verb, suffix),
 			Title: a.title + " " + noun,
-			Tier: ReadExecute,
-			Kind: a.kind,
-			Task: true,
-			Desc: fmt.Sprintf(a.desc, noun),
+			Tier:  ReadExecute,
+			Kind:  a.kind,
+			Task:  true,
+			Desc:  fmt.Sprintf(a.desc, noun),
 		}
 		out = append(out, a.new(spec, fmt.Sprintf("/nodes/{node}/%s/{vmid}/status/%s", guest, a.verb)))
 	}

@@ -395,10 +395,10 @@ var synonyms = func() map[string]string {
 
 // related are terms a query term also matches, at a lower weight.
 var related = map[string][]string{
-	"guest":   {"qemu", "lxc"},
-	"qemu":    {"guest"},
-	"lxc":     {"guest"},
-	"stop":    {"shutdown"},
+	"guest": {"qemu", "lxc"},
+	"qemu":  {"guest"},
+	"lxc":   {"guest"},
+	"stop":  {"shutdown"},
 }
 
 var stopWords = func() map[string]bool {

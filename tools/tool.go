@@ -41,7 +41,7 @@ type Spec struct {
 	// Title is what clients show people: a few words, no final period.
 	Title string
 	Tier  Tier
-	Kind Kind
+	Kind  Kind
 	// OpenWorld is set for tools that make Proxmox reach outside the cluster
 	// (downloads from a URL, registry pulls).
 	OpenWorld bool
