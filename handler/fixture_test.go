@@ -112,7 +112,13 @@ func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
 	// SIM_TASK_DURATION is the fixture's own knob (not a pve-mcp variable):
 	// how long simulated tasks run.
 	taskDuration, _ := time.ParseDuration(env["SIM_TASK_DURATION"])
-	sim := pvesim.New(pvesim.Options{TokenID: simTokenID, TokenSecret: simTokenSecret, TaskDuration: taskDuration})
+	opts := pvesim.Options{TokenID: simTokenID, TokenSecret: simTokenSecret, TaskDuration: taskDuration}
+	// SIM_NOW (RFC 3339) pins the simulator's clock, so two fixtures given
+	// the same calls answer the same bytes.
+	if now, err := time.Parse(time.RFC3339, env["SIM_NOW"]); err == nil {
+		opts.Now = func() time.Time { return now }
+	}
+	sim := pvesim.New(opts)
 	wire := &wireLog{}
 	simSrv := httptest.NewServer(wire.wrap(sim))
 	t.Cleanup(simSrv.Close)

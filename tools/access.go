@@ -69,7 +69,7 @@ func accessTools() []*Tool {
 			Desc: "List roles and privileges; special=1 = built-in."}, "GET", "/access/roles"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_groups", Title: "List groups", Tier: ReadOnly, Kind: Read,
 			Desc: "List user groups with their members."}, "GET", "/access/groups"),
-		Endpoint[EmptyIn](Spec{Name: "pve_list_acls", Title: "List ACLs", Tier: ReadOnly, Kind: Read,
+		Endpoint[EmptyIn](Spec{Name: "pve_list_acls", Title: "List ACLs", Keywords: []string{"access", "permission", "grant"}, Tier: ReadOnly, Kind: Read,
 			Desc: "List ACL entries (path, user/group/token, role)."}, "GET", "/access/acl"),
 		Endpoint[permissionsIn](Spec{Name: "pve_get_permissions", Title: "Effective permissions", Tier: ReadOnly, Kind: Read,
 			Desc: "Effective privileges per path (1 = inherited below); check before a call Proxmox may refuse with 403."}, "GET", "/access/permissions"),
@@ -88,7 +88,7 @@ func accessTools() []*Tool {
 				}
 				return out, nil
 			}),
-		Endpoint[updateUserIn](Spec{Name: "pve_update_user", Title: "Change user", Tier: Full, Kind: Set,
+		Endpoint[updateUserIn](Spec{Name: "pve_update_user", Title: "Change user", Keywords: []string{"disable", "enable", "expire", "lock", "password"}, Tier: Full, Kind: Set,
 			Desc: "Change given user settings; groups replace unless append."}, "PUT", "/access/users/{userid}"),
 		Endpoint[userIn](Spec{Name: "pve_delete_user", Title: "Delete user", Tier: Full, Kind: Destroy,
 			Desc: "Delete a user, its API tokens and its ACL entries."}, "DELETE", "/access/users/{userid}"),

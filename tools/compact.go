@@ -187,6 +187,9 @@ func (d dispatcher) dispatch(ctx context.Context, env *Env, byName map[string]*T
 	if args == nil {
 		args = map[string]any{}
 	}
+	if args["arguments"] == nil {
+		delete(args, "arguments") // null: the tool takes no arguments
+	}
 	if err := resolved.Validate(args); err != nil {
 		return env.errorResult(fmt.Errorf("validating %s's arguments: %v (give {\"tool\": NAME, \"arguments\": {...}})", d.name, err))
 	}

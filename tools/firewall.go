@@ -74,7 +74,7 @@ func firewallTools() []*Tool {
 			Desc: "List cluster firewall IP sets (+name in rules)."}, "GET", "/cluster/firewall/ipset"),
 		Endpoint[firewallOptionsIn](Spec{Name: "pve_update_firewall_options", Title: "Change cluster firewall options", Tier: Full, Kind: Set,
 			Desc: "Change cluster firewall options; first check rules keep your own access."}, "PUT", "/cluster/firewall/options"),
-		Custom(Spec{Name: "pve_create_firewall_rule", Title: "Create cluster firewall rule", Tier: Full, Kind: Act,
+		Custom(Spec{Name: "pve_create_firewall_rule", Title: "Create cluster firewall rule", Keywords: []string{"open", "port", "allow", "block", "accept", "drop", "reject"}, Tier: Full, Kind: Act,
 			Desc: "Add a cluster firewall rule (first, or at pos); returns it with its position."},
 			[]Call{createRuleCall, listRulesCall, updateRuleCall}, createRule),
 		Endpoint[updateRuleIn](Spec{Name: "pve_update_firewall_rule", Title: "Change cluster firewall rule", Tier: Full, Kind: Set,

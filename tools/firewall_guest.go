@@ -133,7 +133,7 @@ func guestFirewallTools() []*Tool {
 		fwTool[fwScopeIn](Spec{Name: "pve_list_guest_firewall_rules", Title: "List guest or host firewall rules", Tier: ReadOnly, Kind: Read,
 			Desc: "List VM/CT (vmid) or node host (node only) firewall rules in order, with digests."},
 			"GET", "/rules"),
-		Custom(Spec{Name: "pve_create_guest_firewall_rule", Title: "Create guest or host firewall rule", Tier: Full, Kind: Act,
+		Custom(Spec{Name: "pve_create_guest_firewall_rule", Title: "Create guest or host firewall rule", Keywords: []string{"open", "port", "allow", "block", "accept", "drop", "reject"}, Tier: Full, Kind: Act,
 			Desc: "Add a VM/CT (vmid) or host (node only) firewall rule, first or at pos."},
 			append(fwCalls("POST", "/rules"), append(fwCalls("GET", "/rules"), fwCalls("PUT", "/rules/{pos}")...)...), fwCreateRule),
 		fwTool[fwUpdateRuleIn](Spec{Name: "pve_update_guest_firewall_rule", Title: "Change guest or host firewall rule", Tier: Full, Kind: Set,

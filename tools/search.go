@@ -167,6 +167,7 @@ func browse(pool []*Tool) (Output, error) {
 // tools the deployment hides.
 type index struct {
 	docs   map[*Tool]map[string]float64 // weighted term frequencies
+	action map[*Tool]string             // the first term of the title: what it does
 	length map[*Tool]float64
 	avgLen float64
 	df     map[string]int
@@ -183,17 +184,26 @@ const (
 	weightParams = 0.5
 	// exactName puts a tool whose name is the query first.
 	exactName = 1000
+	// actionBonus rewards a tool whose title starts with the query's first word.
+	actionBonus = 1.0
+	// pluralList is the weight of "list" that a plural in the query adds.
+	pluralList = 0.5
 )
+
+// phrases are word pairs that mean one thing, joined before splitting.
+var phrases = strings.NewReplacer("log in", "login", "log on", "login", "sign in", "login",
+	"shut down", "shutdown", "power off", "poweroff", "power on", "poweron", "turn off", "poweroff", "turn on", "poweron",
+	"high availability", "ha", "cloud init", "cloudinit", "cloud-init", "cloudinit", "roll back", "rollback")
 
 var toolIndex = sync.OnceValue(func() *index { return newIndex(All()) })
 
 func newIndex(tools []*Tool) *index {
-	ix := &index{docs: map[*Tool]map[string]float64{}, length: map[*Tool]float64{}, df: map[string]int{}, n: len(tools)}
+	ix := &index{docs: map[*Tool]map[string]float64{}, action: map[*Tool]string{}, length: map[*Tool]float64{}, df: map[string]int{}, n: len(tools)}
 	total := 0.0
 	for _, t := range tools {
 		tf := map[string]float64{}
 		add := func(text string, w float64) {
-			for _, term := range terms(text) {
+			for _, term := range terms(phrases.Replace(strings.ToLower(text))) {
 				tf[term] += w
 			}
 		}
@@ -211,6 +221,9 @@ func newIndex(tools []*Tool) *index {
 			l += f
 		}
 		ix.docs[t], ix.length[t] = tf, l
+		if ts := terms(phrases.Replace(strings.ToLower(t.Title))); len(ts) > 0 {
+			ix.action[t] = ts[0]
+		}
 		total += l
 	}
 	if len(tools) > 0 {
@@ -245,9 +258,16 @@ func paramNames(t *Tool) []string {
 func (ix *index) rank(query string, pool []*Tool) []*Tool {
 	q := strings.ToLower(strings.TrimSpace(query))
 	weights := map[string]float64{}
-	for _, term := range terms(q) {
+	qterms := terms(phrases.Replace(q))
+	for _, term := range qterms {
 		for syn, w := range expand(term) {
 			weights[syn] = max(weights[syn], w)
+		}
+	}
+	// A plural noun ("containers", "recent tasks") asks for a list.
+	for _, w := range strings.Fields(q) {
+		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !stopWords[w] {
+			weights["list"] = max(weights["list"], pluralList)
 		}
 	}
 	type scored struct {
@@ -266,6 +286,11 @@ func (ix *index) rank(query string, pool []*Tool) []*Tool {
 			idf := math.Log(1 + (float64(ix.n)-float64(ix.df[term])+0.5)/(float64(ix.df[term])+0.5))
 			norm := f * (bm25K1 + 1) / (f + bm25K1*(1-bm25B+bm25B*ix.length[t]/ix.avgLen))
 			score += w * idf * norm
+		}
+		// A request that starts with a verb ("snapshot a VM") wants the
+		// tool that does that, not one that merely mentions it.
+		if score > 0 && len(qterms) > 0 && ix.action[t] == qterms[0] {
+			score += actionBonus
 		}
 		if q == t.Name || "pve_"+q == t.Name {
 			score += exactName
@@ -356,7 +381,7 @@ var synonyms = func() map[string]string {
 		"reboot":     {"restart", "reboots"},
 		"snapshot":   {"snapshots", "snap", "snaps", "checkpoint", "checkpoints"},
 		"user":       {"users", "account", "accounts", "login", "logins"},
-		"permission": {"permissions", "privilege", "privileges", "rights", "allowed", "authorized"},
+		"permission": {"permissions", "privilege", "privileges", "rights", "allowed", "authorized", "access"},
 		"node":       {"nodes", "host", "hosts", "hypervisor", "hypervisors", "server", "servers"},
 		"task":       {"tasks", "upid", "operation", "operations", "progress"},
 		"log":        {"logs", "journal", "syslog"},
@@ -380,7 +405,7 @@ var synonyms = func() map[string]string {
 		"role":       {"roles"},
 		"rule":       {"rules"},
 		"pool":       {"pools"},
-		"usage":      {"utilization", "utilisation", "used", "free", "space", "capacity", "full"},
+		"usage":      {"utilization", "utilisation", "use", "uses", "using", "used", "free", "space", "capacity", "full"},
 		"health":     {"healthy", "overview", "problems", "issues", "wrong"},
 		"status":     {"state", "running", "up", "down", "alive"},
 	}

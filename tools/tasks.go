@@ -109,7 +109,7 @@ func taskTools() []*Tool {
 				}
 				return env.waitOutput(res)
 			}),
-		Custom(Spec{Name: "pve_list_tasks", Title: "List tasks", Tier: ReadOnly, Kind: Read, Fields: taskFields,
+		Custom(Spec{Name: "pve_list_tasks", Title: "List tasks", Keywords: []string{"recent", "history", "failed"}, Tier: ReadOnly, Kind: Read, Fields: taskFields,
 			Desc: "List tasks newest first: type, guest, user, start/end, status."},
 			[]Call{listTasksCall, nodesCall}, func(ctx context.Context, env *Env, in listTasksIn) (Output, error) {
 				if in.Node != "" {

@@ -153,7 +153,9 @@ func (s *Sim) nodeMem(n *Node) int64 {
 
 func (s *Sim) nodeCPU(n *Node) float64 {
 	load := 0.02
-	for _, g := range s.guests {
+	// In vmid order: a float sum in map order differs in its last digits
+	// from one answer to the next.
+	for _, g := range s.sortedGuests() {
 		if g.Node == n.Name {
 			c, _ := g.usage()
 			load += c * float64(g.cpus()) / float64(n.CPUs)
