@@ -61,8 +61,8 @@ type dispatcher struct {
 
 var dispatchers = []dispatcher{
 	{"pve_read", "Run a read tool", "Run a read-only tool found with pve_search_tools: {tool, arguments}.", ClassRead, Read, "read"},
-	{"pve_change", "Run a change tool", "Run a tool found with pve_search_tools that changes state but destroys nothing: {tool, arguments}.", ClassChange, Act, "change"},
-	{"pve_destroy", "Run a destructive tool", "Run a destructive tool found with pve_search_tools (delete, stop, rollback ...): {tool, arguments}.", ClassDestroy, Destroy, "destroy"},
+	{"pve_change", "Run a change tool", "Run a non-destructive change tool found with pve_search_tools: {tool, arguments}.", ClassChange, Act, "change"},
+	{"pve_destroy", "Run a destructive tool", "Run a destructive tool (delete, stop, rollback ...) found with pve_search_tools: {tool, arguments}.", ClassDestroy, Destroy, "destroy"},
 }
 
 // dispatcherOf returns the dispatcher of a class.
@@ -99,7 +99,7 @@ var dispatchSchema = &jsonschema.Schema{
 	Type: "object",
 	Properties: map[string]*jsonschema.Schema{
 		"tool":      {Type: "string", Description: "Tool name", Pattern: `^pve_[a-z0-9_]+$`, MaxLength: jsonschema.Ptr(64)},
-		"arguments": {Type: "object", Description: "Its arguments"},
+		"arguments": {Type: "object"}, // the tool's own; its schema comes with the search
 	},
 	Required:             []string{"tool"},
 	AdditionalProperties: &jsonschema.Schema{Not: &jsonschema.Schema{}},

@@ -12,7 +12,7 @@ import (
 // verboseProperty is added to the schema of every tool that declares
 // Spec.Fields: the one switch back to Proxmox's whole answer.
 func verboseProperty() *jsonschema.Schema {
-	return &jsonschema.Schema{Type: "boolean", Description: "Every field, not only the main ones"}
+	return &jsonschema.Schema{Type: "boolean", Description: "All fields"}
 }
 
 // brief keeps only the keep fields of each object in a list answer, in

@@ -204,7 +204,7 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 func findTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_find_guests", Title: "Find guests", Tier: ReadOnly, Kind: Read,
-			Desc: "Find guests by name, tag, status, node, pool or type; returns vmid, name, node, status."},
+			Desc: "Find guests by name, tag, status, node, pool or type."},
 			[]Call{resourcesCall}, findGuests),
 		Custom(Spec{Name: "pve_get_cluster_summary", Title: "Cluster health summary", Tier: ReadOnly, Kind: Read,
 			Desc: "Cluster health: quorum, nodes up/down, guests by state, CPU/memory, storages over 80 %, HA errors, locks."},

@@ -36,7 +36,7 @@ func endpointOf[In any]() func(Spec, string) *Tool {
 
 var powerActions = []powerAction{
 	{"start", "Start", Act, "Start a stopped %s.", true, endpointOf[GuestIn]()},
-	{"stop", "Hard-stop", Destroy, "Hard-stop a %s (pulls the plug; unsaved data lost); prefer shutdown.", true, endpointOf[stopIn]()},
+	{"stop", "Hard-stop", Destroy, "Hard-stop a %s: unsaved data is lost; prefer shutdown.", true, endpointOf[stopIn]()},
 	{"shutdown", "Shut down", Act, "Shut down a %s cleanly.", true, endpointOf[shutdownIn]()},
 	{"reboot", "Reboot", Act, "Reboot a %s cleanly, applying pending changes.", true, endpointOf[rebootIn]()},
 	{"suspend", "Suspend", Act, "Pause a running %s in memory.", true, endpointOf[GuestIn]()},

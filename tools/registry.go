@@ -126,6 +126,13 @@ func ParseList(s string) []string {
 // Version is reported to clients in serverInfo; set by the linker for releases.
 var Version = "0.1.0-dev"
 
+func instructionsFor(m Mode) string {
+	if m == ModeCompact {
+		return instructions + compactInstructions
+	}
+	return instructions
+}
+
 // NewServer builds an MCP server listing exactly the given tools (mode all).
 func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 	return NewServerFor(env, tools, ModeAll)
@@ -140,7 +147,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	// bench/), then collection goes back to normal.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
-		Instructions: instructions,
+		Instructions: instructionsFor(m.For(len(selected))),
 		Logger:       env.Log,
 	})
 	for _, t := range Listed(selected, m) {
@@ -156,4 +163,11 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	return s, nil
 }
 
-const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. Tools that start a task return its UPID; follow it with pve_get_task_status."
+const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. " +
+	"Tools that start a task take wait: seconds (up to 600) to wait for the task to end and return its outcome; without it they return the UPID, which pve_wait_task follows. " +
+	"Lists answer their main fields; verbose: true returns every field."
+
+// compactInstructions are added in compact mode, where most tools are
+// reached through search and the dispatchers.
+const compactInstructions = " Most tools are not listed: find them with pve_search_tools (words, e.g. \"snapshot a VM\"), " +
+	"then call one through the dispatcher its result names (pve_read, pve_change or pve_destroy) with {\"tool\": name, \"arguments\": {...}}."

@@ -38,6 +38,11 @@ func inputSchema(t reflect.Type) (*jsonschema.Schema, error) {
 		if p.Description == "" {
 			return nil, fmt.Errorf("field %s has no description (jsonschema tag)", f.JSON)
 		}
+		if sf.Tag.Get("doc") == "instructions" {
+			// Explained once in the server instructions, which every
+			// conversation pays for once instead of once per tool.
+			p.Description = ""
+		}
 		dropNull(p)
 		if p.Items != nil {
 			dropNull(p.Items)

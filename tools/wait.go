@@ -18,8 +18,9 @@ const MaxWait = 600
 // waitProperty is added to the schema of every tool that starts a task.
 func waitProperty() *jsonschema.Schema {
 	lo, hi := 0.0, float64(MaxWait)
-	return &jsonschema.Schema{Type: "integer", Minimum: &lo, Maximum: &hi,
-		Description: "Wait up to N s for the task to end"}
+	// No description: the server instructions say what wait does, once
+	// for the 60-odd task tools.
+	return &jsonschema.Schema{Type: "integer", Minimum: &lo, Maximum: &hi}
 }
 
 type waitKey struct{}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/config"
+	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/tools"
 )
 
@@ -59,6 +61,13 @@ func run(readme string, check, count bool, tierName string, stats bool) error {
 				return err
 			}
 			fmt.Printf("%-13s %3d tools, tools/list %6d bytes, %6d without descriptions\n", tier, n, size, bare)
+		}
+		for _, tier := range []tools.Tier{tools.ReadOnly, tools.ReadExecute, tools.Full} {
+			n, size, err := compactListSize(tier)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%-13s compact: %2d tools listed, tools/list %5d bytes\n", tier, n, size)
 		}
 		return nil
 	}
@@ -239,6 +248,46 @@ func dropDescriptions(v any) any {
 		}
 	}
 	return v
+}
+
+// compactListSize is what a server at tier lists in compact mode: the
+// number of tools and the bytes of its tools/list result, read through a
+// real client from a real server.
+func compactListSize(tier tools.Tier) (int, int, error) {
+	sel, err := tools.Select(tools.Selection{Tier: tier})
+	if err != nil {
+		return 0, 0, err
+	}
+	// The client is never called: listing reaches no Proxmox.
+	client, err := pve.New(pve.Config{BaseURL: "https://127.0.0.1:8006", TokenID: "stats@pve!list", TokenSecret: "00000000-0000-4000-8000-000000000000"})
+	if err != nil {
+		return 0, 0, err
+	}
+	srv, err := tools.NewServerFor(&tools.Env{PVE: client}, sel, tools.ModeCompact)
+	if err != nil {
+		return 0, 0, err
+	}
+	ct, st := mcp.NewInMemoryTransports()
+	ctx := context.Background()
+	ss, err := srv.Connect(ctx, st, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "gendocs", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cs.Close()
+	res, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	res.Tools = append([]*mcp.Tool{}, res.Tools...)
+	b, err := json.Marshal(struct {
+		Tools []*mcp.Tool `json:"tools"`
+	}{res.Tools})
+	return len(res.Tools), len(b), err
 }
 
 // listSize returns how many tools a server at tier lists and the byte size
