@@ -79,7 +79,8 @@ func throughput(r *report, bins *binaries, o options) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-demo", "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "PORT=")
+	// Mode all: the calls name pve_list_nodes directly (per-call cost, not search).
+	cmd.Env = append(os.Environ(), "PORT=", "PVE_TOOL_MODE=all")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err

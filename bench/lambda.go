@@ -144,7 +144,7 @@ func lambdaOnce(rie, boot string, event []byte) (init, first time.Duration, err 
 		StatusCode int    `json:"statusCode"`
 		Body       string `json:"body"`
 	}
-	if err := json.Unmarshal(body, &fr); err != nil || fr.StatusCode != 200 || !strings.Contains(fr.Body, `"pve_list_nodes"`) {
+	if err := json.Unmarshal(body, &fr); err != nil || fr.StatusCode != 200 || !strings.Contains(fr.Body, `"pve_search_tools"`) {
 		return 0, 0, fmt.Errorf("tools/list through the emulator: %.300s\n%s", body, logs.String())
 	}
 	for i := 0; i < 40; i++ {
@@ -198,19 +198,35 @@ func contextCost(r *report, bins *binaries) error {
 		r.figure("list_bytes_"+key, float64(size), "B", "", true)
 		if key == "full" {
 			r.figure("tools_full", float64(n), "", "", true)
-			r.figure("bytes_per_tool_full", per, "B", "<= 450 B", per <= 450)
+			r.figure("bytes_per_tool_full", per, "B", "<= 680 B", per <= 680)
 			r.figure("bare_bytes_per_tool_full", float64(bare)/float64(n), "B", "", true)
 		}
 	}
 	if seen != 3 {
 		return fmt.Errorf("unexpected gendocs -stats output:\n%s", out)
 	}
+	compact := regexp.MustCompile(`^(\S+)\s+compact:\s+(\d+) tools listed, tools/list\s+(\d+) bytes`)
+	targets := map[string]int{"read_only": 6 << 10, "full": 8 << 10}
+	sc = bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		m := compact.FindStringSubmatch(sc.Text())
+		if m == nil || targets[keys[m[1]]] == 0 {
+			continue
+		}
+		size, _ := strconv.Atoi(m[3])
+		limit := targets[keys[m[1]]]
+		r.note("compact %-13s %s tools listed, tools/list %d bytes", m[1], m[2], size)
+		r.figure("compact_list_bytes_"+keys[m[1]], float64(size), "B", fmt.Sprintf("<= %d B", limit), size <= limit)
+	}
+	if err := retrieval(r); err != nil {
+		return err
+	}
 
 	bin, err := bins.get("./cmd/local")
 	if err != nil {
 		return err
 	}
-	s, err := startStdio(bin)
+	s, err := startStdio(bin, "PVE_TOOL_MODE=all")
 	if err != nil {
 		return err
 	}
@@ -231,6 +247,24 @@ func contextCost(r *report, bins *binaries) error {
 			map[bool]string{true: ", INDENTED", false: ", compact"}[indented])
 		r.figure(t.key+"_result_bytes", float64(len(text)), "B", "compact", !indented)
 	}
+	return nil
+}
+
+// retrieval: how often pve_search_tools ranks the expected tool in its top
+// 3, over the operator requests of tools/search_test.go.
+func retrieval(r *report) error {
+	out, err := exec.Command("go", "test", "./tools", "-run", "^TestSearchRetrieval$", "-count=1", "-v").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("TestSearchRetrieval: %w\n%s", err, out)
+	}
+	m := regexp.MustCompile(`retrieval: (\d+) requests, top-1 ([0-9.]+) %, top-3 ([0-9.]+) %`).FindSubmatch(out)
+	if m == nil {
+		return fmt.Errorf("no retrieval figure in:\n%s", out)
+	}
+	top1, _ := strconv.ParseFloat(string(m[2]), 64)
+	top3, _ := strconv.ParseFloat(string(m[3]), 64)
+	r.note("search over %s operator requests: expected tool first %.1f %%, in the top 3 %.1f %%", m[1], top1, top3)
+	r.figure("search_top3_pct", top3, "%", ">= 95 %", top3 >= 95)
 	return nil
 }
 

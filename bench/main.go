@@ -27,7 +27,7 @@ import (
 )
 
 // parts in the order they run.
-var parts = []string{"cold", "lambda", "call", "throughput", "memory", "context", "size"}
+var parts = []string{"cold", "instructions", "lambda", "call", "throughput", "memory", "context", "size"}
 
 type options struct {
 	runs     int           // cold start runs
@@ -81,6 +81,7 @@ func main() {
 		}
 	}
 	run("cold", func() error { return coldStart(r, bins, o) })
+	run("instructions", func() error { return startupInstructions(r, bins) })
 	run("lambda", func() error { return lambdaInit(r, bins, o) })
 	run("call", func() error { return perCall(r) })
 	run("throughput", func() error { return throughput(r, bins, o) })

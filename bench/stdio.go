@@ -51,7 +51,12 @@ func (l *lineLog) snapshot() []string {
 
 // startStdio starts bin -demo with extra environment variables.
 func startStdio(bin string, env ...string) (*stdioServer, error) {
-	cmd := exec.Command(bin, "-demo")
+	return startCommand(exec.Command(bin, "-demo"), env...)
+}
+
+// startCommand starts cmd (a stdio server, possibly under a wrapper such
+// as valgrind) with extra environment variables.
+func startCommand(cmd *exec.Cmd, env ...string) (*stdioServer, error) {
 	cmd.Env = append(os.Environ(), env...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -160,13 +165,16 @@ func (s *stdioServer) call(name string, args map[string]any) (line []byte, text 
 }
 
 // stop closes stdin (the server exits at EOF) and waits.
-func (s *stdioServer) stop() {
+func (s *stdioServer) stop() { s.stopWithin(5 * time.Second) }
+
+// stopWithin is stop with a longer grace for slow exits (valgrind).
+func (s *stdioServer) stopWithin(grace time.Duration) {
 	s.in.Close()
 	done := make(chan struct{})
 	go func() { s.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(grace):
 		s.cmd.Process.Kill()
 		<-done
 	}
@@ -220,7 +228,7 @@ func memory(r *report, bins *binaries, o options) error {
 	if err != nil {
 		return err
 	}
-	s, err := startStdio(bin, "GODEBUG=gctrace=1")
+	s, err := startStdio(bin, "GODEBUG=gctrace=1", "PVE_TOOL_MODE=all")
 	if err != nil {
 		return err
 	}

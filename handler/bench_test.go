@@ -39,7 +39,11 @@ const benchCall = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name
 // benchHandler returns handler.New in front of the instant Proxmox stand-in,
 // configured the way the runners configure it (config.FromEnv), logging its
 // audit lines as JSON to nowhere (the formatting is part of the cost).
-func benchHandler(b *testing.B) http.Handler {
+func benchHandler(b *testing.B) http.Handler { return benchHandlerIn(b, "all") }
+
+// benchHandlerIn is benchHandler with PVE_TOOL_MODE set to mode. The call
+// benchmarks use all, so pve_list_nodes is called by its own name.
+func benchHandlerIn(b *testing.B, mode string) http.Handler {
 	b.Helper()
 	pve := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/api2/json/nodes" {
@@ -54,6 +58,7 @@ func benchHandler(b *testing.B) http.Handler {
 		"PVE_BASE_URL":     pve.URL,
 		"PVE_TOKEN_ID":     "mcp@pve!bench",
 		"PVE_TOKEN_SECRET": "00000000-bench-4000-8000-000000000000",
+		"PVE_TOOL_MODE":    mode,
 	}
 	cfg, err := config.FromEnv(func(k string) string { return vars[k] }, false)
 	if err != nil {
@@ -134,6 +139,36 @@ func BenchmarkToolsCall(b *testing.B) {
 	b.StopTimer()
 	benchCheck(b, rec.Code, rec.Body.Bytes()) // the last answer
 	reportPercentiles(b, durations)
+}
+
+// BenchmarkToolsList is one tools/list through the handler at tier full, in
+// each tool mode: the cost every connecting agent's first request has.
+func BenchmarkToolsList(b *testing.B) {
+	const list = `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`
+	for _, mode := range []string{"all", "compact"} {
+		b.Run(mode, func(b *testing.B) {
+			h := benchHandlerIn(b, mode)
+			newReq := func() *http.Request {
+				req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(list))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+				return req
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, newReq())
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"pve_find_guests"`) {
+				b.Fatalf("tools/list: HTTP %d: %.300s", rec.Code, rec.Body)
+			}
+			b.ReportMetric(float64(rec.Body.Len()), "bytes")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				rec = httptest.NewRecorder()
+				h.ServeHTTP(rec, newReq())
+			}
+		})
+	}
 }
 
 // BenchmarkToolsCallLoopback is what a client on the same host sees: the

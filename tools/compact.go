@@ -109,6 +109,11 @@ var dispatchResolved = sync.OnceValues(func() (*jsonschema.Resolved, error) {
 	return dispatchSchema.Resolve(nil)
 })
 
+// dispatchSchemaJSON is dispatchSchema as servers register it (see Tool.wire).
+var dispatchSchemaJSON = sync.OnceValues(func() (json.RawMessage, error) {
+	return json.Marshal(dispatchSchema)
+})
+
 // Listed returns the tools a server in mode m lists directly, of the
 // selection: all of them, or in compact mode the selected core tools.
 func Listed(selected []*Tool, m Mode) []*Tool {
@@ -139,12 +144,18 @@ func MetaTools(selected []*Tool) []string {
 // addCompact registers compact mode's search and dispatchers on s. The
 // selection is fixed when the server is built: nothing is kept between
 // requests, so any instance answers any call the same way.
-func addCompact(s *mcp.Server, env *Env, selected []*Tool) {
+func addCompact(s *mcp.Server, env *Env, selected []*Tool) error {
+	schema, err := dispatchSchemaJSON()
+	if err != nil {
+		return err
+	}
 	byName := make(map[string]*Tool, len(selected))
 	for _, t := range selected {
 		byName[t.Name] = t
 	}
-	addSearch(s, env, selected)
+	if err := addSearch(s, env, selected); err != nil {
+		return err
+	}
 	for _, d := range dispatchers {
 		var openWorld, any bool
 		for _, t := range selected {
@@ -160,7 +171,7 @@ func addCompact(s *mcp.Server, env *Env, selected []*Tool) {
 			Name:        d.name,
 			Title:       d.title,
 			Description: d.desc,
-			InputSchema: dispatchSchema,
+			InputSchema: schema,
 			Annotations: annotations(d.kind, openWorld),
 		}
 		d := d
@@ -168,6 +179,7 @@ func addCompact(s *mcp.Server, env *Env, selected []*Tool) {
 			return d.dispatch(ctx, env, byName, req.Params.Arguments), nil
 		})
 	}
+	return nil
 }
 
 // dispatch runs the named tool exactly as a direct call would: the same

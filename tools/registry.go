@@ -1,11 +1,13 @@
 package tools
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -126,6 +128,17 @@ func ParseList(s string) []string {
 // Version is reported to clients in serverInfo; set by the linker for releases.
 var Version = "0.1.0-dev"
 
+// listTTL is how long a client may reuse a tools/list answer. A caller's
+// list changes only when the deployment does, so an hour; "private", since
+// another caller (another tier) may get another list.
+const listTTL = time.Hour
+
+func cacheLists(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
+	if _, ok := req.(*mcp.ListToolsRequest); ok {
+		c.TTLMs, c.CacheScope = int(listTTL.Milliseconds()), "private"
+	}
+}
+
 func instructionsFor(m Mode) string {
 	if m == ModeCompact {
 		return instructions + compactInstructions
@@ -148,17 +161,20 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
 		Instructions: instructionsFor(m.For(len(selected))),
+		SetCacheable: cacheLists,
 		Logger:       env.Log,
 	})
 	for _, t := range Listed(selected, m) {
-		def, err := t.MCP()
+		def, err := t.wire()
 		if err != nil {
 			return nil, err
 		}
 		t.register(s, env, def)
 	}
 	if m.For(len(selected)) == ModeCompact {
-		addCompact(s, env, selected)
+		if err := addCompact(s, env, selected); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -546,3 +546,15 @@ func TestTitles(t *testing.T) {
 		seen[title] = tool.Name
 	}
 }
+
+// tools/list carries a cache hint: a caller's list lasts as long as the deployment.
+func TestListIsCacheable(t *testing.T) {
+	e := newTestEnv(t, Selection{Tier: ReadOnly})
+	res, err := e.session.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TTLMs != int(listTTL.Milliseconds()) || res.CacheScope != "private" {
+		t.Errorf("tools/list ttlMs %d, cacheScope %q; want %d, private", res.TTLMs, res.CacheScope, listTTL.Milliseconds())
+	}
+}

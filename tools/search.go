@@ -64,11 +64,11 @@ type categoryCount struct {
 }
 
 // addSearch registers pve_search_tools over the tools of one selection.
-func addSearch(s *mcp.Server, env *Env, selected []*Tool) {
+func addSearch(s *mcp.Server, env *Env, selected []*Tool) error {
 	st := searchTool()
-	def, err := st.MCP()
+	def, err := st.wire()
 	if err != nil {
-		panic(err) // a static declaration: the tests build it
+		return err
 	}
 	var visible []*Tool
 	for _, t := range selected {
@@ -87,6 +87,7 @@ func addSearch(s *mcp.Server, env *Env, selected []*Tool) {
 		}
 		return env.result(out), nil
 	})
+	return nil
 }
 
 // searchAnswer answers one search over the caller's tools.
@@ -118,7 +119,7 @@ func searchAnswer(visible []*Tool, in searchIn) (Output, error) {
 	}
 	hits := make([]searchHit, 0, min(limit, len(ranked)))
 	for _, t := range ranked[:min(limit, len(ranked))] {
-		def, err := t.MCP()
+		def, err := t.wire()
 		if err != nil {
 			return Output{}, err
 		}

@@ -84,6 +84,10 @@ type Tool struct {
 	mcpDef *mcp.Tool
 	err    error
 
+	wireOnce sync.Once
+	wireDef  *mcp.Tool
+	wireErr  error
+
 	resolveOnce sync.Once
 	resolved    *jsonschema.Resolved
 	resolveErr  error
@@ -208,6 +212,33 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 		}
 	})
 	return t.mcpDef, t.err
+}
+
+// wire is the tool as servers register it: MCP's definition with the input
+// schema already encoded. Every server of the process shares it, so a
+// schema is encoded once, not by each server's AddTool and again by each
+// tools/list (encoding the schemas was most of a listing's cost).
+func (t *Tool) wire() (*mcp.Tool, error) {
+	t.wireOnce.Do(func() {
+		def, err := t.MCP()
+		if err != nil {
+			t.wireErr = err
+			return
+		}
+		t.wireDef, t.wireErr = encodedSchema(def)
+	})
+	return t.wireDef, t.wireErr
+}
+
+// encodedSchema returns a copy of def whose input schema is its JSON.
+func encodedSchema(def *mcp.Tool) (*mcp.Tool, error) {
+	raw, err := json.Marshal(def.InputSchema)
+	if err != nil {
+		return nil, fmt.Errorf("tool %s: encoding its input schema: %w", def.Name, err)
+	}
+	w := *def
+	w.InputSchema = json.RawMessage(raw)
+	return &w, nil
 }
 
 func annotations(k Kind, openWorld bool) *mcp.ToolAnnotations {

@@ -49,6 +49,7 @@ func LoadWith(opts Options) (cfg config.Config, log *slog.Logger, cleanup func()
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	tuneGC(getenv)
 	out := opts.LogOutput
 	if out == nil {
 		out = os.Stderr
