@@ -128,6 +128,18 @@ func ToolsSection() (string, error) {
 		}
 		fmt.Fprintf(&b, "| `%s` | %d |\n", tier, n)
 	}
+	b.WriteString("\nWhat `tools/list` costs a caller of each tier (JSON bytes, as sent):\n\n| Tier | `all` | `compact` |\n|---|---|---|\n")
+	for _, tier := range []tools.Tier{tools.ReadOnly, tools.ReadExecute, tools.Full} {
+		n, size, err := listSize(tier)
+		if err != nil {
+			return "", err
+		}
+		cn, csize, err := compactListSize(tier)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "| `%s` | %d tools, %d B | %d tools, %d B |\n", tier, n, size, cn, csize)
+	}
 	for _, cat := range tools.Categories {
 		var in []*tools.Tool
 		for _, t := range all {

@@ -373,6 +373,9 @@ func TestTemplateStageSettings(t *testing.T) {
 		if cfg.Tools.Tier.String() != want[stage] || len(cfg.Tools.Categories) < 10 {
 			t.Errorf("%s starts with tier %s, categories %v", stage, cfg.Tools.Tier, cfg.Tools.Categories)
 		}
+		if m, err := tools.ParseMode(fmt.Sprint(got["PVE_TOOL_MODE"])); err != nil || m.String() != get(mapping, stage, "ToolMode") {
+			t.Errorf("%s: PVE_TOOL_MODE %v (%v), StageSettings says %v", stage, got["PVE_TOOL_MODE"], err, get(mapping, stage, "ToolMode"))
+		}
 		if stage == "prod" && slices.Contains(cfg.Tools.Categories, tools.Access) {
 			t.Errorf("prod must leave out the access category")
 		}
@@ -397,9 +400,9 @@ func TestTemplateStageSettings(t *testing.T) {
 	}
 	// Overrides win over the stage.
 	p := defaults(tp)
-	p["Stage"], p["AccessTier"], p["Categories"] = "prod", "read-execute", "nodes,qemu"
+	p["Stage"], p["AccessTier"], p["Categories"], p["ToolMode"] = "prod", "read-execute", "nodes,qemu", "compact"
 	got := env{t: tp, params: p}.resolve(vars).(map[string]any)
-	if got["PVE_ACCESS_TIER"] != "read-execute" || got["PVE_CATEGORIES"] != "nodes,qemu" {
+	if got["PVE_ACCESS_TIER"] != "read-execute" || got["PVE_CATEGORIES"] != "nodes,qemu" || got["PVE_TOOL_MODE"] != "compact" {
 		t.Errorf("override: %v", got)
 	}
 	if cfg := startConfig(t, got); !reflect.DeepEqual(cfg.Tools.Categories, []tools.Category{tools.Nodes, tools.QEMU}) {
@@ -412,6 +415,14 @@ func TestTemplateStageSettings(t *testing.T) {
 	}
 	if cfg := startConfig(t, got); cfg.Tools.Categories != nil {
 		t.Errorf("all categories: %v", cfg.Tools.Categories)
+	}
+	if cfg := startConfig(t, got); cfg.ToolMode != tools.ModeCompact {
+		t.Errorf("override tool mode: %v", cfg.ToolMode)
+	}
+	for _, a := range get(tp, "Parameters", "ToolMode", "AllowedValues").([]any) {
+		if _, err := tools.ParseMode(a.(string)); err != nil && a != "stage-default" {
+			t.Errorf("ToolMode allows %v: %v", a, err)
+		}
 	}
 	allowed := get(tp, "Parameters", "AccessTier", "AllowedValues").([]any)
 	for _, a := range allowed {
