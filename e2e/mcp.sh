@@ -67,27 +67,34 @@ start_server() {
 	return 1
 }
 
-# 1. No authentication configured: allowed on loopback.
-start_server "$work/server.log" PVE_ACCESS_TIER=full
+# 1. No authentication configured: allowed on loopback. PVE_TOOL_MODE=all:
+# mcp_client.mjs calls every tool by its name; mcp_compact.mjs covers compact.
+start_server "$work/server.log" PVE_ACCESS_TIER=full PVE_TOOL_MODE=all
 url=$started_url
 echo "e2e: cmd/server -demo listening at $url"
 
 # 2. Static bearer token with its own tier (read-only) on a full deployment.
 auth_token=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')
-start_server "$work/server-auth.log" PVE_ACCESS_TIER=full MCP_AUTH=tokens "MCP_AUTH_TOKENS=e2e-reader:read-only:$auth_token"
+start_server "$work/server-auth.log" PVE_ACCESS_TIER=full PVE_TOOL_MODE=all MCP_AUTH=tokens "MCP_AUTH_TOKENS=e2e-reader:read-only:$auth_token"
 auth_url=$started_url
 echo "e2e: cmd/server -demo with bearer-token auth at $auth_url"
 
+# 3. The default tool mode (auto: compact at tier full).
+start_server "$work/server-compact.log" PVE_ACCESS_TIER=full
+compact_url=$started_url
+echo "e2e: cmd/server -demo in the default (compact) tool mode at $compact_url"
+
 status=0
-E2E_LOCAL_BIN="$work/pve-mcp-local" \
+PVE_TOOL_MODE=all E2E_LOCAL_BIN="$work/pve-mcp-local" \
 	E2E_HTTP_URL="$url" \
 	E2E_TOOLS_FULL="$full" \
 	E2E_TOOLS_READONLY="$readonly_count" \
 	E2E_AUTH_URL="$auth_url" \
 	E2E_AUTH_TOKEN="$auth_token" \
 	node e2e/mcp_client.mjs || status=$?
+E2E_LOCAL_BIN="$work/pve-mcp-local" E2E_COMPACT_HTTP_URL="$compact_url" node e2e/mcp_compact.mjs || status=$?
 if [[ $status -ne 0 ]]; then
 	echo "e2e: server logs:" >&2
-	cat "$work/server.log" "$work/server-auth.log" >&2
+	cat "$work/server.log" "$work/server-auth.log" "$work/server-compact.log" >&2
 fi
 exit $status

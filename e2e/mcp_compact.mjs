@@ -1,0 +1,130 @@
+// End-to-end check of the compact tool mode (PVE_TOOL_MODE=auto at tier
+// full) with the official MCP TypeScript SDK client, over stdio and
+// Streamable HTTP: search, then a call through a dispatcher, then its result.
+// Run through e2e/mcp.sh, which sets:
+//
+//   E2E_LOCAL_BIN         path of the built cmd/local binary (stdio)
+//   E2E_COMPACT_HTTP_URL  /mcp URL of a cmd/server -demo in the default mode
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`e2e: ${name} is not set (run e2e/mcp.sh)`);
+    process.exit(2);
+  }
+  return v;
+};
+const localBin = env("E2E_LOCAL_BIN");
+const httpURL = env("E2E_COMPACT_HTTP_URL");
+const TIMEOUT = { timeout: 15000 };
+let passed = 0;
+let failed = 0;
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function check(label, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${label}`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${label}: ${err?.message ?? err}`);
+  }
+}
+
+const text = (res) => (res.content ?? []).filter((c) => c.type === "text").map((c) => c.text).join("");
+const json = (res) => {
+  const t = text(res);
+  const nl = t.indexOf("\n");
+  return JSON.parse(nl < 0 ? t : t.slice(0, nl));
+};
+const call = (client, name, args) => client.callTool({ name, arguments: args }, undefined, TIMEOUT);
+
+async function scenario(t, client) {
+  let listed = [];
+  await check(`${t}: tools/list is the compact surface (search, dispatchers, core tools)`, async () => {
+    const res = await client.listTools({}, TIMEOUT);
+    listed = res.tools;
+    const names = listed.map((x) => x.name);
+    for (const n of ["pve_search_tools", "pve_read", "pve_change", "pve_destroy", "pve_find_guests", "pve_wait_task"]) {
+      assert(names.includes(n), `${n} not listed: ${names.join(", ")}`);
+    }
+    assert(listed.length <= 16, `${listed.length} tools listed`);
+    const bytes = JSON.stringify({ tools: listed }).length;
+    assert(bytes <= 8192, `tools/list is ${bytes} bytes`);
+    assert(listed.every((x) => x.title), "a listed tool has no title");
+  });
+  await check(`${t}: the dispatchers carry their class's annotations`, async () => {
+    const by = Object.fromEntries(listed.map((x) => [x.name, x.annotations ?? {}]));
+    assert(by.pve_read.readOnlyHint === true, "pve_read is not read-only");
+    assert(by.pve_destroy.destructiveHint === true, "pve_destroy is not destructive");
+    assert(by.pve_change.destructiveHint === false && by.pve_change.readOnlyHint !== true, "pve_change annotations");
+  });
+  let hit;
+  await check(`${t}: search "snapshot a VM" finds the snapshot tool with its schema and dispatcher`, async () => {
+    const res = await call(client, "pve_search_tools", { query: "snapshot a VM" });
+    assert(!res.isError, text(res));
+    const hits = json(res);
+    hit = hits[0];
+    assert(hit?.name === "pve_create_qemu_snapshot", `first hit ${hit?.name}`);
+    assert(hit.via === "pve_change", `via ${hit.via}`);
+    assert(hit.inputSchema?.properties?.snapname, "no input schema");
+    assert(hits.length === 5, `${hits.length} hits`);
+  });
+  await check(`${t}: calling it through pve_change takes the snapshot`, async () => {
+    const res = await call(client, hit.via, { tool: hit.name, arguments: { vmid: 103, snapname: `e2e_${t.replace(/ /g, "_")}`, wait: 30 } });
+    assert(!res.isError, text(res));
+    const snaps = json(await call(client, "pve_read", { tool: "pve_list_qemu_snapshots", arguments: { vmid: 103 } }));
+    assert(snaps.some((s) => s.name === `e2e_${t.replace(/ /g, "_")}`), `snapshots: ${JSON.stringify(snaps)}`);
+  });
+  await check(`${t}: a dispatched object result carries structuredContent`, async () => {
+    const res = await call(client, "pve_read", { tool: "pve_get_node_status", arguments: { node: "pve1" } });
+    assert(!res.isError, text(res));
+    assert(res.structuredContent && typeof res.structuredContent === "object", "no structuredContent");
+  });
+  await check(`${t}: a destructive tool through pve_read is refused and names pve_destroy`, async () => {
+    const res = await call(client, "pve_read", { tool: "pve_delete_qemu_vm", arguments: { vmid: 103 } });
+    assert(res.isError === true && text(res).includes("pve_destroy"), text(res));
+  });
+  await check(`${t}: bad inner arguments get the tool's own validation error`, async () => {
+    const res = await call(client, "pve_change", { tool: "pve_start_qemu_vm", arguments: { vmid: 5 } });
+    assert(res.isError === true && /vmid/.test(text(res)), text(res));
+  });
+  await check(`${t}: an empty query answers the categories`, async () => {
+    const cats = json(await call(client, "pve_search_tools", {}));
+    assert(cats.length === 12 && cats.every((c) => c.tools > 0), JSON.stringify(cats));
+  });
+}
+
+async function withClient(label, transport, fn) {
+  const client = new Client({ name: "pve-mcp-e2e-compact", version: "1.0.0" });
+  try {
+    await client.connect(transport, TIMEOUT);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${label}: connect: ${err?.message ?? err}`);
+    return;
+  }
+  try {
+    await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+const { PVE_TOOL_MODE: _ignored, ...inherited } = process.env;
+await withClient(
+  "compact stdio",
+  new StdioClientTransport({ command: localBin, args: ["-demo"], env: { ...inherited, PVE_ACCESS_TIER: "full" }, stderr: "ignore" }),
+  (c) => scenario("compact stdio", c),
+);
+await withClient("compact http", new StreamableHTTPClientTransport(new URL(httpURL)), (c) => scenario("compact http", c));
+
+console.log(`e2e compact: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
