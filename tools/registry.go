@@ -155,12 +155,13 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 // mode it lists the selected core tools, pve_search_tools and the
 // dispatchers, and serves every selected tool through them.
 func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
+	m = m.For(len(selected))
 	// Building the server allocates a few MiB of short-lived garbage on a
 	// tiny heap; collecting less often until it is built cuts cold start (see
 	// bench/), then collection goes back to normal.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
-		Instructions: instructionsFor(m.For(len(selected))),
+		Instructions: instructionsFor(m),
 		SetCacheable: cacheLists,
 		Logger:       env.Log,
 	})
@@ -171,7 +172,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 		}
 		t.register(s, env, def)
 	}
-	if m.For(len(selected)) == ModeCompact {
+	if m == ModeCompact {
 		if err := addCompact(s, env, selected); err != nil {
 			return nil, err
 		}
