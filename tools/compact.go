@@ -176,7 +176,7 @@ func addCompact(s *mcp.Server, env *Env, selected []*Tool) error {
 		}
 		d := d
 		s.AddTool(def, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return d.dispatch(ctx, env, byName, req.Params.Arguments), nil
+			return d.dispatch(withProgress(ctx, req), env, byName, req.Params.Arguments), nil
 		})
 	}
 	return nil

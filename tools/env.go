@@ -24,6 +24,14 @@ type Env struct {
 
 var resourcesCall = Call{Method: "GET", Path: "/cluster/resources"}
 
+// logger is env.Log, or a logger to nowhere when none is set (tests).
+func (env *Env) logger() *slog.Logger {
+	if env.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return env.Log
+}
+
 // Call makes one Proxmox call built from an input struct (see Endpoint) and
 // returns Proxmox's data, or the task it started.
 func (env *Env) Call(ctx context.Context, call Call, in any) (Output, error) {

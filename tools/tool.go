@@ -172,7 +172,7 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 // register adds the tool to s under its own name.
 func (t *Tool) register(s *mcp.Server, env *Env, def *mcp.Tool) {
 	s.AddTool(def, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		return t.run(ctx, env, req.Params.Arguments), nil
+		return t.run(withProgress(ctx, req), env, req.Params.Arguments), nil
 	})
 }
 

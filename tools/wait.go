@@ -92,6 +92,7 @@ func (env *Env) WaitTask(ctx context.Context, upid UPID, d time.Duration) (TaskR
 	}
 	res := TaskResult{UPID: upid.Raw, Node: upid.Node, Type: upid.Type, ID: upid.ID}
 	interval := 250 * time.Millisecond
+	prog := progressOf(ctx)
 	for {
 		var st struct {
 			Status     string `json:"status"`
@@ -106,6 +107,7 @@ func (env *Env) WaitTask(ctx context.Context, upid UPID, d time.Duration) (TaskR
 		if res.Seconds < 0 {
 			res.Seconds = 0
 		}
+		prog.report(ctx, env, upid)
 		if st.Status == "stopped" {
 			res.OK = st.ExitStatus == "OK" || st.ExitStatus == ""
 			break
@@ -117,6 +119,8 @@ func (env *Env) WaitTask(ctx context.Context, upid UPID, d time.Duration) (TaskR
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			// The client went away or cancelled: stop waiting, leave the task.
+			env.logger().Info("stopped waiting for a task: the request ended; the task goes on", "upid", upid.Raw, "cause", context.Cause(ctx).Error())
 			return res, nil
 		case <-t.C:
 		}
