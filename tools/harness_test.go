@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pve-mcp/pve-mcp/internal/apischema"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -35,6 +36,8 @@ func newTestEnv(t *testing.T, sel Selection) *testEnv {
 func newTestEnvWith(t *testing.T, sel Selection, opts pvesim.Options) *testEnv {
 	t.Helper()
 	opts.TokenID, opts.TokenSecret = testTokenID, testTokenSecret
+	// Every answer the tests reach must be one Proxmox could give.
+	opts.Answered = apischema.AnswerChecker(t)
 	sim := pvesim.New(opts)
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)

@@ -161,11 +161,11 @@ func TestQemuUpdateConfig(t *testing.T) {
 	}
 	var cfg map[string]any
 	e.okJSON("pve_get_qemu_config", map[string]any{"vmid": 100}, &cfg)
-	if cfg["memory"] != float64(8192) {
+	if cfg["memory"] != "8192" {
 		t.Errorf("config with pending shows memory %v", cfg["memory"])
 	}
 	e.okJSON("pve_get_qemu_config", map[string]any{"vmid": 100, "current": true}, &cfg)
-	if cfg["memory"] != float64(4096) {
+	if cfg["memory"] != "4096" {
 		t.Errorf("current config shows memory %v", cfg["memory"])
 	}
 	e.task("pve_reboot_qemu_vm", map[string]any{"vmid": 100}, "pve1", "qmreboot")

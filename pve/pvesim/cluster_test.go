@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pve-mcp/pve-mcp/internal/apischema"
 )
 
 // clSim is a simulator behind httptest with a client that speaks its
@@ -21,7 +23,8 @@ type clSim struct {
 func newClSim(t *testing.T) *clSim {
 	t.Helper()
 	s := New(Options{TokenID: "root@pam!t", TokenSecret: "s3cret",
-		Now: func() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) }})
+		Now:      func() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) },
+		Answered: apischema.AnswerChecker(t)})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return &clSim{t: t, sim: s, url: ts.URL}
