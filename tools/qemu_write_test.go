@@ -198,7 +198,7 @@ func TestQemuDelete(t *testing.T) {
 	if _, ok := e.sim.Guest(100); !ok {
 		t.Fatal("a refused delete removed VM 100")
 	}
-	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 200, "node": "pve1"}, "Configuration file 'nodes/pve1/qemu-server/200.conf' does not exist")
+	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 200, "node": "pve1"}, "vmid 200 is a container (on node pve1), not a VM: use the container tools (pve_*_lxc_*); pve_delete_lxc_container makes this call for a container")
 
 	e.ok("pve_update_qemu_config", map[string]any{"vmid": 102, "extra": map[string]any{"protection": true}})
 	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 102}, "can't remove VM 102 - protection mode enabled")

@@ -146,4 +146,4 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 	return s, nil
 }
 
-const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. Tools that start a task return its UPID; follow it with pve_get_task_status."
+const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. Tools that start a task return its UPID; pass wait (seconds) to get its outcome instead, or follow the UPID with pve_wait_task (or pve_get_task_status)."

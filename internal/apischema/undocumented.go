@@ -49,6 +49,12 @@ var undocumented = map[string][]string{
 	"GET /nodes/{node}/disks/list": {"type", "wearout", "rpm", "by_id_link"},
 }
 
+// stringIntegers are endpoints whose integer answer Proxmox sends as a
+// JSON string.
+var stringIntegers = map[string]string{
+	"GET /cluster/nextid": `{"data":"105"}`,
+}
+
 // nullable are endpoints that answer null where the schema says otherwise.
 var nullable = map[string]string{
 	// PVE::LXC::get_interfaces returns nothing when no container process runs.
