@@ -188,6 +188,7 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 			InputSchema: schema,
 			Annotations: annotations(t.Kind, t.OpenWorld),
 		}
+		t.mcpDef.OutputSchema = t.outputSchema() // see output.go
 	})
 	return t.mcpDef, t.err
 }
