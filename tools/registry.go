@@ -132,9 +132,11 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 	// tiny heap; collecting less often until it is built cuts cold start (see
 	// bench/), then collection goes back to normal.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	sel := toolSetOf(tools) // resources, prompts, completions: see extras.go
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
-		Instructions: instructions,
-		Logger:       env.Log,
+		Instructions:      instructions,
+		Logger:            env.Log,
+		CompletionHandler: completer(env, sel),
 	})
 	for _, t := range tools {
 		def, err := t.MCP()
@@ -143,6 +145,7 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 		}
 		t.add(s, env, def)
 	}
+	addExtras(s, env, sel)
 	return s, nil
 }
 
