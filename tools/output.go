@@ -50,9 +50,10 @@ type output struct {
 	either *output
 }
 
-func list(fields ...string) output { return output{kind: outList, fields: fields} }
-func ownList() output              { return output{kind: outList, own: true} }
-func ownObject() output            { return output{kind: outObject, own: true} }
+func list(fields ...string) output   { return output{kind: outList, fields: fields} }
+func object(fields ...string) output { return output{kind: outObject, fields: fields} }
+func ownList() output                { return output{kind: outList, own: true} }
+func ownObject() output              { return output{kind: outObject, own: true} }
 
 // outputs declares the answers the defaults do not describe.
 var outputs = map[string]output{
@@ -79,6 +80,16 @@ var outputs = map[string]output{
 		call: &Call{Method: "GET", Path: "/nodes/{node}/qemu/{vmid}/cloudinit/dump"}}},
 	// A backup of guests none of which is on the node answers "OK", no task.
 	"pve_run_backup": {kind: outTask, either: &output{kind: outValue, value: "string"}},
+	// Objects Proxmox answers, with the fields an agent acts on (the rest
+	// are there too, as Proxmox sends them).
+	"pve_get_qemu_status": object("vmid", "status", "qmpstatus", "name", "lock", "cpu", "cpus", "mem", "maxmem", "uptime"),
+	"pve_get_lxc_status":  object("vmid", "status", "name", "lock", "cpu", "cpus", "mem", "maxmem", "uptime"),
+	"pve_get_qemu_config": object("digest", "name", "cores", "tags"), "pve_get_lxc_config": object("digest", "hostname", "cores", "tags"),
+	"pve_get_node_version": object("version", "release", "repoid"), "pve_get_node_time": object("time", "timezone", "localtime"),
+	"pve_get_storage_status": object("type", "total", "used", "avail", "active", "enabled", "shared", "content"),
+	"pve_get_task_status":    object("upid", "node", "type", "id", "user", "status", "exitstatus", "starttime"),
+	"pve_get_backup_job":     object("id", "schedule", "storage", "enabled"), "pve_get_disk_smart": object("health", "type"),
+	"pve_get_node_dns": object("search", "dns1"),
 	// Answers the tools build.
 	"pve_find_guests": ownList(), "pve_get_cluster_summary": ownObject(), "pve_get_pool": ownObject(),
 	"pve_list_ceph_osds": ownObject(), "pve_list_replication_status": ownList(),
@@ -115,9 +126,14 @@ var (
 		"path": "string", "ugid": "string", "realm": "string", "poolid": "string", "iface": "string",
 		"pos": "integer", "action": "string", "cidr": "string", "sid": "string", "rule": "string",
 		"hwaddr": "string", "zone": "string", "vnet": "string", "key": "string",
+		"digest": "string", "cores": "integer", "hostname": "string", "release": "string", "repoid": "string",
+		"timezone": "string", "localtime": "integer", "total": "integer", "avail": "integer",
+		"active": "boolean", "enabled": "boolean", "exitstatus": "string", "schedule": "string",
+		"search": "string", "dns1": "string",
 	}
 	fieldOverrides = map[string]map[string]string{
 		"pve_list_appliance_templates": {"template": "string"},
+		"pve_get_storage_status":       {"used": "integer"},
 	}
 )
 
