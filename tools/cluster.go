@@ -1,9 +1,7 @@
 package tools
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/pve-mcp/pve-mcp/pve"
@@ -16,8 +14,6 @@ type clusterResourcesIn struct {
 type nextIDIn struct {
 	VMID int `json:"vmid,omitempty" jsonschema:"Check this ID is free instead" min:"100" max:"999999999"`
 }
-
-var nextIDCall = Call{Method: "GET", Path: "/cluster/nextid"}
 
 type clusterLogIn struct {
 	Max *int `json:"max,omitempty" jsonschema:"Max entries (default 50)" min:"1"`
@@ -116,21 +112,8 @@ func clusterTools() []*Tool {
 			Desc: "Cluster quorum and membership: name, quorate, each node's ID, IP, online."}, "GET", "/cluster/status"),
 		Endpoint[clusterResourcesIn](Spec{Name: "pve_list_cluster_resources", Tier: ReadOnly, Kind: Read, Fields: resourceFields,
 			Desc: "All nodes, guests, storages, pools and SDN zones with status and usage."}, "GET", "/cluster/resources"),
-		Custom(Spec{Name: "pve_get_next_vmid", Tier: ReadOnly, Kind: Read,
-			Desc: "Lowest free guest ID; with vmid, fails if that ID is taken."}, []Call{nextIDCall},
-			func(ctx context.Context, env *Env, in nextIDIn) (Output, error) {
-				out, err := env.Call(ctx, nextIDCall, &in)
-				if err != nil {
-					return out, err
-				}
-				// Proxmox sends the id as a string ("105"), its schema
-				// says integer: always answer a number.
-				var id json.Number
-				if err := json.Unmarshal(bytes.Trim(out.Data, `"`), &id); err != nil {
-					return Output{}, fmt.Errorf("Proxmox answered a next vmid that is not a number: %s", out.Data)
-				}
-				return JSON(id)
-			}),
+		Endpoint[nextIDIn](Spec{Name: "pve_get_next_vmid", Tier: ReadOnly, Kind: Read,
+			Desc: "Lowest free guest ID; with vmid, fails if that ID is taken."}, "GET", "/cluster/nextid"),
 		Endpoint[clusterLogIn](Spec{Name: "pve_get_cluster_log", Tier: ReadOnly, Kind: Read,
 			Desc: "Recent cluster log entries from all nodes, newest first."}, "GET", "/cluster/log"),
 		Endpoint[EmptyIn](Spec{Name: "pve_get_cluster_options", Tier: ReadOnly, Kind: Read,

@@ -43,6 +43,7 @@ func (env *Env) Call(ctx context.Context, call Call, in any) (Output, error) {
 	if err := env.PVE.Do(ctx, call.Method, built, params, &raw); err != nil {
 		return Output{}, env.wrongKind(ctx, call, path, err)
 	}
+	raw = unquirk(call, raw)
 	return env.data(ctx, raw, in)
 }
 

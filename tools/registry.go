@@ -134,8 +134,9 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	sel := toolSetOf(tools) // resources, prompts, completions: see extras.go
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
-		Instructions:      instructions,
-		Logger:            env.Log,
+		Instructions: instructions,
+		Logger:       env.Log,
+
 		CompletionHandler: completer(env, sel),
 	})
 	for _, t := range tools {
@@ -149,4 +150,6 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 	return s, nil
 }
 
-const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. Tools that start a task return its UPID; pass wait (seconds) to get its outcome instead, or follow the UPID with pve_wait_task (or pve_get_task_status)."
+const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. " +
+	"Tools that start a task take wait: seconds (up to 600) to wait for the task to end and return its outcome; without it they return the UPID, which pve_wait_task follows. " +
+	"Lists answer their main fields; verbose: true returns every field."
