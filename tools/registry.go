@@ -127,19 +127,19 @@ func ParseList(s string) []string {
 var Version = "0.1.0-dev"
 
 // NewServer builds an MCP server holding exactly the given tools.
-func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
+func NewServer(env *Env, selected []*Tool) (*mcp.Server, error) {
 	// Building the server allocates a few MiB of short-lived garbage on a
 	// tiny heap; collecting less often until it is built cuts cold start (see
 	// bench/), then collection goes back to normal.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	sel := toolSetOf(tools) // resources, prompts, completions: see extras.go
+	sel := toolSetOf(selected) // resources, prompts, completions: see extras.go
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
 		Instructions: instructions,
 		Logger:       env.Log,
 
 		CompletionHandler: completer(env, sel),
 	})
-	for _, t := range tools {
+	for _, t := range selected {
 		def, err := t.MCP()
 		if err != nil {
 			return nil, err
