@@ -192,7 +192,7 @@ func (t *Tool) schemaOf(o output) *jsonschema.Schema {
 		return &jsonschema.Schema{Type: "object", AdditionalProperties: falseSchema(), Properties: map[string]*jsonschema.Schema{
 			"items": {Type: "array", Items: &jsonschema.Schema{Type: "object", Properties: props()}}}}
 	case outNone:
-		return &jsonschema.Schema{Type: "object", AdditionalProperties: falseSchema(), Properties: map[string]*jsonschema.Schema{}}
+		return &jsonschema.Schema{Type: "object", AdditionalProperties: falseSchema()}
 	case outValue:
 		return &jsonschema.Schema{Type: "object", Required: []string{"value"}, AdditionalProperties: falseSchema(),
 			Properties: map[string]*jsonschema.Schema{"value": {Type: o.value}}}
@@ -205,15 +205,16 @@ func (t *Tool) schemaOf(o output) *jsonschema.Schema {
 // falseSchema allows nothing: no property beyond the declared ones.
 func falseSchema() *jsonschema.Schema { return &jsonschema.Schema{Not: &jsonschema.Schema{}} }
 
-// taskSchema is a started task (UPID) or, with wait, its outcome (TaskResult).
+// taskSchema is a started task (UPID) or, with wait, its outcome
+// (TaskResult). It names the fields an agent branches on; the UPID's parts
+// (node, type, id, user, starttime) and a failed task's log come too. 44
+// tools carry it, so every byte counts in tools/list.
 func taskSchema() *jsonschema.Schema {
 	// Each property its own schema: a schema is a tree, not a graph.
 	typ := func(t string) *jsonschema.Schema { return &jsonschema.Schema{Type: t} }
-	return &jsonschema.Schema{Type: "object", Required: []string{"upid", "node", "type"}, Properties: map[string]*jsonschema.Schema{
-		"upid": typ("string"), "node": typ("string"), "type": typ("string"), "id": typ("string"),
-		"user": typ("string"), "starttime": typ("integer"),
-		"status": {Type: "string", Enum: []any{"running", "stopped"}}, "exitstatus": typ("string"), "ok": typ("boolean"),
-		"seconds": typ("number"), "log": {Type: "array", Items: typ("string")}, "guest_status": typ("string"),
+	return &jsonschema.Schema{Type: "object", Required: []string{"upid"}, Properties: map[string]*jsonschema.Schema{
+		"upid": typ("string"), "status": {Enum: []any{"running", "stopped"}}, "exitstatus": typ("string"),
+		"ok": typ("boolean"), "seconds": typ("number"), "guest_status": typ("string"),
 	}}
 }
 
