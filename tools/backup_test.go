@@ -10,24 +10,24 @@ import (
 )
 
 type jobEntry struct {
-	ID           string `json:"id"`
-	Type         string `json:"type"`
-	Schedule     string `json:"schedule"`
-	VMID         string `json:"vmid"`
-	All          int    `json:"all"`
-	Exclude      string `json:"exclude"`
-	Pool         string `json:"pool"`
-	Storage      string `json:"storage"`
-	Mode         string `json:"mode"`
-	Compress     string `json:"compress"`
-	Enabled      int    `json:"enabled"`
-	NextRun      int64  `json:"next-run"`
-	Prune        string `json:"prune-backups"`
-	Notes        string `json:"notes-template"`
-	Notification string `json:"notification-mode"`
-	Comment      string `json:"comment"`
-	Node         string `json:"node"`
-	RepeatMissed int    `json:"repeat-missed"`
+	ID           string         `json:"id"`
+	Type         string         `json:"type"`
+	Schedule     string         `json:"schedule"`
+	VMID         string         `json:"vmid"`
+	All          int            `json:"all"`
+	Exclude      string         `json:"exclude"`
+	Pool         string         `json:"pool"`
+	Storage      string         `json:"storage"`
+	Mode         string         `json:"mode"`
+	Compress     string         `json:"compress"`
+	Enabled      int            `json:"enabled"`
+	NextRun      int64          `json:"next-run"`
+	Prune        map[string]int `json:"prune-backups"`
+	Notes        string         `json:"notes-template"`
+	Notification string         `json:"notification-mode"`
+	Comment      string         `json:"comment"`
+	Node         string         `json:"node"`
+	RepeatMissed int            `json:"repeat-missed"`
 }
 
 func TestBackupJobReadTools(t *testing.T) {
@@ -39,7 +39,7 @@ func TestBackupJobReadTools(t *testing.T) {
 		t.Fatalf("jobs: %+v", jobs)
 	}
 	nightly := jobs[0]
-	if nightly.Type != "vzdump" || nightly.All != 1 || nightly.Storage != "nfs-backup" || nightly.Enabled != 1 || nightly.NextRun == 0 || nightly.Prune != "keep-daily=7,keep-weekly=4" {
+	if nightly.Type != "vzdump" || nightly.All != 1 || nightly.Storage != "nfs-backup" || nightly.Enabled != 1 || nightly.NextRun == 0 || nightly.Prune["keep-daily"] != 7 || nightly.Prune["keep-weekly"] != 4 {
 		t.Errorf("nightly job: %+v", nightly)
 	}
 	if jobs[1].Enabled != 0 || jobs[1].NextRun != 0 {

@@ -156,7 +156,7 @@ func TestSetQemuCloudinitRefuses(t *testing.T) {
 	}
 	// Proxmox's own refusals come back too.
 	e.wantFail("pve_set_qemu_cloudinit", map[string]any{"vmid": 104}, "no options specified")
-	e.wantFail("pve_set_qemu_cloudinit", map[string]any{"vmid": 200, "ciuser": "x"}, "qemu-server/200.conf' does not exist")
+	e.wantFail("pve_set_qemu_cloudinit", map[string]any{"vmid": 200, "ciuser": "x"}, "vmid 200 is a container (on node pve1), not a VM")
 
 	// Without a cloud-init drive Proxmox regenerates nothing: still all pending.
 	e.ok("pve_set_qemu_cloudinit", map[string]any{"vmid": 100, "ciuser": "ops"})

@@ -104,7 +104,7 @@ func bulkTool[In any, P interface {
 
 // resourceFields leave out I/O counters, pids, swap and internal levels.
 var resourceFields = []string{"id", "type", "node", "status", "name", "vmid", "pool", "tags", "template", "lock", "hastate",
-	"cpu", "maxcpu", "cpus", "mem", "maxmem", "disk", "maxdisk", "uptime", "storage", "content", "plugintype", "shared", "sdn", "network"}
+	"cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "uptime", "storage", "content", "plugintype", "shared", "sdn", "network"}
 
 func clusterTools() []*Tool {
 	return []*Tool{

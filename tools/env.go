@@ -49,8 +49,9 @@ func (env *Env) Call(ctx context.Context, call Call, in any) (Output, error) {
 	}
 	var raw json.RawMessage
 	if err := env.PVE.Do(ctx, call.Method, built, params, &raw); err != nil {
-		return Output{}, err
+		return Output{}, env.wrongKind(ctx, call, path, err)
 	}
+	raw = unquirk(call, raw)
 	return env.data(ctx, raw, in)
 }
 
@@ -120,6 +121,9 @@ func (env *Env) errText(err error) string {
 	var ce *pve.ConnError
 	if errors.As(err, &ce) {
 		msg += " (check PVE_BASE_URL, the network path to Proxmox and its TLS settings)"
+	}
+	if step := nextStep(msg); step != "" {
+		msg += "\nNext step: " + step
 	}
 	return env.PVE.Redactor().String(msg)
 }

@@ -3,11 +3,15 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pve-mcp/pve-mcp/internal/apischema"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -35,6 +39,8 @@ func newTestEnv(t *testing.T, sel Selection) *testEnv {
 func newTestEnvWith(t *testing.T, sel Selection, opts pvesim.Options) *testEnv {
 	t.Helper()
 	opts.TokenID, opts.TokenSecret = testTokenID, testTokenSecret
+	// Every answer the tests reach must be one Proxmox could give.
+	opts.Answered = apischema.AnswerChecker(t)
 	sim := pvesim.New(opts)
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)
@@ -79,7 +85,56 @@ func (e *testEnv) call(name string, args map[string]any) *mcp.CallToolResult {
 	if err != nil {
 		e.t.Fatalf("%s: protocol error: %v", name, err)
 	}
+	if !res.IsError {
+		if err := checkOutput(name, res); err != nil {
+			e.t.Errorf("%s(%v): result does not match its output schema: %v", name, args, err)
+		}
+	}
 	return res
+}
+
+var outputResolved sync.Map // tool name -> *jsonschema.Resolved
+
+// checkOutput validates a result's structuredContent against the tool's
+// declared output schema: every result the tests see is one the schema
+// describes. Only a result cut as text may lack structuredContent.
+func checkOutput(name string, res *mcp.CallToolResult) error {
+	var tool *Tool
+	for _, t := range All() {
+		if t.Name == name {
+			tool = t
+		}
+	}
+	if tool == nil {
+		return nil
+	}
+	r, ok := outputResolved.Load(name)
+	if !ok {
+		def, err := tool.MCP()
+		if err != nil {
+			return err
+		}
+		resolved, err := def.OutputSchema.(*jsonschema.Schema).Resolve(nil)
+		if err != nil {
+			return err
+		}
+		r, _ = outputResolved.LoadOrStore(name, resolved)
+	}
+	if res.StructuredContent == nil {
+		if strings.Contains(resultText(res), "incomplete JSON") {
+			return nil
+		}
+		return fmt.Errorf("no structuredContent")
+	}
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	return r.(*jsonschema.Resolved).Validate(v)
 }
 
 // ok calls a tool that must succeed and returns its text.

@@ -41,7 +41,7 @@ func TestGetLxcInterfaces(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{map[string]any{"vmid": 100, "node": "pve1"}, "Configuration file 'nodes/pve1/lxc/100.conf' does not exist"},
+		{map[string]any{"vmid": 100, "node": "pve1"}, "vmid 100 is a VM (on node pve1), not a container: use the VM tools (pve_*_qemu_*)"},
 		{map[string]any{"vmid": 999}, "no VM or container with vmid 999"},
 	} {
 		if msg := e.fails("pve_get_lxc_interfaces", f.args); !strings.Contains(msg, f.want) {

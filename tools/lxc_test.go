@@ -32,7 +32,7 @@ func TestLxcReadTools(t *testing.T) {
 	if txt := e.ok("pve_list_lxc_containers", map[string]any{"node": "pve1"}); strings.Contains(txt, "web01") {
 		t.Errorf("VMs listed as containers: %s", txt)
 	}
-	e.wantFail("pve_get_lxc_config", map[string]any{"vmid": 100, "node": "pve1"}, "Configuration file 'nodes/pve1/lxc/100.conf' does not exist")
+	e.wantFail("pve_get_lxc_config", map[string]any{"vmid": 100, "node": "pve1"}, "vmid 100 is a VM (on node pve1), not a container: use the VM tools (pve_*_qemu_*); pve_get_qemu_config makes this call for a VM")
 	e.wantFail("pve_get_lxc_config", map[string]any{"vmid": 200, "snapshot": "nope"}, "snapshot 'nope' does not exist")
 }
 
@@ -178,7 +178,7 @@ func TestLxcUpdateConfig(t *testing.T) {
 	e.wantFail("pve_update_lxc_config", map[string]any{"vmid": 203, "extra": map[string]any{"unprivileged": 0}}, "unable to modify read-only option: 'unprivileged'")
 	e.wantFail("pve_update_lxc_config", map[string]any{"vmid": 203, "hostname": "no_underscores"}, "valid DNS name")
 	e.wantFail("pve_update_lxc_config", map[string]any{"vmid": 203, "cores": 0}, "cores")
-	e.wantFail("pve_update_lxc_config", map[string]any{"vmid": 100, "node": "pve1", "cores": 2}, "lxc/100.conf' does not exist")
+	e.wantFail("pve_update_lxc_config", map[string]any{"vmid": 100, "node": "pve1", "cores": 2}, "pve_update_qemu_config makes this call for a VM")
 }
 
 func TestLxcDelete(t *testing.T) {

@@ -16,7 +16,7 @@ func TestPendingConfig(t *testing.T) {
 		pending      any
 		deleted      string
 	}{
-		{"pve_get_qemu_pending", "pve_update_qemu_config", 100, map[string]any{"cores": 4}, "cores", float64(4), "agent"},
+		{"pve_get_qemu_pending", "pve_update_qemu_config", 100, map[string]any{"cores": 4}, "cores", "4", "agent"},
 		// Container cores apply live; the time zone waits.
 		{"pve_get_lxc_pending", "pve_update_lxc_config", 200, map[string]any{"cores": 2, "extra": map[string]any{"timezone": "Europe/Berlin"}},
 			"timezone", "Europe/Berlin", "features"},

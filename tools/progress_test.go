@@ -107,9 +107,9 @@ func TestWaitSendsProgress(t *testing.T) {
 func TestProgressPercent(t *testing.T) {
 	for line, want := range map[string]string{
 		"INFO:  45% (9.0 GiB of 20.0 GiB) in 12s, read: 750.0 MiB/s": "45",
-		"transferred 1.0 GiB of 32.0 GiB (3.12%)":                     "3.12",
-		"drive-scsi0: transferred 10.0 GiB of 10.0 GiB (100.00%)":     "100.00",
-		"no percentage here":                                          "",
+		"transferred 1.0 GiB of 32.0 GiB (3.12%)":                    "3.12",
+		"drive-scsi0: transferred 10.0 GiB of 10.0 GiB (100.00%)":    "100.00",
+		"no percentage here": "",
 	} {
 		m := percent.FindAllStringSubmatch(line, -1)
 		got := ""

@@ -105,7 +105,7 @@ type rollbackIn struct {
 // without I/O counters, pid or swap. vmFields leave out disk too: Proxmox
 // reports 0 for every VM, which reads as "empty".
 var (
-	guestFields = []string{"vmid", "name", "node", "type", "status", "lock", "tags", "template",
+	guestFields = []string{"vmid", "name", "node", "status", "lock", "tags", "template",
 		"cpu", "cpus", "mem", "maxmem", "disk", "maxdisk", "uptime"}
 	vmFields = []string{"vmid", "name", "node", "status", "qmpstatus", "lock", "tags", "template",
 		"cpu", "cpus", "mem", "maxmem", "maxdisk", "uptime"}

@@ -20,7 +20,7 @@ func TestQemuReadTools(t *testing.T) {
 		{"pve_list_qemu_vms", map[string]any{"node": "pve1"}, "/nodes/pve1/qemu", nil, `"name":"db01"`},
 		{"pve_get_qemu_status", map[string]any{"node": "pve1", "vmid": 100}, "/nodes/pve1/qemu/100/status/current", nil, `"qmpstatus":"running"`},
 		{"pve_get_qemu_config", map[string]any{"vmid": 101}, "/nodes/pve1/qemu/101/config", nil, `"name":"db01"`},
-		{"pve_get_qemu_config", map[string]any{"vmid": 101, "snapshot": "pre-upgrade"}, "/nodes/pve1/qemu/101/config", map[string]string{"snapshot": "pre-upgrade"}, `"memory":8192`},
+		{"pve_get_qemu_config", map[string]any{"vmid": 101, "snapshot": "pre-upgrade"}, "/nodes/pve1/qemu/101/config", map[string]string{"snapshot": "pre-upgrade"}, `"memory":"8192"`},
 		{"pve_get_qemu_rrddata", map[string]any{"vmid": 103, "timeframe": "day", "cf": "MAX"}, "/nodes/pve2/qemu/103/rrddata", map[string]string{"timeframe": "day", "cf": "MAX"}, `"maxcpu":8`},
 		{"pve_list_qemu_snapshots", map[string]any{"vmid": 101}, "/nodes/pve1/qemu/101/snapshot", nil, `"name":"pre-upgrade"`},
 	}

@@ -161,11 +161,11 @@ func TestQemuUpdateConfig(t *testing.T) {
 	}
 	var cfg map[string]any
 	e.okJSON("pve_get_qemu_config", map[string]any{"vmid": 100}, &cfg)
-	if cfg["memory"] != float64(8192) {
+	if cfg["memory"] != "8192" {
 		t.Errorf("config with pending shows memory %v", cfg["memory"])
 	}
 	e.okJSON("pve_get_qemu_config", map[string]any{"vmid": 100, "current": true}, &cfg)
-	if cfg["memory"] != float64(4096) {
+	if cfg["memory"] != "4096" {
 		t.Errorf("current config shows memory %v", cfg["memory"])
 	}
 	e.task("pve_reboot_qemu_vm", map[string]any{"vmid": 100}, "pve1", "qmreboot")
@@ -198,7 +198,7 @@ func TestQemuDelete(t *testing.T) {
 	if _, ok := e.sim.Guest(100); !ok {
 		t.Fatal("a refused delete removed VM 100")
 	}
-	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 200, "node": "pve1"}, "Configuration file 'nodes/pve1/qemu-server/200.conf' does not exist")
+	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 200, "node": "pve1"}, "vmid 200 is a container (on node pve1), not a VM: use the container tools (pve_*_lxc_*); pve_delete_lxc_container makes this call for a container")
 
 	e.ok("pve_update_qemu_config", map[string]any{"vmid": 102, "extra": map[string]any{"protection": true}})
 	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 102}, "can't remove VM 102 - protection mode enabled")

@@ -160,10 +160,13 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	// tiny heap; collecting less often until it is built cuts cold start (see
 	// bench/), then collection goes back to normal.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	sel := toolSetOf(selected) // resources, prompts, completions: see extras.go
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
 		Instructions: instructionsFor(m),
 		SetCacheable: cacheLists,
 		Logger:       env.Log,
+
+		CompletionHandler: completer(env, sel),
 	})
 	for _, t := range Listed(selected, m) {
 		def, err := t.wire()
@@ -177,6 +180,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 			return nil, err
 		}
 	}
+	addExtras(s, env, sel)
 	return s, nil
 }
 

@@ -42,9 +42,7 @@ func (env *Env) result(out Output) *mcp.CallToolResult {
 	if limit <= 0 {
 		limit = DefaultMaxResultBytes
 	}
-	cutShort := false
 	if len(data) > limit {
-		cutShort = true
 		var cutNote string
 		data, cutNote = cut(data, limit)
 		if note != "" {
@@ -61,10 +59,10 @@ func (env *Env) result(out Output) *mcp.CallToolResult {
 		text += "\n" + env.PVE.Redactor().String(note)
 	}
 	res.Content = []mcp.Content{&mcp.TextContent{Text: text}}
-	// structuredContent must be a whole JSON object: a result cut as text
-	// is not one, and would make the whole answer unmarshalable.
-	if len(data) > 0 && data[0] == '{' && (!cutShort || json.Valid(data)) {
-		res.StructuredContent = json.RawMessage(data)
+	// structuredContent must be a whole JSON object (see structured): a
+	// result cut as text is not one, and would make the answer unreadable.
+	if sc := structured(data); sc != nil {
+		res.StructuredContent = sc
 	}
 	return res
 }

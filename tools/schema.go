@@ -19,7 +19,8 @@ import (
 //     would reject;
 //   - optional fields are simply not required: the ["null", T] unions that
 //     pointers and slices infer to are folded back to T;
-//   - a `pve:"*"` map of further properties accepts only scalar values.
+//   - a `pve:"*"` map of further properties accepts only scalar values
+//     (see scalarSchema).
 func inputSchema(t reflect.Type) (*jsonschema.Schema, error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -52,7 +53,7 @@ func inputSchema(t reflect.Type) (*jsonschema.Schema, error) {
 			*p = jsonschema.Schema{
 				Type:                 "object",
 				Description:          desc,
-				AdditionalProperties: &jsonschema.Schema{Types: []string{"string", "number", "boolean"}},
+				AdditionalProperties: scalarSchema(),
 			}
 			continue
 		}

@@ -39,6 +39,7 @@ func (env *Env) taskOutput(ctx context.Context, upid UPID, in any) (Output, erro
 		if err != nil {
 			return Output{}, fmt.Errorf("task %s started, but following it failed: %w", upid.Raw, err)
 		}
+		env.guestAfter(ctx, upid, &res)
 		return env.waitOutput(res)
 	}
 	out, err := JSON(upid)

@@ -65,8 +65,9 @@ type waitTaskIn struct {
 
 var listTasksCall = Call{Method: "GET", Path: "/nodes/{node}/tasks"}
 
-// sortByStart orders merged task lists newest first, as Proxmox orders one node's.
-func sortByStart(out Output) (Output, error) {
+// pageTasks orders merged task lists newest first, as Proxmox orders one
+// node's, and keeps limit tasks from start.
+func pageTasks(out Output, start, limit int) (Output, error) {
 	var items []map[string]any
 	if err := json.Unmarshal(out.Data, &items); err != nil {
 		return out, err
@@ -76,6 +77,8 @@ func sortByStart(out Output) (Output, error) {
 		b, _ := items[j]["starttime"].(float64)
 		return a > b
 	})
+	items = items[min(start, len(items)):]
+	items = items[:min(limit, len(items))]
 	data, err := json.Marshal(items)
 	out.Data = data
 	return out, err
@@ -88,7 +91,7 @@ func taskTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_wait_task", Title: "Wait for task", Tier: ReadOnly, Kind: Read,
 			Desc: "Wait for a task to end; returns status, exitstatus, duration and, on failure, the log tail."},
-			[]Call{taskStatusCall, taskLogCall},
+			[]Call{taskStatusCall, taskLogCall, listTasksCall},
 			func(ctx context.Context, env *Env, in waitTaskIn) (Output, error) {
 				in.UPID = env.PVE.RestoreUPID(in.UPID)
 				if err := withTaskNode(&in.TaskIn); err != nil {
@@ -107,6 +110,9 @@ func taskTools() []*Tool {
 				if err != nil {
 					return Output{}, err
 				}
+				if res.endedBefore {
+					env.endedDuration(ctx, u, &res)
+				}
 				return env.waitOutput(res)
 			}),
 		Custom(Spec{Name: "pve_list_tasks", Title: "List tasks", Keywords: []string{"recent", "history", "failed"}, Tier: ReadOnly, Kind: Read, Fields: taskFields,
@@ -115,11 +121,22 @@ func taskTools() []*Tool {
 				if in.Node != "" {
 					return env.Call(ctx, listTasksCall, &in)
 				}
+				// Each node pages its own list: ask every node for the
+				// first start+limit tasks, then page the merged list.
+				start, limit := 0, 50
+				if in.Start != nil {
+					start = *in.Start
+				}
+				if in.Limit != nil {
+					limit = *in.Limit
+				}
+				perNode := start + limit
+				in.Start, in.Limit = nil, &perNode
 				out, err := env.acrossNodes(ctx, listTasksCall, &in)
 				if err != nil {
 					return out, err
 				}
-				return sortByStart(out)
+				return pageTasks(out, start, limit)
 			}),
 		taskEndpoint(Spec{Name: "pve_get_task_status", Title: "Task status", Tier: ReadOnly, Kind: Read,
 			Desc: "A task's status: running or stopped, and exitstatus (OK or the error)."}, "GET", "/nodes/{node}/tasks/{upid}/status", self),

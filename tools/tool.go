@@ -210,6 +210,7 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 			InputSchema: schema,
 			Annotations: annotations(t.Kind, t.OpenWorld),
 		}
+		t.mcpDef.OutputSchema = t.outputSchema() // see output.go
 	})
 	return t.mcpDef, t.err
 }
@@ -230,7 +231,7 @@ func (t *Tool) wire() (*mcp.Tool, error) {
 	return t.wireDef, t.wireErr
 }
 
-// encodedSchema returns a copy of def whose input schema is its JSON.
+// encodedSchema returns a copy of def whose schemas are their JSON.
 func encodedSchema(def *mcp.Tool) (*mcp.Tool, error) {
 	raw, err := json.Marshal(def.InputSchema)
 	if err != nil {
@@ -238,6 +239,13 @@ func encodedSchema(def *mcp.Tool) (*mcp.Tool, error) {
 	}
 	w := *def
 	w.InputSchema = json.RawMessage(raw)
+	if def.OutputSchema != nil {
+		out, err := json.Marshal(def.OutputSchema)
+		if err != nil {
+			return nil, fmt.Errorf("tool %s: encoding its output schema: %w", def.Name, err)
+		}
+		w.OutputSchema = json.RawMessage(out)
+	}
 	return &w, nil
 }
 

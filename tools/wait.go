@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -72,6 +73,13 @@ type TaskResult struct {
 	OK         bool     `json:"ok"`
 	Seconds    float64  `json:"seconds"`       // how long the task ran (so far)
 	LogTail    []string `json:"log,omitempty"` // last lines of the log when it failed
+	// GuestStatus is the guest's state after a power task ended (running,
+	// stopped, paused): status above is the task's, not the guest's.
+	GuestStatus string `json:"guest_status,omitempty"`
+
+	// endedBefore: the task had already ended at the first poll, so
+	// Seconds (now minus start) is its age, not its duration.
+	endedBefore bool
 }
 
 var (
@@ -93,7 +101,7 @@ func (env *Env) WaitTask(ctx context.Context, upid UPID, d time.Duration) (TaskR
 	res := TaskResult{UPID: upid.Raw, Node: upid.Node, Type: upid.Type, ID: upid.ID}
 	interval := 250 * time.Millisecond
 	prog := progressOf(ctx)
-	for {
+	for polls := 0; ; polls++ {
 		var st struct {
 			Status     string `json:"status"`
 			ExitStatus string `json:"exitstatus"`
@@ -110,6 +118,7 @@ func (env *Env) WaitTask(ctx context.Context, upid UPID, d time.Duration) (TaskR
 		prog.report(ctx, env, upid)
 		if st.Status == "stopped" {
 			res.OK = st.ExitStatus == "OK" || st.ExitStatus == ""
+			res.endedBefore = polls == 0
 			break
 		}
 		if time.Now().Add(interval).After(deadline) {
@@ -179,4 +188,34 @@ type TaskFailed struct {
 
 func (e *TaskFailed) Error() string {
 	return fmt.Sprintf("task %s on %s failed: %s\n%s", e.Result.Type, e.Result.Node, e.Result.ExitStatus, e.Text)
+}
+
+// endedDuration sets the duration of a task that had ended before the wait
+// began from its end time, which only the node's task list carries (the
+// status answer has none). When the list does not have it the duration
+// is 0 rather than the task's age.
+func (env *Env) endedDuration(ctx context.Context, upid UPID, res *TaskResult) {
+	res.Seconds = 0
+	path, err := pve.BuildPath(listTasksCall.Path, map[string]string{"node": upid.Node})
+	if err != nil {
+		return
+	}
+	start := strconv.FormatInt(upid.StartTime, 10)
+	q := pve.Values{"since": {start}, "until": {start}, "typefilter": {upid.Type}, "limit": {"1000"}}
+	if _, err := strconv.Atoi(upid.ID); err == nil && upid.ID != "" {
+		q["vmid"] = []string{upid.ID}
+	}
+	var tasks []struct {
+		UPID    string `json:"upid"`
+		EndTime int64  `json:"endtime"`
+	}
+	if env.PVE.Get(ctx, path, q, &tasks) != nil {
+		return
+	}
+	for _, t := range tasks {
+		if env.PVE.RestoreUPID(t.UPID) == upid.Raw && t.EndTime >= upid.StartTime {
+			res.Seconds = float64(t.EndTime - upid.StartTime)
+			return
+		}
+	}
 }

@@ -34,6 +34,8 @@ type Endpoint struct {
 	Method, Path string
 	Params       map[string]*Param
 	ReturnsType  string
+	// Returns is the schema of the answer's data (nil when absent).
+	Returns *Value
 }
 
 // Schema indexes the API by "METHOD /path/{template}".
@@ -69,15 +71,21 @@ func find() string {
 	return ""
 }
 
-// Load returns the schema or skips the test when it is not available. With
-// PVE_API_SCHEMA_REQUIRED=1 (set by .ci/run) a missing schema fails instead.
-func Load(t testing.TB) *Schema {
-	t.Helper()
+// Get returns the schema, or an error when it is not available, for
+// helpers that check what they can without skipping a test.
+func Get() (*Schema, error) {
 	once.Do(func() {
 		path = find()
 		loaded, err = read(path)
 	})
-	if err != nil {
+	return loaded, err
+}
+
+// Load returns the schema or skips the test when it is not available. With
+// PVE_API_SCHEMA_REQUIRED=1 (set by .ci/run) a missing schema fails instead.
+func Load(t testing.TB) *Schema {
+	t.Helper()
+	if _, err := Get(); err != nil {
 		msg := fmt.Sprintf("official Proxmox API schema not available (%v): set PVE_API_SCHEMA to apidoc.json to run this test", err)
 		if os.Getenv("PVE_API_SCHEMA_REQUIRED") == "1" {
 			t.Fatal(msg)
@@ -105,9 +113,7 @@ type info struct {
 			Format   any    `json:"format"`
 		} `json:"properties"`
 	} `json:"parameters"`
-	Returns struct {
-		Type string `json:"type"`
-	} `json:"returns"`
+	Returns *Value `json:"returns"`
 }
 
 func read(p string) (*Schema, error) {
@@ -130,7 +136,10 @@ func read(p string) (*Schema, error) {
 			if err := json.Unmarshal(raw, &in); err != nil {
 				return fmt.Errorf("%s %s: %v", method, n.Path, err)
 			}
-			e := &Endpoint{Method: method, Path: n.Path, Params: map[string]*Param{}, ReturnsType: in.Returns.Type}
+			e := &Endpoint{Method: method, Path: n.Path, Params: map[string]*Param{}, Returns: in.Returns}
+			if in.Returns != nil {
+				e.ReturnsType = in.Returns.Type
+			}
 			for name, pp := range in.Parameters.Properties {
 				f, _ := pp.Format.(string)
 				defaultKey := ""

@@ -10,11 +10,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pve-mcp/pve-mcp/internal/apischema"
 )
 
 // agentSim is a simulator with a clock the test moves.
-func agentSim(now *time.Time) *Sim {
-	return New(Options{TokenID: "root@pam!t", TokenSecret: "s", Now: func() time.Time { return *now }})
+func agentSim(t *testing.T, now *time.Time) *Sim {
+	return New(Options{TokenID: "root@pam!t", TokenSecret: "s", Now: func() time.Time { return *now }, Answered: apischema.AnswerChecker(t)})
 }
 
 // agentDo sends one request straight to the handler and returns the status,
@@ -71,7 +73,7 @@ func agentFails(t *testing.T, s *Sim, method, path string, params url.Values, st
 
 func TestAgentAvailability(t *testing.T) {
 	now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
-	s := agentSim(&now)
+	s := agentSim(t, &now)
 	ping := func(vmid int) string {
 		return "/nodes/" + s.guests[vmid].Node + "/qemu/" + strconv.Itoa(vmid) + "/agent/ping"
 	}
@@ -102,7 +104,7 @@ func TestAgentAvailability(t *testing.T) {
 // the VM restarts.
 func TestAgentExecLifecycle(t *testing.T) {
 	now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
-	s := agentSim(&now)
+	s := agentSim(t, &now)
 	const base = "/nodes/pve1/qemu/100/agent/"
 	var started struct{ PID int }
 	agentOK(t, s, "POST", base+"exec", url.Values{"command": {"sleep", "30"}}, &started)
@@ -145,7 +147,7 @@ func TestAgentExecLifecycle(t *testing.T) {
 
 func TestAgentFilesystem(t *testing.T) {
 	now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
-	s := agentSim(&now)
+	s := agentSim(t, &now)
 	const base = "/nodes/pve1/qemu/100/agent/"
 	var f struct {
 		Content   string
@@ -204,7 +206,7 @@ func TestAgentFilesystem(t *testing.T) {
 
 func TestAgentGuestInfo(t *testing.T) {
 	now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
-	s := agentSim(&now)
+	s := agentSim(t, &now)
 	var info struct{ Result map[string]string }
 	agentOK(t, s, "GET", "/nodes/pve1/qemu/100/agent/get-osinfo", nil, &info)
 	if info.Result["id"] != "debian" || info.Result["version-id"] != "12" {

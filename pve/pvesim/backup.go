@@ -89,7 +89,8 @@ func (s *Sim) job(id string) *BackupJob {
 }
 
 // jobEntry is a job as GET /cluster/backup shows it: its options, the job
-// type and, when enabled, the next run.
+// type and, when enabled, the next run. The retention (prune-backups) is
+// decoded into an object, as the returns schema declares it.
 func (s *Sim) jobEntry(j *BackupJob) map[string]any {
 	m := map[string]any{"id": j.ID, "type": "vzdump"}
 	for k, v := range j.Props {
@@ -97,6 +98,10 @@ func (s *Sim) jobEntry(j *BackupJob) map[string]any {
 		case "all", "enabled", "protected", "remove", "repeat-missed", "quiet", "stdexcludes", "stop", "bwlimit", "ionice", "lockwait", "stopwait", "pigz", "zstd":
 			n, _ := strconv.Atoi(v)
 			m[k] = n
+		case "prune-backups":
+			if p, err := parsePrune(v); err == nil {
+				m[k] = p
+			}
 		default:
 			m[k] = v
 		}

@@ -13,7 +13,7 @@ import (
 // period, periods already covered by a shorter rule are not counted again,
 // and protected backups always stay.
 func TestPruneBackupsPolicy(t *testing.T) {
-	s := newStorageSim(0)
+	s := newStorageSim(t, 0)
 	st := s.storageByID("nfs-backup")
 	g := s.guests[100]
 	s.storage.volumes = nil
@@ -77,7 +77,7 @@ func TestNextRun(t *testing.T) {
 // A running backup locks its guest: a second backup of it fails in its
 // task, and the lock is gone when the first finishes.
 func TestVzdumpLocksGuestWhileRunning(t *testing.T) {
-	s := newStorageSim(80 * time.Millisecond)
+	s := newStorageSim(t, 80*time.Millisecond)
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	form := url.Values{"vmid": {"100"}, "storage": {"nfs-backup"}, "compress": {"zstd"}}

@@ -73,7 +73,8 @@ func (s *Sim) routesCluster() {
 			if s.guests[vmid] != nil {
 				return nil, badParam("vmid", fmt.Sprintf("VM %d already exists", vmid))
 			}
-			return vmid, nil
+			// Proxmox answers the id as a string, though its schema says integer.
+			return strconv.Itoa(vmid), nil
 		}
 		lower, upper := 100, 1000000
 		if r := parsePropString(s.cluster.options["next-id"], ""); r != nil {
@@ -86,7 +87,7 @@ func (s *Sim) routesCluster() {
 		}
 		for id := lower; id < upper; id++ {
 			if s.guests[id] == nil {
-				return id, nil
+				return strconv.Itoa(id), nil
 			}
 		}
 		return nil, fail("unable to get any free VMID in range [%d, %d]", lower, upper)

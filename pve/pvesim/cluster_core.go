@@ -311,12 +311,15 @@ func (s *Sim) uptime(g *Guest) int64 {
 	return int64(s.now().Sub(g.Started).Seconds())
 }
 
-// guestSummary is a guest as /nodes/{node}/qemu and /cluster/resources list it.
+// guestSummary is the part of a guest every listing shares: the fields
+// /nodes/{node}/qemu, /nodes/{node}/lxc, their status/current and
+// /cluster/resources all declare. Each view adds its own (guestView,
+// resourceEntry), so none carries a field its returns schema lacks.
 func (s *Sim) guestSummary(g *Guest) map[string]any {
 	cpu, mem := g.usage()
 	m := map[string]any{
-		"vmid": g.VMID, "name": g.name(), "status": g.Status, "cpu": cpu, "cpus": g.cpus(),
-		"maxmem": g.memBytes(), "mem": mem, "maxdisk": g.diskBytes(), "disk": 0,
+		"vmid": g.VMID, "name": g.name(), "status": g.Status, "cpu": cpu,
+		"maxmem": g.memBytes(), "mem": mem, "maxdisk": g.diskBytes(),
 		"uptime": s.uptime(g), "netin": int64(g.VMID) * 1048576, "netout": int64(g.VMID) * 524288,
 		"diskread": int64(g.VMID) * 4194304, "diskwrite": int64(g.VMID) * 2097152,
 	}
@@ -329,14 +332,36 @@ func (s *Sim) guestSummary(g *Guest) map[string]any {
 	if g.Lock != "" {
 		m["lock"] = g.Lock
 	}
-	if g.Status == "running" {
+	return m
+}
+
+// guestView is a guest as /nodes/{node}/{qemu,lxc} and their status/current
+// answer: cpus, and the pid (VMs) or disk and swap size (containers).
+func (s *Sim) guestView(g *Guest) map[string]any {
+	m := s.guestSummary(g)
+	m["cpus"] = g.cpus()
+	if g.Type == "lxc" {
+		m["disk"] = 0
+		m["maxswap"] = int64(512) << 20
+	} else if g.Status == "running" {
 		m["pid"] = 2000 + g.VMID
 	}
-	if g.Type == "lxc" {
-		m["type"] = "lxc"
-		m["maxswap"] = int64(512) << 20
-		m["swap"] = 0
+	return m
+}
+
+// resourceEntry is a guest as /cluster/resources (and a pool's members)
+// list it: maxcpu rather than cpus, and template on every guest.
+func (s *Sim) resourceEntry(g *Guest) map[string]any {
+	m := s.guestSummary(g)
+	m["maxcpu"] = g.cpus()
+	m["disk"] = 0
+	m["template"] = 0
+	if g.Template {
+		m["template"] = 1
 	}
+	m["id"] = g.Type + "/" + strconv.Itoa(g.VMID)
+	m["type"] = g.Type
+	m["node"] = g.Node
 	return m
 }
 

@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pve-mcp/pve-mcp/internal/apischema"
 )
 
 // clSim is a simulator behind httptest with a client that speaks its
@@ -21,7 +24,8 @@ type clSim struct {
 func newClSim(t *testing.T) *clSim {
 	t.Helper()
 	s := New(Options{TokenID: "root@pam!t", TokenSecret: "s3cret",
-		Now: func() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) }})
+		Now:      func() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) },
+		Answered: apischema.AnswerChecker(t)})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return &clSim{t: t, sim: s, url: ts.URL}
@@ -129,12 +133,12 @@ func TestClusterStatusAndQuorum(t *testing.T) {
 
 func TestNextID(t *testing.T) {
 	c := newClSim(t)
-	var id int
-	c.ok("GET", "/cluster/nextid", nil, &id)
+	var id int // Proxmox sends it as a string
+	c.ok("GET", "/cluster/nextid", nil, &jsonString{&id})
 	if id != 105 { // 100-104 are seeded
 		t.Errorf("nextid = %d, want 105", id)
 	}
-	c.ok("GET", "/cluster/nextid", url.Values{"vmid": {"150"}}, &id)
+	c.ok("GET", "/cluster/nextid", url.Values{"vmid": {"150"}}, &jsonString{&id})
 	if id != 150 {
 		t.Errorf("free vmid answered %d", id)
 	}
@@ -142,12 +146,25 @@ func TestNextID(t *testing.T) {
 	c.fails("GET", "/cluster/nextid", url.Values{"vmid": {"99"}}, 400, "minimum value of 100")
 	// The datacenter next-id range is honoured.
 	c.ok("PUT", "/cluster/options", url.Values{"next-id": {"lower=9000,upper=9002"}}, nil)
-	c.ok("GET", "/cluster/nextid", nil, &id)
+	c.ok("GET", "/cluster/nextid", nil, &jsonString{&id})
 	if id != 9001 { // 9000 is the template
 		t.Errorf("nextid in range = %d, want 9001", id)
 	}
 	c.ok("PUT", "/cluster/options", url.Values{"next-id": {"lower=9000,upper=9001"}}, nil)
 	c.fails("GET", "/cluster/nextid", nil, 500, "unable to get any free VMID in range [9000, 9001]")
+}
+
+// jsonString decodes a JSON string holding an integer.
+type jsonString struct{ n *int }
+
+func (j *jsonString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(s)
+	*j.n = n
+	return err
 }
 
 func TestClusterLog(t *testing.T) {

@@ -333,7 +333,7 @@ func (s *Sim) routesHealth() {
 					suffix, use, _ := strings.Cut(p, "=")
 					out = append(out, map[string]any{"devpath": d.Dev + suffix, "parent": d.Dev, "type": "partition",
 						"used": use, "size": []int64{1031168, 1073741824, d.Size - 1074790400}[i%3], "gpt": 1, "health": "UNKNOWN",
-						"osdid": -1, "osdid-list": nil, "mounted": b2i(use == "EFI")})
+						"osdid": -1, "osdid-list": []int{}, "mounted": b2i(use == "EFI")})
 				}
 			}
 		}
@@ -419,7 +419,7 @@ func (s *Sim) replNextSync(j *ReplJob, st *replState) int64 {
 
 func (s *Sim) diskEntry(c *Call, d *NodeDisk) map[string]any {
 	e := map[string]any{"devpath": d.Dev, "type": d.Type, "model": d.Model, "serial": d.Serial, "wwn": d.WWN,
-		"size": d.Size, "gpt": b2i(d.GPT), "rpm": 0, "osdid": -1, "osdid-list": nil,
+		"size": d.Size, "gpt": b2i(d.GPT), "rpm": 0, "osdid": -1, "osdid-list": []int{}, "mounted": 0,
 		"by_id_link": "/dev/disk/by-id/" + strings.ReplaceAll(d.Model, " ", "_") + "_" + d.Serial}
 	if d.Type == "hdd" {
 		e["rpm"] = 7200
@@ -468,7 +468,11 @@ func (s *Sim) sdnList(objs []*sdnObj, key string, c *Call) []map[string]any {
 		}
 		if c.Bool("pending") && !o.Applied {
 			e["state"] = "new"
-			e["pending"] = cloneAny(o.Props)
+			// The pending view holds the changed options, not the
+			// object's type, which cannot change.
+			p := cloneAny(o.Props)
+			delete(p, "type")
+			e["pending"] = p
 		}
 		out = append(out, e)
 	}

@@ -34,7 +34,7 @@ func (s *Sim) routesLxc() {
 		out := []map[string]any{}
 		for _, g := range s.sortedGuests() {
 			if g.Type == "lxc" && g.Node == c.Str("node") {
-				out = append(out, s.guestSummary(g))
+				out = append(out, s.guestView(g))
 			}
 		}
 		return out, nil
@@ -44,7 +44,7 @@ func (s *Sim) routesLxc() {
 		if err != nil {
 			return nil, err
 		}
-		st := s.guestSummary(g)
+		st := s.guestView(g)
 		st["ha"] = map[string]any{"managed": 0}
 		return st, nil
 	})

@@ -46,7 +46,7 @@ func (s *Sim) routesNodes() {
 		return map[string]any{
 			"cpu": s.nodeCPU(n), "loadavg": []string{"0.82", "0.91", "1.04"}, "wait": 0.0012,
 			"uptime": int64(s.now().Sub(n.Boot).Seconds()), "idle": 0,
-			"cpuinfo":        map[string]any{"model": n.CPUModel, "cpus": n.CPUs, "cores": n.CPUs / 2, "sockets": 1, "mhz": "3000.000", "hvm": "1", "flags": "fpu vme de pse tsc msr pae mce cx8"},
+			"cpuinfo":        map[string]any{"model": n.CPUModel, "cpus": n.CPUs, "cores": n.CPUs / 2, "sockets": 1},
 			"memory":         map[string]any{"total": n.MaxMem, "used": used, "free": n.MaxMem - used, "available": n.MaxMem - used},
 			"swap":           map[string]any{"total": 8 * gib, "used": 0, "free": 8 * gib},
 			"rootfs":         map[string]any{"total": 94 * gib, "used": 12 * gib, "free": 82 * gib, "avail": 77 * gib},

@@ -37,23 +37,33 @@ func unionKeys(a, b map[string]string) []string {
 
 // pendingList answers GET .../pending as Proxmox does: every config key
 // with its current value, and where a change waits for the next restart
-// its pending value, or delete=1 for a pending removal.
+// its pending value, or delete=1 for a pending removal. Values are strings
+// whatever the option's type: the schema declares value and pending so.
 func pendingList(g *Guest) []map[string]any {
 	sorted := unionKeys(g.Config, g.Pending)
 	out := make([]map[string]any, 0, len(sorted))
 	for _, k := range sorted {
 		e := map[string]any{"key": k}
 		if v, ok := g.Config[k]; ok {
-			e["value"] = configValue(k, v)
+			e["value"] = pendingValue(k, v)
 		}
 		if p, ok := g.Pending[k]; ok {
 			if p == "" {
 				e["delete"] = 1
 			} else {
-				e["pending"] = configValue(k, p)
+				e["pending"] = pendingValue(k, p)
 			}
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// pendingValue is a setting as GET .../pending shows it: the cloud-init
+// password masked, as in the config read.
+func pendingValue(k, v string) string {
+	if k == "cipassword" {
+		return "**********"
+	}
+	return v
 }

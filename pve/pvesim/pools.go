@@ -82,11 +82,7 @@ func (s *Sim) poolMembers(p *Pool, typ string) []map[string]any {
 		if g == nil || (typ != "" && typ != g.Type) {
 			continue
 		}
-		e := s.guestSummary(g)
-		e["id"] = g.Type + "/" + strconv.Itoa(vmid)
-		e["type"] = g.Type
-		e["node"] = g.Node
-		out = append(out, e)
+		out = append(out, s.resourceEntry(g))
 	}
 	if typ != "" && typ != "storage" {
 		return out

@@ -16,7 +16,7 @@ func (s *Sim) routesQemu() {
 		out := []map[string]any{}
 		for _, g := range s.sortedGuests() {
 			if g.Type == "qemu" && g.Node == c.Str("node") {
-				out = append(out, s.guestSummary(g))
+				out = append(out, s.guestView(g))
 			}
 		}
 		return out, nil
@@ -33,7 +33,7 @@ func (s *Sim) routesQemu() {
 		if err != nil {
 			return nil, err
 		}
-		st := s.guestSummary(g)
+		st := s.guestView(g)
 		st["qmpstatus"] = g.Status
 		if g.Paused {
 			st["qmpstatus"] = "paused"
@@ -259,27 +259,37 @@ func (s *Sim) guestConfig(g *Guest, c *Call) (any, error) {
 	}
 	out := map[string]any{"digest": digest(cfg)}
 	for k, v := range cfg {
-		out[k] = configValue(k, v)
+		out[k] = configValue(g.Type, k, v)
 	}
 	return out, nil
 }
 
-// configValue is a config setting as the API shows it: numbers as numbers,
-// and the cloud-init password masked (Proxmox never reads it back).
-func configValue(k, v string) any {
+// configValue is a config setting as GET .../config shows it: integer and
+// boolean options as numbers, the rest (property strings included: a VM's
+// memory and agent are "[current=]<integer>" and "[enabled=]<1|0>,...")
+// as strings, and the cloud-init password masked (Proxmox never reads it
+// back).
+func configValue(kind, k, v string) any {
 	if k == "cipassword" {
 		return "**********"
 	}
-	if n, err := strconv.Atoi(v); err == nil && isNumericKey(k) {
+	if n, err := strconv.Atoi(v); err == nil && isNumericKey(kind, k) {
 		return n
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && k == "cpulimit" {
+		return f
 	}
 	return v
 }
 
-func isNumericKey(k string) bool {
+// isNumericKey reports whether a config key is an integer or boolean in
+// the kind's config schema.
+func isNumericKey(kind, k string) bool {
 	switch k {
-	case "memory", "cores", "sockets", "swap", "onboot", "agent", "template", "unprivileged", "balloon", "vcpus", "cpulimit", "cpuunits", "protection", "tty", "console":
+	case "cores", "sockets", "onboot", "template", "balloon", "vcpus", "cpuunits", "protection":
 		return true
+	case "memory", "swap", "unprivileged", "tty", "console":
+		return kind == "lxc"
 	}
 	return false
 }

@@ -1,7 +1,5 @@
 package pvesim
 
-import "strconv"
-
 func (s *Sim) routesResources() {
 	s.handle("GET", "/cluster/resources", "type?:enum(vm|storage|node|sdn)", func(c *Call) (any, error) {
 		typ := c.Str("type")
@@ -20,10 +18,7 @@ func (s *Sim) routesResources() {
 		}
 		if typ == "" || typ == "vm" {
 			for _, g := range s.sortedGuests() {
-				e := s.guestSummary(g)
-				e["id"] = g.Type + "/" + strconv.Itoa(g.VMID)
-				e["type"] = g.Type
-				e["node"] = g.Node
+				e := s.resourceEntry(g)
 				if p := s.poolOf(g.VMID); p != "" {
 					e["pool"] = p
 				}

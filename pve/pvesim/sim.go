@@ -26,6 +26,10 @@ type Options struct {
 	TaskDuration time.Duration
 	// Now is the clock (tests pin it); time.Now when nil.
 	Now func() time.Time
+	// Answered, when set, sees every successful answer: the route's
+	// method and path template and the JSON under "data". Tests check it
+	// against the endpoint's returns schema.
+	Answered func(method, template string, data json.RawMessage)
 }
 
 // Request is one API call the simulator received, for tests to assert on.
@@ -332,6 +336,11 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rec *Request) int {
 	s.mu.Unlock()
 	if err != nil {
 		return writeErr(w, err)
+	}
+	if s.opts.Answered != nil {
+		if b, err := json.Marshal(data); err == nil {
+			s.opts.Answered(rt.method, rt.template, b)
+		}
 	}
 	return writeData(w, data)
 }

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pve-mcp/pve-mcp/internal/apischema"
 )
 
 // stNow is the pinned clock of these tests: Monday 2 June 2025, 10:00 UTC.
 var stNow = time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
 
-func newStorageSim(taskDuration time.Duration) *Sim {
-	return New(Options{TokenID: "root@pam!t", TokenSecret: "s", TaskDuration: taskDuration, Now: func() time.Time { return stNow }})
+func newStorageSim(t *testing.T, taskDuration time.Duration) *Sim {
+	return New(Options{TokenID: "root@pam!t", TokenSecret: "s", TaskDuration: taskDuration, Now: func() time.Time { return stNow }, Answered: apischema.AnswerChecker(t)})
 }
 
 // stPost sends a form POST to a simulator and returns the status and data.
@@ -37,7 +39,7 @@ func stPost(t *testing.T, url_ string, path string, form url.Values) (int, strin
 // Guest disks are derived from guest configs: a moved guest's disk moves
 // with it on a local storage, and a new disk shows up at once.
 func TestImageVolumesFollowGuests(t *testing.T) {
-	s := newStorageSim(0)
+	s := newStorageSim(t, 0)
 	lvm := s.storageByID("local-lvm")
 	has := func(node, volid string) bool {
 		for _, v := range s.imageVolumes(lvm, node) {
