@@ -173,6 +173,15 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		if m == ModeCompact {
+			// The compact list is paid for in every conversation: it keeps
+			// the input schemas an agent needs to call and leaves out the
+			// output schemas (a third of its size); results still carry
+			// structuredContent, and mode all lists both.
+			lean := *def
+			lean.OutputSchema = nil
+			def = &lean
+		}
 		t.register(s, env, def)
 	}
 	if m == ModeCompact {
