@@ -112,9 +112,10 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 // layers above that format Proxmox data themselves.
 func (c *Client) Redactor() *Redactor { return c.cred.Load().redact }
 
-// RestoreUPID undoes the redaction of the token id inside a task id.
-// Proxmox writes the caller (our token id) into every UPID; results show it
-// as [REDACTED], and an agent handing such a UPID back must still reach the task.
+// RestoreUPID puts the token id back into a task id that shows it as
+// [REDACTED]. Proxmox writes the caller (our token id) into every UPID;
+// results now show it in clear, but earlier versions redacted it, and an
+// agent handing such a UPID back must still reach the task.
 func (c *Client) RestoreUPID(upid string) string {
 	if !strings.HasPrefix(upid, "UPID:") {
 		return upid
