@@ -73,7 +73,10 @@ func TestNewValidates(t *testing.T) {
 		{Config{BaseURL: "pve.example.com:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "PVE_BASE_URL"},
 		{Config{BaseURL: "ftp://pve", TokenID: testTokenID, TokenSecret: "s3cr"}, "PVE_BASE_URL"},
 		{Config{BaseURL: "https://pve:8006/?x=1", TokenID: testTokenID, TokenSecret: "s3cr"}, "query"},
-		{Config{BaseURL: "https://root:pw@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "user info"},
+		{Config{BaseURL: "https://root:pw@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "credentials"},
+		// Credentials that break URL parsing are not quoted either.
+		{Config{BaseURL: "https://root:p/w@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "PVE_BASE_URL"},
+		{Config{BaseURL: "https://root:p w%zz@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "credentials"},
 		{Config{BaseURL: "https://pve:8006", TokenID: "mcp@pve", TokenSecret: "s3cr"}, "PVE_TOKEN_ID"},
 		{Config{BaseURL: "https://pve:8006", TokenID: testTokenID}, "PVE_TOKEN_SECRET"},
 		{Config{BaseURL: "https://pve:8006", TokenID: testTokenID, TokenSecret: "s3cr", TLS: TLSConfig{Fingerprint: "AB:CD"}}, "PVE_TLS_FINGERPRINT"},
@@ -82,8 +85,8 @@ func TestNewValidates(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
 		}
-		if err != nil && strings.Contains(err.Error(), "s3cr") {
-			t.Errorf("error shows the secret: %v", err)
+		if err != nil && (strings.Contains(err.Error(), "s3cr") || strings.Contains(err.Error(), "root") || strings.Contains(err.Error(), "p/w")) {
+			t.Errorf("error shows a secret: %v", err)
 		}
 	}
 	// The documented base URL forms all work, /api2/json suffix included.
