@@ -117,7 +117,8 @@ func originCheck(allowed []string, next http.Handler) http.Handler {
 }
 
 // limitBody reads a POST body up to max bytes and refuses JSON nested deeper
-// than MaxJSONDepth, before the MCP layer decodes anything.
+// than MaxJSONDepth, and a JSON body checkFrame refuses (duplicate keys,
+// trailing data, batches over MaxBatch), before the MCP layer decodes anything.
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
@@ -137,6 +138,12 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		if jsonDepth(body) > MaxJSONDepth {
 			http.Error(w, fmt.Sprintf("request JSON is nested deeper than %d levels", MaxJSONDepth), http.StatusBadRequest)
 			return
+		}
+		if len(body) > 0 && isJSON(r) {
+			if fe := checkFrame(body); fe != nil {
+				writeRPCError(w, http.StatusBadRequest, fe)
+				return
+			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
