@@ -54,6 +54,9 @@ type BearerToken struct {
 	Categories []tools.Category
 	// Hash is the SHA-256 of the token.
 	Hash [sha256.Size]byte
+	// length and roll find the token inside longer strings (RedactTokens).
+	length int
+	roll   uint64
 }
 
 // OAuth configures the OAuth 2.1 resource server (MCP authorization spec):
@@ -339,7 +342,7 @@ func ParseTokens(raw string) ([]BearerToken, error) {
 			return nil, fmt.Errorf("tokens %s and %s are the same token", other, label)
 		}
 		hashes[h] = label
-		out = append(out, BearerToken{Name: e.Name, Tier: tier, Categories: cats, Hash: h})
+		out = append(out, BearerToken{Name: e.Name, Tier: tier, Categories: cats, Hash: h, length: len(e.Token), roll: fingerprint(e.Token)})
 	}
 	return out, nil
 }

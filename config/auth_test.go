@@ -188,3 +188,27 @@ func TestCategoriesWithin(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactTokens(t *testing.T) {
+	toks, err := ParseTokens("a:full:" + tokA + ",b:full:" + tokB + ",c:full:" + tokB + "xyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"":                                   "",
+		"nothing here":                       "nothing here",
+		tokA:                                 "#",
+		"Bearer " + tokA:                     "Bearer #",
+		"x" + tokA + "y" + tokB + "z":        "x#y#z",
+		tokA + tokA:                          "##",
+		tokB + "xyz":                         "#", // the longer token, whole
+		tokA[:len(tokA)-1]:                   tokA[:len(tokA)-1],
+		"pve_" + tokB + "_tool":              "pve_#_tool",
+		strings.ToLower(tokA):                strings.ToLower(tokA),
+		strings.Repeat("é", 20) + tokA + "é": strings.Repeat("é", 20) + "#é",
+	} {
+		if got := RedactTokens(in, toks, "#"); got != want {
+			t.Errorf("RedactTokens(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -81,6 +82,9 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 		}
 	}
 	calls := trace.Calls()
+	for i := range calls {
+		calls[i].Path = a.cleanPath(calls[i].Path)
+	}
 	outcome, detail := OutcomeOK, ""
 	switch {
 	case !names[tool]:
@@ -99,10 +103,10 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 	}
 	attrs := []slog.Attr{
 		slog.Bool("audit", true),
-		slog.String("request_id", requestID),
+		slog.String("request_id", a.clean(requestID)),
 		slog.String("caller", caller),
 		slog.String("tier", key.String()),
-		slog.String("tool", truncate(tool, 128)),
+		slog.String("tool", truncate(a.clean(tool), 128)),
 		slog.Any("args", a.redactArgs(args)),
 		slog.Any("pve", calls),
 		slog.String("outcome", outcome),
@@ -112,7 +116,7 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 		attrs = append(attrs, slog.Int("pve_dropped", n))
 	}
 	if detail != "" {
-		attrs = append(attrs, slog.String("error", truncate(a.redact().String(detail), auditMaxError)))
+		attrs = append(attrs, slog.String("error", truncate(a.clean(detail), auditMaxError)))
 	}
 	a.log.LogAttrs(context.Background(), slog.LevelInfo, "tool call", attrs...)
 }
@@ -128,7 +132,8 @@ func resultText(r *mcp.CallToolResult) string {
 }
 
 // redactArgs returns the arguments fit for a log: values under secret-like
-// names and strings equal to a bearer token replaced, long strings and lists
+// names (or names holding a token) and strings holding a bearer token or
+// the Proxmox secret replaced, long strings and lists
 // shortened. It never fails; what it cannot read it describes.
 func (a *auditor) redactArgs(raw json.RawMessage) json.RawMessage {
 	raw = bytes.TrimSpace(raw)
@@ -152,7 +157,8 @@ func (a *auditor) scrub(v any, secret bool) any {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, val := range t {
-			out[truncate(k, 64)] = a.scrub(val, secret || secretKey.MatchString(k))
+			ck := a.clean(k)
+			out[truncate(ck, 64)] = a.scrub(val, secret || secretKey.MatchString(k) || ck != k)
 		}
 		return out
 	case []any:
@@ -169,7 +175,7 @@ func (a *auditor) scrub(v any, secret bool) any {
 		if secret || a.isToken(t) {
 			return pve.Redacted
 		}
-		return truncate(a.redact().String(t), auditMaxString)
+		return truncate(a.clean(t), auditMaxString)
 	case json.Number:
 		if secret {
 			return pve.Redacted
@@ -182,6 +188,30 @@ func (a *auditor) scrub(v any, secret bool) any {
 		return t
 	}
 	return v
+}
+
+// clean removes from s, before any truncation, every bearer token and
+// Proxmox secret it holds, wherever in s they are.
+func (a *auditor) clean(s string) string {
+	s = config.RedactTokens(s, a.tokens, pve.Redacted)
+	if a.redact != nil {
+		s = a.redact().String(s)
+	}
+	return s
+}
+
+// cleanPath is clean for an escaped URL path: a token escaped in it is
+// found in its unescaped form, which is then what is logged.
+func (a *auditor) cleanPath(p string) string {
+	if c := a.clean(p); c != p {
+		return c
+	}
+	if u, err := url.PathUnescape(p); err == nil && u != p {
+		if c := a.clean(u); c != u {
+			return c
+		}
+	}
+	return p
 }
 
 // isToken reports whether s is one of the static bearer tokens.

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"github.com/pve-mcp/pve-mcp/config"
+	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/tools"
 )
 
@@ -96,12 +97,12 @@ func (a *authenticator) verify(ctx context.Context, token string, r *http.Reques
 		return &auth.TokenInfo{UserID: c.ID, Extra: map[string]any{"caller": c}}, nil
 	}
 	if a.oauth == nil || strings.Count(token, ".") != 2 {
-		a.log.Info("authentication failed", "request_id", r.Header.Get(requestIDHeader), "remote", r.RemoteAddr, "reason", "unknown token")
+		a.log.Info("authentication failed", "request_id", a.requestID(r), "remote", r.RemoteAddr, "reason", "unknown token")
 		return nil, fmt.Errorf("%w: unknown token", auth.ErrInvalidToken)
 	}
 	claims, err := a.oauth.verify(ctx, token)
 	if err != nil {
-		a.log.Info("authentication failed", "request_id", r.Header.Get(requestIDHeader), "remote", r.RemoteAddr, "reason", err.Error())
+		a.log.Info("authentication failed", "request_id", a.requestID(r), "remote", r.RemoteAddr, "reason", err.Error())
 		return nil, err
 	}
 	c := &Caller{ID: "oauth:" + claims.Subject, Categories: a.deployment.Categories, denied: true}
@@ -137,7 +138,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 			return
 		}
 		if c.denied {
-			a.log.Info("authorization failed", "request_id", r.Header.Get(requestIDHeader), "caller", c.ID, "reason", "no pve scope")
+			a.log.Info("authorization failed", "request_id", a.requestID(r), "caller", c.ID, "reason", "no pve scope")
 			w.Header().Set("WWW-Authenticate", a.challenge(`error="insufficient_scope", scope="`+config.ScopeRead+`"`))
 			http.Error(w, "insufficient scope: the token carries none of "+scopeList(), http.StatusForbidden)
 			return
@@ -147,7 +148,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &challengeWriter{ResponseWriter: w, a: a, presented: r.Header.Get("Authorization") != ""}
 		if !cw.presented {
-			a.log.Info("authentication failed", "request_id", r.Header.Get(requestIDHeader), "remote", r.RemoteAddr, "reason", "no bearer token")
+			a.log.Info("authentication failed", "request_id", a.requestID(r), "remote", r.RemoteAddr, "reason", "no bearer token")
 		}
 		inner.ServeHTTP(cw, r)
 	})
@@ -326,4 +327,10 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (*accessClaims, er
 		return nil, fmt.Errorf("%w: token has no usable subject (sub)", auth.ErrInvalidToken)
 	}
 	return claims, nil
+}
+
+// requestID is the request's id for a log line, with any static token a
+// caller put in it redacted (X-Request-Id is the caller's choice).
+func (a *authenticator) requestID(r *http.Request) string {
+	return config.RedactTokens(r.Header.Get(requestIDHeader), a.tokens, pve.Redacted)
 }
