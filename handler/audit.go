@@ -2,9 +2,12 @@ package handler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -44,6 +47,7 @@ type auditor struct {
 	log    *slog.Logger
 	tokens []config.BearerToken // a string argument equal to one is redacted too
 	redact func() *pve.Redactor // the Proxmox credentials (current: they rotate)
+	caller string               // who calls when the request names no one ("anonymous" if empty)
 }
 
 // middleware is go-sdk server middleware for one cached server; key names
@@ -72,7 +76,7 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 	if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && p != nil {
 		tool, args = p.Name, p.Arguments
 	}
-	requestID, caller := "", "anonymous"
+	requestID, caller := "", cmp.Or(a.caller, "anonymous")
 	if extra := req.GetExtra(); extra != nil {
 		if extra.Header != nil {
 			requestID = extra.Header.Get(requestIDHeader)
@@ -80,6 +84,11 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 		if extra.TokenInfo != nil && extra.TokenInfo.UserID != "" {
 			caller = extra.TokenInfo.UserID
 		}
+	}
+	if requestID == "" { // stdio: no header to carry one
+		var b [12]byte
+		rand.Read(b[:])
+		requestID = hex.EncodeToString(b[:])
 	}
 	calls := trace.Calls()
 	for i := range calls {
