@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -94,7 +95,7 @@ func originCheck(allowed []string, next http.Handler) http.Handler {
 		ok := any
 		if !ok {
 			if norm, err := config.NormalizeOrigin(origin); err == nil {
-				ok = slices.Contains(allowed, norm)
+				ok = slices.Contains(allowed, norm) || norm == ownLoopbackOrigin(r)
 			}
 		}
 		if !ok {
@@ -114,6 +115,35 @@ func originCheck(allowed []string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// ownLoopbackOrigin is the server's own origin when the request came to a
+// loopback address by a loopback name (http://127.0.0.1:8080): a page it
+// serves itself, which DNS rebinding cannot fake (a rebound name is not a
+// loopback host, and on loopback the go-sdk refuses such a Host anyway).
+// Elsewhere it is "": same-origin by Host alone is what rebinding forges.
+func ownLoopbackOrigin(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	if !config.IsLoopbackHost(host) {
+		return ""
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ta, ok := la.(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+			return ""
+		}
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	own, err := config.NormalizeOrigin(scheme + "://" + r.Host)
+	if err != nil {
+		return ""
+	}
+	return own
 }
 
 // limitBody reads a POST body up to max bytes and refuses JSON nested deeper
