@@ -92,7 +92,7 @@ func agentTools() []*Tool {
 			Desc: "Run a program PVE_GUEST_EXEC allows in a VM; returns exit code and output."},
 			[]Call{agentExecCall, agentExecStatusCall}, agentExec),
 		Custom[agentFileWriteIn](Spec{Name: "pve_write_qemu_agent_file", Tier: Full, Kind: Destroy,
-			Desc: "Write a text file in a VM if PVE_GUEST_EXEC allows \"file-write <path>\"."},
+			Desc: "Write a text file in a VM if PVE_GUEST_WRITE_ALLOW lists its path."},
 			[]Call{agentFileWriteCall}, agentFileWrite),
 	}
 }
@@ -204,7 +204,7 @@ func agentFileWrite(ctx context.Context, env *Env, in agentFileWriteIn) (Output,
 			return Output{}, fmt.Errorf("file %q: give the path without . or .. segments", in.File)
 		}
 	}
-	if err := env.GuestExec.Permit("file-write " + in.File); err != nil {
+	if err := env.GuestExec.PermitWrite(in.File); err != nil {
 		return Output{}, err
 	}
 	if _, err := env.Call(ctx, agentFileWriteCall, &in); err != nil {
