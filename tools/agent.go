@@ -51,13 +51,13 @@ type agentFileReadIn struct {
 type agentFileWriteIn struct {
 	GuestIn
 	File    string `json:"file" jsonschema:"Absolute guest path"`
-	Content string `json:"content" jsonschema:"Text; replaces the file (max 60 KiB)"`
+	Content string `json:"content" jsonschema:"Text; replaces the file (max 60 KiB)" maxlen:"61440"`
 }
 
 type agentExecIn struct {
 	GuestIn
 	Command   []string `json:"command,omitempty" jsonschema:"Program and args (no shell), e.g. [\"df\",\"-h\"]"`
-	InputData string   `json:"input_data,omitempty" pve:"input-data" jsonschema:"Stdin"`
+	InputData string   `json:"input_data,omitempty" pve:"input-data" jsonschema:"Stdin" maxlen:"65536"`
 	Timeout   int      `json:"timeout,omitempty" pve:"-" jsonschema:"Wait for exit, s (default 30)" min:"1" max:"300"`
 	PID       int      `json:"pid,omitempty" jsonschema:"Collect a still-running exec (no command)" min:"1"`
 }
