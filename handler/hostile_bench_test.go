@@ -195,3 +195,43 @@ func BenchmarkHostileFanoutAcross(b *testing.B) {
 	b.ReportMetric(float64(p.total.Load())/float64(b.N), "pve-requests/op")
 	b.ReportMetric(float64(failed.Load())/float64(b.N), "failed-requests/op")
 }
+
+// BenchmarkHostileLargeAnswers: 8 concurrent pve_list_nodes calls whose
+// Proxmox answer is 15 MiB each (under the 16 MiB cap), as a huge cluster
+// or a hostile Proxmox could send; rss-growth-MB is the peak it cost.
+func BenchmarkHostileLargeAnswers(b *testing.B) {
+	var big strings.Builder
+	big.WriteString(`{"data":[`)
+	item := `{"node":"pve1","status":"online","cpu":0.03,"maxcpu":16,"mem":1,"maxmem":2,"uptime":1,"id":"node/pve1","type":"node","ssl_fingerprint":"` + strings.Repeat("AB:", 120) + `"},`
+	for big.Len() < 15<<20 {
+		big.WriteString(item)
+	}
+	body := strings.TrimSuffix(big.String(), ",") + "]}"
+	pveSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		io.WriteString(w, body)
+	}))
+	b.Cleanup(pveSrv.Close)
+	h := hostileHandler(b, pveSrv.URL)
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pve_list_nodes","arguments":{}}}`
+	before := rssKB()
+	stop := peakRSS()
+	var failed atomic.Int32
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if rec := post(h, call, "2025-06-18"); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"isError":true`) {
+					failed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(stop()-before)/1024, "rss-growth-MB")
+	b.ReportMetric(float64(failed.Load())/float64(b.N), "failed-calls/op")
+}

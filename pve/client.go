@@ -42,7 +42,7 @@ type Config struct {
 	// more wait for a free slot within their deadline.
 	MaxConcurrency int
 	// AnswerBudget is the memory, in bytes, that answers larger than 1 MiB
-	// share while they are read and decoded (2 × MaxResponse if 0).
+	// share while they are read and decoded (MaxResponse if 0: one at a time).
 	AnswerBudget int64
 	// Refresh, when set, is called once when Proxmox answers 401, to fetch
 	// the token again (it may have been rotated, e.g. in a secret store);
@@ -121,7 +121,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	budget := cfg.AnswerBudget
 	if budget <= 0 {
-		budget = 2 * c.maxResponse
+		budget = c.maxResponse
 	}
 	c.limits = newLimits(cfg.MaxConcurrency, budget)
 	return c, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -74,8 +75,20 @@ func (l *limits) readAnswer(ctx context.Context, resp *http.Response, max int64)
 	release = func() {}
 	reserve := func(n int64) error {
 		n = min(n, l.budgetSize)
+		le, _ := ctx.Value(leaseKey{}).(*lease)
+		if le != nil {
+			le.mu.Lock()
+			defer le.mu.Unlock()
+			if le.held > 0 {
+				return nil // the call already holds a share: one per call
+			}
+		}
 		if err := l.budget.Acquire(ctx, n); err != nil {
 			return fmt.Errorf("%w: waited for memory to read a %d-byte answer until this call's deadline; ask for less (filters, limit)", ErrBusy, n)
+		}
+		if le != nil {
+			le.l, le.held = l, n // given back when the call ends
+			return nil
 		}
 		release = func() { l.budget.Release(n) }
 		return nil
@@ -100,4 +113,31 @@ func (l *limits) readAnswer(ctx context.Context, resp *http.Response, max int64)
 	}
 	rest, err := io.ReadAll(io.LimitReader(resp.Body, max+1-int64(len(raw))))
 	return append(raw, rest...), release, err
+}
+
+// lease makes a large answer's share of the budget last until the end of the
+// tool call that decodes it, not only until Do returns: decoding and
+// shaping a 16 MiB answer takes several times its size.
+type lease struct {
+	mu   sync.Mutex
+	l    *limits
+	held int64
+}
+
+type leaseKey struct{}
+
+// WithAnswerLease returns a context under which answers above 1 MiB keep
+// their share of the memory budget until release is called (the end of the
+// tool call). A call holds at most one share, however many large answers it
+// reads, so it never waits for memory while holding some.
+func WithAnswerLease(ctx context.Context) (context.Context, func()) {
+	le := &lease{}
+	return context.WithValue(ctx, leaseKey{}, le), func() {
+		le.mu.Lock()
+		defer le.mu.Unlock()
+		if le.held > 0 {
+			le.l.budget.Release(le.held)
+			le.held = 0
+		}
+	}
 }

@@ -127,3 +127,34 @@ func TestAnswerBudget(t *testing.T) {
 		rel()
 	}
 }
+
+// Under a lease (one tool call), a large answer's share lasts until the
+// call ends, and a call holds one share however many large answers it reads.
+func TestAnswerLease(t *testing.T) {
+	l := newLimits(4, 3<<20)
+	big := func() *http.Response {
+		return &http.Response{Body: io.NopCloser(bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20))), ContentLength: 2 << 20}
+	}
+	ctx, done := WithAnswerLease(context.Background())
+	for range 3 { // the same call reads three large answers: no deadlock
+		_, rel, err := l.readAnswer(ctx, big(), 16<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel() // Do's release: the lease keeps the share
+	}
+	other, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	_, rel, err := l.readAnswer(other, big(), 16<<20)
+	cancel()
+	rel()
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("another call got memory while the first call holds it: %v", err)
+	}
+	done()
+	done() // twice is harmless
+	if _, rel, err := l.readAnswer(context.Background(), big(), 16<<20); err != nil {
+		t.Fatalf("after the call ended: %v", err)
+	} else {
+		rel()
+	}
+}

@@ -8,10 +8,28 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pve-mcp/pve-mcp/pve"
 )
 
 // internalError is all a caller learns of a panic; the log has the rest.
 const internalError = "internal error: the tool failed unexpectedly and nothing more was done; the server log has the details"
+
+// callGuards is the receiving middleware every server gets: panics
+// contained (recoverPanics), and a tool call's large Proxmox answers held in
+// the instance's memory budget until the call ends (pve.WithAnswerLease).
+func callGuards(env *Env) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		guarded := recoverPanics(env)(next)
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if method == "tools/call" {
+				var release func()
+				ctx, release = pve.WithAnswerLease(ctx)
+				defer release()
+			}
+			return guarded(ctx, method, req)
+		}
+	}
+}
 
 // recoverPanics is receiving middleware that contains a panic in any MCP
 // method. The go-sdk runs handlers without recover, so one panic would end

@@ -136,7 +136,7 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 		Instructions: instructions,
 		Logger:       env.Log,
 	})
-	s.AddReceivingMiddleware(recoverPanics(env)) // tools/recover.go
+	s.AddReceivingMiddleware(callGuards(env)) // tools/recover.go
 	for _, t := range tools {
 		def, err := t.MCP()
 		if err != nil {
