@@ -25,7 +25,7 @@ type Param struct {
 	// MinLength and MaxLength bound a string's length.
 	MinLength, MaxLength *float64
 	Pattern              string
-	Format   string
+	Format               string
 	// DefaultKey is the type of a property string's default key
 	// (memory is "[current=]<integer>": a bare integer is valid), or "".
 	DefaultKey string
