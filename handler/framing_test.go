@@ -114,6 +114,14 @@ func FuzzFrame(f *testing.F) {
 			if fe.code != rpcParseError && fe.code != rpcInvalidRequest || fe.msg == "" {
 				t.Fatalf("bad error %+v", fe)
 			}
+			// What it refuses is invalid, duplicated or an oversized batch.
+			if json.Valid(body) && !hasDuplicate(body) {
+				var v any
+				json.Unmarshal(body, &v)
+				if a, ok := v.([]any); !ok || len(a) <= MaxBatch {
+					t.Fatalf("refused valid %q: %v", body, fe)
+				}
+			}
 			return
 		}
 		if !json.Valid(body) {
@@ -166,4 +174,18 @@ func hasDuplicate(b []byte) bool {
 		return false
 	}
 	return walk(b)
+}
+
+// BenchmarkCheckFrame: the framing check of a 1 MiB body, the largest
+// accepted (500,000 numbers in one argument).
+//
+//	go test -run '^$' -bench CheckFrame ./handler
+func BenchmarkCheckFrame(b *testing.B) {
+	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":[` + strings.TrimSuffix(strings.Repeat("1,", 500000), ",") + `]}}}`)
+	b.SetBytes(int64(len(body)))
+	for i := 0; i < b.N; i++ {
+		if fe := checkFrame(body); fe != nil {
+			b.Fatal(fe)
+		}
+	}
 }
