@@ -48,6 +48,9 @@ type auditor struct {
 	tokens []config.BearerToken // a string argument equal to one is redacted too
 	redact func() *pve.Redactor // the Proxmox credentials (current: they rotate)
 	caller string               // who calls when the request names no one ("anonymous" if empty)
+	// presented is the bearer token of the request being recorded (a JWT
+	// too), redacted wherever the caller also put it.
+	presented string
 }
 
 // middleware is go-sdk server middleware for one cached server; key names
@@ -80,6 +83,11 @@ func (a *auditor) record(key serverKey, names map[string]bool, req mcp.Request, 
 	if extra := req.GetExtra(); extra != nil {
 		if extra.Header != nil {
 			requestID = extra.Header.Get(requestIDHeader)
+			if scheme, tok, ok := strings.Cut(extra.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") && len(strings.TrimSpace(tok)) >= 16 {
+				cp := *a
+				cp.presented = strings.TrimSpace(tok)
+				a = &cp
+			}
 		}
 		if extra.TokenInfo != nil && extra.TokenInfo.UserID != "" {
 			caller = extra.TokenInfo.UserID
@@ -203,6 +211,9 @@ func (a *auditor) scrub(v any, secret bool) any {
 // Proxmox secret it holds, wherever in s they are.
 func (a *auditor) clean(s string) string {
 	s = config.RedactTokens(s, a.tokens, pve.Redacted)
+	if a.presented != "" {
+		s = strings.ReplaceAll(s, a.presented, pve.Redacted)
+	}
 	if a.redact != nil {
 		s = a.redact().String(s)
 	}

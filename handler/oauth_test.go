@@ -226,6 +226,12 @@ func TestOAuthScopesToTiers(t *testing.T) {
 	if strings.Contains(e.logs.String(), tok) {
 		t.Fatal("JWT in the log")
 	}
+	// Not even when the caller puts its own JWT in a call.
+	// (The log shortens long strings, so look for any piece of it.)
+	e.call(tok, "pve_get_qemu_status", map[string]any{"vmid": 100, "node": "x" + tok + "y"})
+	if piece := strings.Split(tok, ".")[1][:24]; strings.Contains(e.logs.String(), piece) {
+		t.Fatal("JWT from the arguments in the log")
+	}
 
 	// The deployment tier still caps OAuth callers.
 	capped := oauthEnv(t, iss, map[string]string{"PVE_ACCESS_TIER": "read-only"})
