@@ -54,6 +54,9 @@ type BearerToken struct {
 	Categories []tools.Category
 	// Hash is the SHA-256 of the token.
 	Hash [sha256.Size]byte
+	// length and roll find the token inside longer strings (RedactTokens).
+	length int
+	roll   uint64
 }
 
 // OAuth configures the OAuth 2.1 resource server (MCP authorization spec):
@@ -295,11 +298,7 @@ func ParseTokens(raw string) ([]BearerToken, error) {
 			case 4:
 				t = tokenJSON{Name: parts[0], Tier: parts[1], Categories: strings.Split(parts[2], "+"), Token: parts[3]}
 			default:
-				name := "#" + fmt.Sprint(i+1)
-				if len(parts) > 1 && tokenNameRE.MatchString(parts[0]) {
-					name = parts[0]
-				}
-				return nil, fmt.Errorf("entry %s: expected name:tier:token or name:tier:categories:token", name)
+				return nil, fmt.Errorf("entry %s: expected name:tier:token or name:tier:categories:token", entryLabel(i, parts[0]))
 			}
 			entries = append(entries, t)
 		}
@@ -311,39 +310,59 @@ func ParseTokens(raw string) ([]BearerToken, error) {
 	names := map[string]bool{}
 	hashes := map[[sha256.Size]byte]string{}
 	for i, e := range entries {
-		label := e.Name
+		label := entryLabel(i, e.Name)
 		if !tokenNameRE.MatchString(e.Name) {
 			return nil, fmt.Errorf("entry #%d: name must be 1-64 letters, digits, '.', '_' or '-'", i+1)
 		}
 		if names[e.Name] {
-			return nil, fmt.Errorf("token name %q is used twice", label)
+			return nil, fmt.Errorf("token name %s is used twice", label)
 		}
 		names[e.Name] = true
+		// The values are never quoted in these errors: in an entry written
+		// in the wrong order, the tier or category field is the token.
 		tier, err := tools.ParseTier(strings.TrimSpace(e.Tier))
 		if err != nil {
-			return nil, fmt.Errorf("token %q: %w", label, err)
+			return nil, fmt.Errorf("token %s: the tier field is not one of %s (entries are name:tier:token or name:tier:categories:token)", label, tierList())
 		}
 		var cats []tools.Category
 		if len(e.Categories) > 0 {
 			cats, err = tools.ParseCategories(strings.Join(e.Categories, ","))
 			if err != nil {
-				return nil, fmt.Errorf("token %q: %w", label, err)
+				return nil, fmt.Errorf("token %s: the categories field holds a name that is not a category (entries are name:tier:token or name:tier:categories:token, categories joined by +)", label)
 			}
 		}
 		if len(e.Token) < MinTokenLength {
-			return nil, fmt.Errorf("token %q is shorter than %d characters; generate one with `openssl rand -base64 32`", label, MinTokenLength)
+			return nil, fmt.Errorf("token %s is shorter than %d characters; generate one with `openssl rand -base64 32`", label, MinTokenLength)
 		}
 		if !tokenValueRE.MatchString(e.Token) {
-			return nil, fmt.Errorf("token %q may hold only base64/hex characters (A-Z a-z 0-9 . _ ~ + / = -)", label)
+			return nil, fmt.Errorf("token %s may hold only base64/hex characters (A-Z a-z 0-9 . _ ~ + / = -)", label)
 		}
 		h := sha256.Sum256([]byte(e.Token))
 		if other, dup := hashes[h]; dup {
-			return nil, fmt.Errorf("tokens %q and %q are the same token", other, label)
+			return nil, fmt.Errorf("tokens %s and %s are the same token", other, label)
 		}
-		hashes[h] = e.Name
-		out = append(out, BearerToken{Name: e.Name, Tier: tier, Categories: cats, Hash: h})
+		hashes[h] = label
+		out = append(out, BearerToken{Name: e.Name, Tier: tier, Categories: cats, Hash: h, length: len(e.Token), roll: fingerprint(e.Token)})
 	}
 	return out, nil
+}
+
+// entryLabel names entry i of MCP_AUTH_TOKENS in an error: "ci" (#2), or
+// only its position when the name field is missing, malformed or long
+// enough to be a misplaced token.
+func entryLabel(i int, name string) string {
+	if tokenNameRE.MatchString(name) && len(name) < MinTokenLength {
+		return fmt.Sprintf("%q (#%d)", name, i+1)
+	}
+	return fmt.Sprintf("#%d", i+1)
+}
+
+func tierList() string {
+	var names []string
+	for _, t := range []tools.Tier{tools.ReadOnly, tools.ReadExecute, tools.Full} {
+		names = append(names, t.String())
+	}
+	return strings.Join(names, ", ")
 }
 
 // CheckListen decides whether an HTTP server may listen on addr with these

@@ -43,6 +43,7 @@ func TestParseTokens(t *testing.T) {
 		{"", "no tokens"},
 		{"ci:" + tokA, "expected name:tier:token"},
 		{"ci:admin:" + tokA, `token "ci"`},
+		{"ci:admin:" + tokA, "read-only, read-execute, full"},
 		{"ci:full:short", "shorter than 32"},
 		{"ci:full:" + tokA + ",ci:full:" + tokB, "used twice"},
 		{"a:full:" + tokA + ",b:read-only:" + tokA, "same token"},
@@ -50,6 +51,14 @@ func TestParseTokens(t *testing.T) {
 		{"ci:full:nosuchcat:" + tokA, `token "ci"`},
 		{"ci:full:" + tokA + "\"<>", "base64/hex"},
 		{`[{"name":"ci"`, "not valid JSON"},
+		// Fields in the wrong order put the token where a tier, category
+		// or name belongs: it is never quoted.
+		{"ci:" + tokA + ":read-only", "tier field"},
+		{"ci:read-only:" + tokA + ":qemu", "categories field"},
+		{tokA + ":read-only:ci", "token #1"},
+		{"ci:read-only:qemu:lxc:" + tokA, "entry \"ci\" (#1)"},
+		{`[{"name":"` + tokA + `","tier":"full","token":"x"}]`, "#1"},
+		{`[{"name":"ci","tier":"` + tokA + `","token":"` + tokB + `"}]`, "tier field"},
 	} {
 		_, err := ParseTokens(c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -176,6 +185,30 @@ func TestCategoriesWithin(t *testing.T) {
 			if got[i] != c.want[i] {
 				t.Errorf("CategoriesWithin(%v, %v) = %v", c.dep, c.caller, got)
 			}
+		}
+	}
+}
+
+func TestRedactTokens(t *testing.T) {
+	toks, err := ParseTokens("a:full:" + tokA + ",b:full:" + tokB + ",c:full:" + tokB + "xyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"":                                   "",
+		"nothing here":                       "nothing here",
+		tokA:                                 "#",
+		"Bearer " + tokA:                     "Bearer #",
+		"x" + tokA + "y" + tokB + "z":        "x#y#z",
+		tokA + tokA:                          "##",
+		tokB + "xyz":                         "#", // the longer token, whole
+		tokA[:len(tokA)-1]:                   tokA[:len(tokA)-1],
+		"pve_" + tokB + "_tool":              "pve_#_tool",
+		strings.ToLower(tokA):                strings.ToLower(tokA),
+		strings.Repeat("é", 20) + tokA + "é": strings.Repeat("é", 20) + "#é",
+	} {
+		if got := RedactTokens(in, toks, "#"); got != want {
+			t.Errorf("RedactTokens(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,7 @@ var Vars = []Var{
 	{"PVE_CA_CERT", "", "PEM file of a private CA to trust"},
 	{"PVE_TLS_FINGERPRINT", "", "SHA-256 fingerprint of the Proxmox certificate (`AA:BB:...`) to pin"},
 	{"PVE_TIMEOUT", "30", "seconds one Proxmox call may take"},
+	{"PVE_MAX_CONCURRENCY", "8", "most Proxmox requests in flight at once per instance; more wait (within the request deadline) for a free slot"},
 	{"PVE_MAX_RESULT_BYTES", "32768", "largest tool result; longer lists are cut with a note on how to page"},
 	{"PVE_SKIP_CHECK", "false", "`true` skips the startup connection check (`GET /version`)"},
 	{"DEBUG", "false", "`true` logs debug lines to stderr"},
@@ -111,6 +113,8 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	secs, err := parseInt(getenv, "PVE_TIMEOUT", 30, 1, 900)
 	errs = appendErr(errs, err)
 	c.PVE.Timeout = time.Duration(secs) * time.Second
+	c.PVE.MaxConcurrency, err = parseInt(getenv, "PVE_MAX_CONCURRENCY", pve.DefaultMaxConcurrency, 1, 256)
+	errs = appendErr(errs, err)
 	c.MaxResultBytes, err = parseInt(getenv, "PVE_MAX_RESULT_BYTES", tools.DefaultMaxResultBytes, 1024, 1<<24)
 	errs = appendErr(errs, err)
 	c.GuestExec, err = guestExecFromEnv(getenv)
@@ -138,6 +142,19 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// Warnings are the settings that work but weaken security, for loud log
+// lines at startup.
+func (c Config) Warnings() []string {
+	var out []string
+	if c.PVE.TLS.Insecure {
+		out = append(out, "PVE_VERIFY_SSL=false: the Proxmox certificate is not verified, so anyone on the network path can impersonate Proxmox and collect the API token; pin it with PVE_TLS_FINGERPRINT or trust its CA with PVE_CA_CERT instead")
+	}
+	if u, err := url.Parse(strings.TrimSpace(c.PVE.BaseURL)); err == nil && strings.EqualFold(u.Scheme, "http") {
+		out = append(out, "PVE_BASE_URL uses http://: the API token and every answer travel in clear; use https:// (Proxmox serves it on port 8006)")
+	}
+	return out
 }
 
 func appendErr(errs []error, err error) []error {

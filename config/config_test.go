@@ -150,6 +150,8 @@ func TestFromEnvInvalid(t *testing.T) {
 		{"timeout with unit", map[string]string{"PVE_TIMEOUT": "30s"}, []string{"PVE_TIMEOUT", `"30s"`, "1 to 900"}},
 		{"timeout zero", map[string]string{"PVE_TIMEOUT": "0"}, []string{"PVE_TIMEOUT", "1 to 900"}},
 		{"timeout too long", map[string]string{"PVE_TIMEOUT": "901"}, []string{"PVE_TIMEOUT", "1 to 900"}},
+		{"concurrency zero", map[string]string{"PVE_MAX_CONCURRENCY": "0"}, []string{"PVE_MAX_CONCURRENCY", "1 to 256"}},
+		{"base URL with credentials", map[string]string{"PVE_BASE_URL": "https://root:hunter2@pve.example.com:8006"}, []string{"PVE_BASE_URL", "credentials", "PVE_TOKEN_SECRET"}},
 		{"result cap too small", map[string]string{"PVE_MAX_RESULT_BYTES": "100"}, []string{"PVE_MAX_RESULT_BYTES", "1024"}},
 		{"bad fingerprint", map[string]string{"PVE_TLS_FINGERPRINT": "AB:CD:EF"}, []string{"PVE_TLS_FINGERPRINT", "SHA-256", "AB:CD"}},
 		{"verify off with a CA", map[string]string{"PVE_VERIFY_SSL": "false", "PVE_CA_CERT": ca}, []string{"PVE_VERIFY_SSL=false", "PVE_CA_CERT"}},
@@ -174,7 +176,7 @@ func TestFromEnvInvalid(t *testing.T) {
 					t.Errorf("error %q\ndoes not contain %q", err, w)
 				}
 			}
-			if strings.Contains(err.Error(), validEnv["PVE_TOKEN_SECRET"]) {
+			if strings.Contains(err.Error(), validEnv["PVE_TOKEN_SECRET"]) || strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error shows the token secret: %v", err)
 			}
 		})
@@ -252,4 +254,34 @@ func writeCA(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Settings that work but weaken security are warned about at startup.
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want []string
+	}{
+		{nil, nil},
+		{map[string]string{"PVE_VERIFY_SSL": "false"}, []string{"PVE_VERIFY_SSL=false", "PVE_TLS_FINGERPRINT"}},
+		{map[string]string{"PVE_BASE_URL": "http://pve.example.com:8006"}, []string{"http://", "in clear"}},
+		{map[string]string{"PVE_BASE_URL": "HTTP://pve.example.com:8006", "PVE_VERIFY_SSL": "0"}, []string{"PVE_VERIFY_SSL=false", "http://"}},
+	} {
+		c, err := config.FromEnv(envWith(tc.env), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(c.Warnings(), "\n")
+		if len(tc.want) == 0 && got != "" {
+			t.Errorf("%v: unexpected warnings %q", tc.env, got)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%v: warnings %q lack %q", tc.env, got, w)
+			}
+		}
+	}
+	if c, _ := config.FromEnv(envWith(nil), false); c.PVE.MaxConcurrency != 8 {
+		t.Errorf("PVE_MAX_CONCURRENCY default %d", c.PVE.MaxConcurrency)
+	}
 }

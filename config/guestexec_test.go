@@ -20,6 +20,8 @@ func TestGuestExecFromEnv(t *testing.T) {
 		{"explicit deny", map[string]string{"PVE_GUEST_EXEC": " Deny "}, false, ""},
 		{"deny ignores patterns", map[string]string{"PVE_GUEST_EXEC": "deny", "PVE_GUEST_EXEC_ALLOW": "uptime"}, false, ""},
 		{"allow without patterns", map[string]string{"PVE_GUEST_EXEC": "allow"}, false, "PVE_GUEST_EXEC=allow needs PVE_GUEST_EXEC_ALLOW"},
+		{"old file-write pattern", map[string]string{"PVE_GUEST_EXEC": "allow", "PVE_GUEST_EXEC_ALLOW": "uptime;;file-write /tmp/.*"}, false, "PVE_GUEST_WRITE_ALLOW"},
+		{"bad write regex", map[string]string{"PVE_GUEST_EXEC": "allow", "PVE_GUEST_WRITE_ALLOW": "/tmp/(x"}, false, `PVE_GUEST_WRITE_ALLOW pattern "/tmp/(x"`},
 		{"allow with blank patterns", map[string]string{"PVE_GUEST_EXEC": "allow", "PVE_GUEST_EXEC_ALLOW": " ;; \n "}, false, "needs PVE_GUEST_EXEC_ALLOW"},
 		{"bad regex", map[string]string{"PVE_GUEST_EXEC": "allow", "PVE_GUEST_EXEC_ALLOW": "uptime;;cat (/etc"}, false, `pattern "cat (/etc"`},
 		{"unknown value", map[string]string{"PVE_GUEST_EXEC": "yes"}, false, "use allow or deny"},
@@ -61,6 +63,34 @@ func TestGuestExecFromEnv(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// File writes have their own list, deny by default: command patterns never
+// permit one, and a write list permits no command.
+func TestGuestWriteAllow(t *testing.T) {
+	cfg, err := config.FromEnv(envWith(map[string]string{"PVE_GUEST_EXEC": "allow", "PVE_GUEST_EXEC_ALLOW": ".*"}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.GuestExec.PermitWrite("/var/log/syslog"); err == nil || !strings.Contains(err.Error(), "PVE_GUEST_WRITE_ALLOW") {
+		t.Errorf("exec pattern .* permitted a write: %v", err)
+	}
+	cfg, err = config.FromEnv(envWith(map[string]string{"PVE_GUEST_EXEC": "allow", "PVE_GUEST_WRITE_ALLOW": "/etc/motd;;/tmp/[a-z]+"}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, ok := range map[string]bool{"/etc/motd": true, "/tmp/abc": true, "/etc/motd2": false, "/tmp/a/b": false, "/var/log/syslog": false} {
+		if err := cfg.GuestExec.PermitWrite(path); (err == nil) != ok {
+			t.Errorf("PermitWrite(%q) = %v, want allowed %v", path, err, ok)
+		}
+	}
+	if err := cfg.GuestExec.Permit("/etc/motd"); err == nil {
+		t.Error("a write pattern permitted a command")
+	}
+	cfg, _ = config.FromEnv(envWith(map[string]string{"PVE_GUEST_WRITE_ALLOW": "/etc/motd"}), false)
+	if err := cfg.GuestExec.PermitWrite("/etc/motd"); err == nil || !strings.Contains(err.Error(), "PVE_GUEST_EXEC=allow") {
+		t.Errorf("write permitted with PVE_GUEST_EXEC off: %v", err)
 	}
 }
 

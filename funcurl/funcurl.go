@@ -43,6 +43,19 @@ type Options struct {
 	DeadlineMargin time.Duration
 	// Log receives handler panics (never request bodies).
 	Log *slog.Logger
+	// RequireIAM refuses (403) every invocation whose request context
+	// carries no IAM authorizer: the function URL's AuthType is AWS_IAM, so
+	// an event without the signed caller's identity did not come through
+	// it (the URL's auth type was changed, or someone invoked the function
+	// directly with a crafted event).
+	RequireIAM bool
+}
+
+// HasIAMCaller reports whether a function URL event names the IAM caller
+// that signed it, as Lambda adds it for AuthType AWS_IAM.
+func HasIAMCaller(ev events.LambdaFunctionURLRequest) bool {
+	a := ev.RequestContext.Authorizer
+	return a != nil && a.IAM != nil && (a.IAM.AccountID != "" || a.IAM.UserARN != "" || a.IAM.CallerID != "")
 }
 
 // Handler returns a Lambda handler for function URL events that serves h.
@@ -69,6 +82,10 @@ func Handler(h http.Handler, opts Options) func(context.Context, events.LambdaFu
 				return events.LambdaFunctionURLResponse{}, err
 			}
 			return textResponse(http.StatusBadRequest, err.Error()), nil
+		}
+		if opts.RequireIAM && !HasIAMCaller(ev) {
+			log.Warn("invocation refused: FUNCTION_URL_AUTH_TYPE is AWS_IAM but the event carries no IAM authorizer", "path", ev.RawPath, "source_ip", ev.RequestContext.HTTP.SourceIP)
+			return textResponse(http.StatusForbidden, "Forbidden: this function URL requires AWS_IAM (SigV4-signed) requests, and this invocation carries no IAM caller; sign the request, or configure MCP authentication and deploy with FunctionUrlAuthType=NONE"), nil
 		}
 		w := NewResponseWriter()
 		if !serve(h, w, req, log) {

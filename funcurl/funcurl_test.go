@@ -290,3 +290,40 @@ func TestThroughLambdaRuntimeEncoding(t *testing.T) {
 		t.Fatalf("request %+v", s)
 	}
 }
+
+// With RequireIAM (FUNCTION_URL_AUTH_TYPE=AWS_IAM), an invocation without
+// the IAM caller Lambda adds to signed requests never reaches the handler.
+func TestRequireIAM(t *testing.T) {
+	signed := loadEvent(t, "post_json.json")
+	if !HasIAMCaller(signed) {
+		t.Fatal("the documented AWS_IAM event has no IAM caller")
+	}
+	unsigned := loadEvent(t, "post_json.json")
+	unsigned.RequestContext.Authorizer = nil
+	emptyIAM := loadEvent(t, "post_json.json")
+	emptyIAM.RequestContext.Authorizer = &events.LambdaFunctionURLRequestContextAuthorizerDescription{IAM: &events.LambdaFunctionURLRequestContextAuthorizerIAMDescription{}}
+	for _, c := range []struct {
+		name    string
+		ev      events.LambdaFunctionURLRequest
+		require bool
+		want    int
+	}{
+		{"signed", signed, true, 200},
+		{"no authorizer", unsigned, true, 403},
+		{"empty IAM", emptyIAM, true, 403},
+		{"no authorizer, NONE", unsigned, false, 200},
+	} {
+		reached := false
+		h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true }), Options{RequireIAM: c.require})
+		resp, err := h(context.Background(), c.ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.want || reached != (c.want == 200) {
+			t.Errorf("%s: HTTP %d (reached %v), want %d", c.name, resp.StatusCode, reached, c.want)
+		}
+		if c.want == 403 && !strings.Contains(resp.Body, "AWS_IAM") {
+			t.Errorf("%s: body %q", c.name, resp.Body)
+		}
+	}
+}

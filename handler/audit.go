@@ -2,12 +2,16 @@ package handler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -66,6 +70,10 @@ type auditor struct {
 	log    *slog.Logger
 	tokens []config.BearerToken // a string argument equal to one is redacted too
 	redact func() *pve.Redactor // the Proxmox credentials (current: they rotate)
+	caller string               // who calls when the request names no one ("anonymous" if empty)
+	// presented is the bearer token of the request being recorded (a JWT
+	// too), redacted wherever the caller also put it.
+	presented string
 }
 
 // middleware is go-sdk server middleware for one cached server; key names
@@ -102,16 +110,29 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 			known = names.selected[inner]
 		}
 	}
-	requestID, caller := "", "anonymous"
+	requestID, caller := "", cmp.Or(a.caller, "anonymous")
 	if extra := req.GetExtra(); extra != nil {
 		if extra.Header != nil {
 			requestID = extra.Header.Get(requestIDHeader)
+			if scheme, tok, ok := strings.Cut(extra.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") && len(strings.TrimSpace(tok)) >= 16 {
+				cp := *a
+				cp.presented = strings.TrimSpace(tok)
+				a = &cp
+			}
 		}
 		if extra.TokenInfo != nil && extra.TokenInfo.UserID != "" {
 			caller = extra.TokenInfo.UserID
 		}
 	}
+	if requestID == "" { // stdio: no header to carry one
+		var b [12]byte
+		rand.Read(b[:])
+		requestID = hex.EncodeToString(b[:])
+	}
 	calls := trace.Calls()
+	for i := range calls {
+		calls[i].Path = a.cleanPath(calls[i].Path)
+	}
 	outcome, detail := OutcomeOK, ""
 	switch {
 	case !known:
@@ -130,10 +151,10 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 	}
 	attrs := []slog.Attr{
 		slog.Bool("audit", true),
-		slog.String("request_id", requestID),
+		slog.String("request_id", a.clean(requestID)),
 		slog.String("caller", caller),
 		slog.String("tier", key.String()),
-		slog.String("tool", truncate(tool, 128)),
+		slog.String("tool", truncate(a.clean(tool), 128)),
 		slog.Any("args", a.redactArgs(args)),
 		slog.Any("pve", calls),
 		slog.String("outcome", outcome),
@@ -146,7 +167,7 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 		attrs = append(attrs, slog.Int("pve_dropped", n))
 	}
 	if detail != "" {
-		attrs = append(attrs, slog.String("error", truncate(a.redact().String(detail), auditMaxError)))
+		attrs = append(attrs, slog.String("error", truncate(a.clean(detail), auditMaxError)))
 	}
 	a.log.LogAttrs(context.Background(), slog.LevelInfo, "tool call", attrs...)
 }
@@ -162,7 +183,8 @@ func resultText(r *mcp.CallToolResult) string {
 }
 
 // redactArgs returns the arguments fit for a log: values under secret-like
-// names and strings equal to a bearer token replaced, long strings and lists
+// names (or names holding a token) and strings holding a bearer token or
+// the Proxmox secret replaced, long strings and lists
 // shortened. It never fails; what it cannot read it describes.
 func (a *auditor) redactArgs(raw json.RawMessage) json.RawMessage {
 	raw = bytes.TrimSpace(raw)
@@ -186,7 +208,8 @@ func (a *auditor) scrub(v any, secret bool) any {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, val := range t {
-			out[truncate(k, 64)] = a.scrub(val, secret || secretKey.MatchString(k))
+			ck := a.clean(k)
+			out[truncate(ck, 64)] = a.scrub(val, secret || secretKey.MatchString(k) || ck != k)
 		}
 		return out
 	case []any:
@@ -203,7 +226,7 @@ func (a *auditor) scrub(v any, secret bool) any {
 		if secret || a.isToken(t) {
 			return pve.Redacted
 		}
-		return truncate(a.redact().String(t), auditMaxString)
+		return truncate(a.clean(t), auditMaxString)
 	case json.Number:
 		if secret {
 			return pve.Redacted
@@ -216,6 +239,33 @@ func (a *auditor) scrub(v any, secret bool) any {
 		return t
 	}
 	return v
+}
+
+// clean removes from s, before any truncation, every bearer token and
+// Proxmox secret it holds, wherever in s they are.
+func (a *auditor) clean(s string) string {
+	s = config.RedactTokens(s, a.tokens, pve.Redacted)
+	if a.presented != "" {
+		s = strings.ReplaceAll(s, a.presented, pve.Redacted)
+	}
+	if a.redact != nil {
+		s = a.redact().String(s)
+	}
+	return s
+}
+
+// cleanPath is clean for an escaped URL path: a token escaped in it is
+// found in its unescaped form, which is then what is logged.
+func (a *auditor) cleanPath(p string) string {
+	if c := a.clean(p); c != p {
+		return c
+	}
+	if u, err := url.PathUnescape(p); err == nil && u != p {
+		if c := a.clean(u); c != u {
+			return c
+		}
+	}
+	return p
 }
 
 // isToken reports whether s is one of the static bearer tokens.

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -150,5 +151,54 @@ func TestRedactArgsBounds(t *testing.T) {
 	}
 	if got := string(a.redactArgs(nil)); got != "{}" {
 		t.Errorf("no args: %s", got)
+	}
+}
+
+// A bearer token or the Proxmox secret anywhere a caller can put text (in a
+// longer string, the tool name, an argument key, the request id, escaped or
+// upper-cased) never reaches the log, nor the answer.
+func TestAuditRedactsTokensAnywhere(t *testing.T) {
+	e := newSecEnv(t, map[string]string{"MCP_AUTH_TOKENS": allTokens})
+	var esc strings.Builder
+	for _, r := range simTokenSecret {
+		fmt.Fprintf(&esc, `\u%04X`, r)
+	}
+	bodies := []string{
+		rpcBody(1, "tools/call", map[string]any{"name": "pve_get_qemu_status", "arguments": map[string]any{"vmid": 100, "node": "Bearer " + tokReader + " trailing"}}),
+		rpcBody(2, "tools/call", map[string]any{"name": "pve_" + tokReader + "_x", "arguments": map[string]any{}}),
+		rpcBody(3, "tools/call", map[string]any{"name": "pve_get_qemu_status", "arguments": map[string]any{"vmid": 100, "k" + tokReader: 1}}),
+		rpcBody(4, "tools/call", map[string]any{"name": "pve_get_qemu_status", "arguments": map[string]any{"vmid": 100, "node": strings.ToUpper(simTokenSecret)}}),
+		`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"pve_get_qemu_status","arguments":{"vmid":100,"node":"` + esc.String() + `"}}}`,
+		rpcBody(6, "tools/call", map[string]any{"name": "pve_get_qemu_status", "arguments": map[string]any{"vmid": 100}}),
+	}
+	for i, body := range bodies {
+		headers := []string{}
+		if i == 5 {
+			headers = []string{"X-Request-Id", "id-" + tokReader}
+		}
+		resp, out := e.raw(tokAdmin, body, headers...)
+		if resp.StatusCode != 200 {
+			t.Fatalf("call %d: HTTP %d %s", i+1, resp.StatusCode, out)
+		}
+		if strings.Contains(strings.ToLower(out), strings.ToLower(simTokenSecret)) {
+			t.Errorf("call %d: answer shows the Proxmox secret: %s", i+1, out)
+		}
+	}
+	lines := e.logs.auditLines(t)
+	if len(lines) != len(bodies) {
+		t.Fatalf("%d audit lines, want %d", len(lines), len(bodies))
+	}
+	logs := strings.ToLower(e.logs.String())
+	for _, secret := range []string{tokReader, tokAdmin, simTokenSecret, esc.String()} {
+		if strings.Contains(logs, strings.ToLower(secret)) {
+			t.Errorf("log contains %q:\n%s", secret, e.logs)
+		}
+	}
+	if n := strings.Count(e.logs.String(), pve.Redacted); n < len(bodies) {
+		t.Errorf("%d redactions in the log, want at least %d", n, len(bodies))
+	}
+	// The token id is no secret: it stays readable where it appears.
+	if lines[1]["tool"] != "pve_"+pve.Redacted+"_x" || lines[5]["request_id"] != "id-"+pve.Redacted {
+		t.Errorf("tool %v, request_id %v", lines[1]["tool"], lines[5]["request_id"])
 	}
 }

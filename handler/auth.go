@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"github.com/pve-mcp/pve-mcp/config"
+	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/tools"
 )
 
@@ -96,12 +100,15 @@ func (a *authenticator) verify(ctx context.Context, token string, r *http.Reques
 		return &auth.TokenInfo{UserID: c.ID, Extra: map[string]any{"caller": c}}, nil
 	}
 	if a.oauth == nil || strings.Count(token, ".") != 2 {
-		a.log.Info("authentication failed", "request_id", r.Header.Get(requestIDHeader), "remote", r.RemoteAddr, "reason", "unknown token")
+		a.log.Info("authentication failed", "request_id", a.requestID(r), "remote", r.RemoteAddr, "reason", "unknown token")
 		return nil, fmt.Errorf("%w: unknown token", auth.ErrInvalidToken)
 	}
 	claims, err := a.oauth.verify(ctx, token)
 	if err != nil {
-		a.log.Info("authentication failed", "request_id", r.Header.Get(requestIDHeader), "remote", r.RemoteAddr, "reason", err.Error())
+		a.log.Info("authentication failed", "request_id", a.requestID(r), "remote", r.RemoteAddr, "reason", err.Error())
+		if st, ok := r.Context().Value(authStateKey{}).(*authState); ok && errors.Is(err, errKeysUnavailable) {
+			st.keysUnavailable = true
+		}
 		return nil, err
 	}
 	c := &Caller{ID: "oauth:" + claims.Subject, Categories: a.deployment.Categories, denied: true}
@@ -137,7 +144,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 			return
 		}
 		if c.denied {
-			a.log.Info("authorization failed", "request_id", r.Header.Get(requestIDHeader), "caller", c.ID, "reason", "no pve scope")
+			a.log.Info("authorization failed", "request_id", a.requestID(r), "caller", c.ID, "reason", "no pve scope")
 			w.Header().Set("WWW-Authenticate", a.challenge(`error="insufficient_scope", scope="`+config.ScopeRead+`"`))
 			http.Error(w, "insufficient scope: the token carries none of "+scopeList(), http.StatusForbidden)
 			return
@@ -145,13 +152,26 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(withCaller(r.Context(), c)))
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cw := &challengeWriter{ResponseWriter: w, a: a, presented: r.Header.Get("Authorization") != ""}
+		st := &authState{}
+		cw := &challengeWriter{ResponseWriter: w, a: a, presented: r.Header.Get("Authorization") != "", state: st}
 		if !cw.presented {
-			a.log.Info("authentication failed", "request_id", r.Header.Get(requestIDHeader), "remote", r.RemoteAddr, "reason", "no bearer token")
+			a.log.Info("authentication failed", "request_id", a.requestID(r), "remote", r.RemoteAddr, "reason", "no bearer token")
 		}
-		inner.ServeHTTP(cw, r)
+		inner.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), authStateKey{}, st)))
 	})
 }
+
+// authState carries what verify learned to the answer's writer: the go-sdk
+// answers any error that is not ErrInvalidToken with 500.
+type authState struct {
+	keysUnavailable bool
+}
+
+type authStateKey struct{}
+
+// keysRetryAfter is the Retry-After of a 503 while the issuer's keys
+// cannot be fetched: the refetch gap, after which a new fetch is tried.
+var keysRetryAfter = fmt.Sprint(int(refetchGap.Seconds()))
 
 // challenge is the WWW-Authenticate value of a 401/403 answer.
 func (a *authenticator) challenge(extra string) string {
@@ -170,9 +190,15 @@ type challengeWriter struct {
 	http.ResponseWriter
 	a         *authenticator
 	presented bool
+	state     *authState
 }
 
 func (cw *challengeWriter) WriteHeader(code int) {
+	if code == http.StatusInternalServerError && cw.state != nil && cw.state.keysUnavailable {
+		// Not the caller's fault and not a server bug: try again later.
+		cw.Header().Set("Retry-After", keysRetryAfter)
+		code = http.StatusServiceUnavailable
+	}
 	if code == http.StatusUnauthorized {
 		extra := ""
 		if cw.presented {
@@ -287,10 +313,60 @@ func newJWTVerifier(o *config.OAuth, client *http.Client) *jwtVerifier {
 // issuer's keys could not be fetched: a server-side problem, not a bad token.
 var errKeysUnavailable = errors.New("cannot verify tokens now: the authorization server's keys are unavailable")
 
+// errHeader and errClaimType mark tokens refused for their form before any
+// key is looked up; the wrapped text says what is wrong.
+var (
+	errHeader    = errors.New("unacceptable JWT header")
+	errClaimType = errors.New("claim of the wrong type")
+)
+
+// accessTokenTypes are the typ values RFC 9068 §4 requires of a JWT access
+// token; anything else (an OpenID ID token's "JWT", say) is refused.
+var accessTokenTypes = []string{"at+jwt", "application/at+jwt"}
+
+// checkForm checks what golang-jwt leaves to the application: the typ and
+// crit headers (RFC 9068, RFC 7515 §4.1.11: no extension is understood
+// here, so any crit is refused) and that the time claims are numbers (a
+// string "exp" would otherwise decode as one).
+func checkForm(t *jwt.Token) error {
+	typ, _ := t.Header["typ"].(string)
+	if !slices.ContainsFunc(accessTokenTypes, func(a string) bool { return strings.EqualFold(a, typ) }) {
+		shown := typ
+		if len(shown) > 32 {
+			shown = shown[:32] + "..."
+		}
+		return fmt.Errorf("%w: typ is %q, not \"at+jwt\": this server accepts only OAuth JWT access tokens (RFC 9068), not ID tokens or other JWTs", errHeader, shown)
+	}
+	if _, ok := t.Header["crit"]; ok {
+		return fmt.Errorf("%w: it has a crit header, and no JWT extension is supported here", errHeader)
+	}
+	if strings.Count(t.Raw, ".") != 2 {
+		return nil // the parser refuses it
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(t.Raw, ".")[1])
+	if err != nil {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(payload, &members) != nil {
+		return nil
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if v, ok := members[name]; ok && (len(v) == 0 || !(v[0] == '-' || ('0' <= v[0] && v[0] <= '9'))) {
+			return fmt.Errorf("%w: %s must be a number of seconds (NumericDate), not %s", errClaimType, name, truncate(string(v), 32))
+		}
+	}
+	return nil
+}
+
 func (v *jwtVerifier) verify(ctx context.Context, raw string) (*accessClaims, error) {
 	claims := &accessClaims{}
 	var keyErr error
 	_, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		if err := checkForm(t); err != nil {
+			keyErr = err
+			return nil, err
+		}
 		kid, _ := t.Header["kid"].(string)
 		k, err := v.keys.lookup(ctx, kid, t.Method.Alg())
 		if err != nil {
@@ -301,6 +377,8 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (*accessClaims, er
 	})
 	switch {
 	case err == nil:
+	case errors.Is(keyErr, errHeader) || errors.Is(keyErr, errClaimType):
+		return nil, fmt.Errorf("%w: %v", auth.ErrInvalidToken, keyErr)
 	case keyErr != nil && !errors.Is(keyErr, errNoKey):
 		return nil, errKeysUnavailable
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -314,7 +392,15 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (*accessClaims, er
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return nil, fmt.Errorf("%w: token is not for this resource (aud)", auth.ErrInvalidToken)
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return nil, fmt.Errorf("%w: token has no expiry", auth.ErrInvalidToken)
+		// Say which claim: exp, iss and aud are all required.
+		missing := "expiry (exp)"
+		switch {
+		case claims.Issuer == "":
+			missing = "issuer (iss)"
+		case len(claims.Audience) == 0:
+			missing = "audience (aud): it must name this server's resource URL"
+		}
+		return nil, fmt.Errorf("%w: token has no %s", auth.ErrInvalidToken, missing)
 	case errors.Is(keyErr, errNoKey):
 		return nil, fmt.Errorf("%w: signed by an unknown key", auth.ErrInvalidToken)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
@@ -326,4 +412,10 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (*accessClaims, er
 		return nil, fmt.Errorf("%w: token has no usable subject (sub)", auth.ErrInvalidToken)
 	}
 	return claims, nil
+}
+
+// requestID is the request's id for a log line, with any static token a
+// caller put in it redacted (X-Request-Id is the caller's choice).
+func (a *authenticator) requestID(r *http.Request) string {
+	return config.RedactTokens(r.Header.Get(requestIDHeader), a.tokens, pve.Redacted)
 }

@@ -36,6 +36,10 @@ func FuzzHandler(f *testing.F) {
 		`{"jsonrpc":"2.0","id":1e999,"method":"tools/call","params":{"name":"pve_delete_qemu_vm","arguments":{"vmid":-1}}}`,
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
 		strings.Repeat("[", 70) + strings.Repeat("]", 70),
+		// Parser differentials and batches (checkFrame).
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"pve_delete_qemu_vm","arguments":{"vmid":102}}}`,
+		rpcBody(1, "tools/list", nil) + call("pve_delete_qemu_vm", `{"vmid":102}`),
+		"[" + strings.TrimSuffix(strings.Repeat(call("pve_list_nodes", `{}`)+",", 12), ",") + "]",
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pve_get_qemu_status","arguments":{"vmid":100}`,
 		"",
 	} {

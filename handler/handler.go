@@ -28,8 +28,9 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // NewServer builds the MCP server for cfg: a Proxmox client and the tools of
-// the configured tier, categories and allow/deny lists. It is what stdio
-// serves; HTTP builds one per caller tier (see New).
+// the configured tier, categories and allow/deny lists, every tools/call
+// audited to log. It is what stdio serves; HTTP builds one per caller tier
+// (see New).
 func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -43,7 +44,14 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 		return nil, err
 	}
 	env := &tools.Env{PVE: client, Log: log, MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec}
-	return tools.NewServerFor(env, selected, cfg.ToolMode)
+	srv, err := tools.NewServerFor(env, selected, cfg.ToolMode)
+	if err != nil {
+		return nil, err
+	}
+	// The same audit line as over HTTP; the caller is whoever started the process.
+	aud := &auditor{log: log, redact: client.Redactor, caller: "stdio"}
+	srv.AddReceivingMiddleware(aud.middleware(keyOf(cfg.Tools.Tier, cfg.Tools.Categories), surfaceOf(selected, cfg.ToolMode)))
+	return srv, nil
 }
 
 // New returns the HTTP handler for cfg. Audit lines go to log (JSON on

@@ -393,6 +393,31 @@ func TestOrigins(t *testing.T) {
 	if resp, _ := strict.raw(tokAdmin, list, "Origin", "http://localhost:3000"); resp.StatusCode != 403 {
 		t.Errorf("no allowed origins: %d", resp.StatusCode)
 	}
+	// The server's own loopback origin is allowed without being listed (the
+	// MCP conformance scenario dns-rebinding-protection); other ports, other
+	// loopback names and rebound names are not.
+	own := strings.TrimPrefix(strict.srv.URL, "http://") // 127.0.0.1:PORT
+	_, port, _ := net.SplitHostPort(own)
+	for _, c := range []struct {
+		origin, host string
+		want         int
+	}{
+		{"http://" + own, "", 200},
+		{"http://" + own + "/", "", 200},
+		{"https://" + own, "", 403},
+		{"http://127.0.0.1:1", "", 403},
+		{"http://localhost:" + port, "", 403},
+		{"http://localhost:" + port, "localhost:" + port, 200},
+		{"http://evil.example.com:" + port, "evil.example.com:" + port, 403},
+	} {
+		headers := []string{"Origin", c.origin}
+		if c.host != "" {
+			headers = append(headers, "Host", c.host)
+		}
+		if resp, body := strict.raw(tokAdmin, list, headers...); resp.StatusCode != c.want {
+			t.Errorf("own origin: Origin %q Host %q: %d, want %d: %.100s", c.origin, c.host, resp.StatusCode, c.want, body)
+		}
+	}
 }
 
 // The per-request deadline reaches the Proxmox call.

@@ -3,22 +3,20 @@ package handler
 import (
 	"context"
 	"crypto"
-	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/MicahParks/jwkset"
 )
 
 // JWKS cache tuning. Keys are refetched after keysTTL (or the max-age the
@@ -36,19 +34,6 @@ const (
 	minRSAKeyBits  = 2048
 	maxKeysPerJWKS = 100
 )
-
-// jwk is one key as a JWKS publishes it (RFC 7517), public members only.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-}
 
 // signingKey is a parsed verification key.
 type signingKey struct {
@@ -176,11 +161,7 @@ func (ks *keySet) fetch(ctx context.Context, jwksURL string) (keys []signingKey,
 	}
 	keys = make([]signingKey, 0, len(set.Keys))
 	for _, raw := range set.Keys {
-		var k jwk
-		if json.Unmarshal(raw, &k) != nil {
-			continue
-		}
-		if sk, err := parseJWK(k); err == nil {
+		if sk, err := parseJWK(raw); err == nil {
 			keys = append(keys, sk)
 		}
 		// Keys we cannot use (encryption keys, unknown types) are skipped.
@@ -300,63 +281,33 @@ func keyFitsAlg(k signingKey, alg string) bool {
 	return false
 }
 
-func parseJWK(k jwk) (signingKey, error) {
-	if k.Use != "" && k.Use != "sig" {
+// parseJWK reads one public signing key with jwkset (which checks the
+// parameters, the EC point on its curve and the RSA key's form), then
+// applies what this server requires of a signing key: use "sig" or none,
+// an asymmetric type, RSA of minRSAKeyBits or more. Private parameters a
+// JWKS should never hold are ignored.
+func parseJWK(raw json.RawMessage) (signingKey, error) {
+	j, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{Private: false}, jwkset.JWKValidateOptions{})
+	if err != nil {
+		return signingKey{}, err
+	}
+	m := j.Marshal()
+	if m.USE != "" && m.USE != jwkset.UseSig {
 		return signingKey{}, errors.New("not a signing key")
 	}
-	sk := signingKey{kid: k.Kid, alg: k.Alg}
-	switch k.Kty {
-	case "RSA":
-		n, err1 := b64int(k.N)
-		e, err2 := b64int(k.E)
-		if err1 != nil || err2 != nil || !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 {
-			return sk, errors.New("bad RSA key")
-		}
-		if n.BitLen() < minRSAKeyBits {
+	sk := signingKey{kid: m.KID, alg: string(m.ALG)}
+	switch k := j.Key().(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < minRSAKeyBits {
 			return sk, errors.New("RSA key too short")
 		}
-		sk.key = &rsa.PublicKey{N: n, E: int(e.Int64())}
-	case "EC":
-		var curve elliptic.Curve
-		var ecurve ecdh.Curve
-		switch k.Crv {
-		case "P-256":
-			curve, ecurve = elliptic.P256(), ecdh.P256()
-		case "P-384":
-			curve, ecurve = elliptic.P384(), ecdh.P384()
-		case "P-521":
-			curve, ecurve = elliptic.P521(), ecdh.P521()
-		default:
-			return sk, errors.New("unsupported curve")
-		}
-		size := (curve.Params().BitSize + 7) / 8
-		x, err1 := base64.RawURLEncoding.DecodeString(k.X)
-		y, err2 := base64.RawURLEncoding.DecodeString(k.Y)
-		if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
-			return sk, errors.New("bad EC key")
-		}
-		// crypto/ecdh checks that the point is on the curve.
-		point := append(append([]byte{4}, x...), y...)
-		if _, err := ecurve.NewPublicKey(point); err != nil {
-			return sk, errors.New("EC point not on curve")
-		}
-		sk.key = &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-	case "OKP":
-		x, err := base64.RawURLEncoding.DecodeString(k.X)
-		if k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
-			return sk, errors.New("unsupported OKP key")
-		}
-		sk.key = ed25519.PublicKey(x)
+		sk.key = k
+	case *ecdsa.PublicKey:
+		sk.key = k
+	case ed25519.PublicKey:
+		sk.key = k
 	default:
 		return sk, errors.New("unsupported key type")
 	}
 	return sk, nil
-}
-
-func b64int(s string) (*big.Int, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) == 0 {
-		return nil, errors.New("bad base64url integer")
-	}
-	return new(big.Int).SetBytes(b), nil
 }

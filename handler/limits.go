@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -94,7 +95,7 @@ func originCheck(allowed []string, next http.Handler) http.Handler {
 		ok := any
 		if !ok {
 			if norm, err := config.NormalizeOrigin(origin); err == nil {
-				ok = slices.Contains(allowed, norm)
+				ok = slices.Contains(allowed, norm) || norm == ownLoopbackOrigin(r)
 			}
 		}
 		if !ok {
@@ -116,8 +117,38 @@ func originCheck(allowed []string, next http.Handler) http.Handler {
 	})
 }
 
+// ownLoopbackOrigin is the server's own origin when the request came to a
+// loopback address by a loopback name (http://127.0.0.1:8080): a page it
+// serves itself, which DNS rebinding cannot fake (a rebound name is not a
+// loopback host, and on loopback the go-sdk refuses such a Host anyway).
+// Elsewhere it is "": same-origin by Host alone is what rebinding forges.
+func ownLoopbackOrigin(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	if !config.IsLoopbackHost(host) {
+		return ""
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ta, ok := la.(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+			return ""
+		}
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	own, err := config.NormalizeOrigin(scheme + "://" + r.Host)
+	if err != nil {
+		return ""
+	}
+	return own
+}
+
 // limitBody reads a POST body up to max bytes and refuses JSON nested deeper
-// than MaxJSONDepth, before the MCP layer decodes anything.
+// than MaxJSONDepth, and a JSON body checkFrame refuses (duplicate keys,
+// trailing data, batches over MaxBatch), before the MCP layer decodes anything.
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
@@ -137,6 +168,12 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		if jsonDepth(body) > MaxJSONDepth {
 			http.Error(w, fmt.Sprintf("request JSON is nested deeper than %d levels", MaxJSONDepth), http.StatusBadRequest)
 			return
+		}
+		if len(body) > 0 && isJSON(r) {
+			if fe := checkFrame(body); fe != nil {
+				writeRPCError(w, http.StatusBadRequest, fe)
+				return
+			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))

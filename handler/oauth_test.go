@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -145,8 +146,29 @@ func sign(t *testing.T, k publishedKey, claims jwt.MapClaims) string {
 	t.Helper()
 	method := jwt.GetSigningMethod(k.alg)
 	tok := jwt.NewWithClaims(method, claims)
+	tok.Header["typ"] = "at+jwt" // RFC 9068
 	if k.kid != "" {
 		tok.Header["kid"] = k.kid
+	}
+	s, err := tok.SignedString(k.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// signTyp signs with the given typ header ("" for none) and crit list.
+func signTyp(t *testing.T, k publishedKey, typ string, crit []string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.GetSigningMethod(k.alg), claims)
+	tok.Header["kid"] = k.kid
+	if typ == "" {
+		delete(tok.Header, "typ")
+	} else {
+		tok.Header["typ"] = typ
+	}
+	if crit != nil {
+		tok.Header["crit"] = crit
 	}
 	s, err := tok.SignedString(k.priv)
 	if err != nil {
@@ -204,6 +226,12 @@ func TestOAuthScopesToTiers(t *testing.T) {
 	if strings.Contains(e.logs.String(), tok) {
 		t.Fatal("JWT in the log")
 	}
+	// Not even when the caller puts its own JWT in a call.
+	// (The log shortens long strings, so look for any piece of it.)
+	e.call(tok, "pve_get_qemu_status", map[string]any{"vmid": 100, "node": "x" + tok + "y"})
+	if piece := strings.Split(tok, ".")[1][:24]; strings.Contains(e.logs.String(), piece) {
+		t.Fatal("JWT from the arguments in the log")
+	}
 
 	// The deployment tier still caps OAuth callers.
 	capped := oauthEnv(t, iss, map[string]string{"PVE_ACCESS_TIER": "read-only"})
@@ -258,6 +286,13 @@ func TestOAuthRejects(t *testing.T) {
 		{"HS256 with the public key", hmacTok(), "bad signature"},
 		{"alg none", noneTok(), "bad signature"},
 		{"garbage with two dots", "a.b.c", "malformed"},
+		{"no aud", sign(t, k, mutate(func(c jwt.MapClaims) { delete(c, "aud") })), "no audience (aud)"},
+		{"no iss", sign(t, k, mutate(func(c jwt.MapClaims) { delete(c, "iss") })), "no issuer (iss)"},
+		{"string exp", sign(t, k, mutate(func(c jwt.MapClaims) { c["exp"] = fmt.Sprint(now.Add(time.Hour).Unix()) })), "exp must be a number"},
+		{"string nbf", sign(t, k, mutate(func(c jwt.MapClaims) { c["nbf"] = "0" })), "nbf must be a number"},
+		{"ID token typ", signTyp(t, k, "JWT", nil, iss.claims("alice", "pve:write")), `typ is "JWT"`},
+		{"no typ", signTyp(t, k, "", nil, iss.claims("alice", "pve:write")), `typ is ""`},
+		{"unknown crit", signTyp(t, k, "at+jwt", []string{"exp"}, iss.claims("alice", "pve:write")), "crit"},
 	}
 	for _, c := range cases {
 		resp, body := e.raw(c.token, rpcBody(1, "tools/list", map[string]any{}))
@@ -367,8 +402,8 @@ func TestOAuthIssuerDown(t *testing.T) {
 	e := oauthEnv(t, iss, nil)
 	list := rpcBody(1, "tools/list", map[string]any{})
 	resp, body := e.raw(sign(t, k, iss.claims("alice", "pve:read")), list)
-	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "keys are unavailable") {
-		t.Fatalf("issuer down, no keys: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "keys are unavailable") {
+		t.Fatalf("issuer down, no keys: %d %s %v", resp.StatusCode, body, resp.Header)
 	}
 	iss.mu.Lock()
 	iss.down = false

@@ -1,6 +1,7 @@
 package pve
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,12 @@ type Config struct {
 	MaxResponse int64         // cap on a response body, in bytes
 	// Transport replaces the HTTP transport (tests); TLS settings are then ignored.
 	Transport http.RoundTripper
+	// MaxConcurrency caps the requests in flight (DefaultMaxConcurrency if 0);
+	// more wait for a free slot within their deadline.
+	MaxConcurrency int
+	// AnswerBudget is the memory, in bytes, that answers larger than 1 MiB
+	// share while they are read and decoded (MaxResponse if 0: one at a time).
+	AnswerBudget int64
 	// Refresh, when set, is called once when Proxmox answers 401, to fetch
 	// the token again (it may have been rotated, e.g. in a secret store);
 	// the call is then retried once with the new token. Concurrent 401s
@@ -56,15 +63,24 @@ type Client struct {
 	cred        atomic.Pointer[credential] // swapped by a refresh after a 401
 	refresh     func(ctx context.Context) (tokenID, secret string, err error)
 	refreshMu   sync.Mutex
+	limits      *limits
 }
 
 // New validates cfg and returns a client. It does not contact Proxmox; see Check.
 func New(cfg Config) (*Client, error) {
 	raw := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
 	raw = strings.TrimSuffix(raw, "/api2/json")
+	// A URL with user info may hold a password: refuse it without quoting it.
+	if hasUserInfo(raw) {
+		return nil, errors.New("PVE_BASE_URL must not carry credentials (user:password@host): remove them and set the API token in PVE_TOKEN_ID and PVE_TOKEN_SECRET")
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("PVE_BASE_URL %q must be an absolute http(s) URL such as https://pve.example.com:8006", cfg.BaseURL)
+		shown := fmt.Sprintf(" %q", cfg.BaseURL)
+		if strings.Contains(raw, "@") {
+			shown = "" // it may still hold credentials
+		}
+		return nil, fmt.Errorf("PVE_BASE_URL%s must be an absolute http(s) URL such as https://pve.example.com:8006", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("PVE_BASE_URL must not carry a query, fragment or user info")
@@ -84,6 +100,7 @@ func New(cfg Config) (*Client, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = tlsConf
 		t.MaxIdleConnsPerHost = 32
+		t.MaxConnsPerHost = cmp.Or(max(cfg.MaxConcurrency, 0), DefaultMaxConcurrency)
 		transport = t
 	}
 	c := &Client{
@@ -102,7 +119,25 @@ func New(cfg Config) (*Client, error) {
 	if c.maxResponse <= 0 {
 		c.maxResponse = DefaultMaxResponse
 	}
+	budget := cfg.AnswerBudget
+	if budget <= 0 {
+		budget = c.maxResponse
+	}
+	c.limits = newLimits(cfg.MaxConcurrency, budget)
 	return c, nil
+}
+
+// hasUserInfo reports whether an address has an '@' before its path, where
+// URL syntax puts user[:password]; parsed or not, it is not echoed.
+func hasUserInfo(raw string) bool {
+	rest := raw
+	if _, after, ok := strings.Cut(raw, "://"); ok {
+		rest = after
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.Contains(rest, "@")
 }
 
 // A redirect would carry the token to wherever it points; Proxmox never redirects the API.
@@ -112,9 +147,10 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 // layers above that format Proxmox data themselves.
 func (c *Client) Redactor() *Redactor { return c.cred.Load().redact }
 
-// RestoreUPID undoes the redaction of the token id inside a task id.
-// Proxmox writes the caller (our token id) into every UPID; results show it
-// as [REDACTED], and an agent handing such a UPID back must still reach the task.
+// RestoreUPID puts the token id back into a task id that shows it as
+// [REDACTED]. Proxmox writes the caller (our token id) into every UPID;
+// results now show it in clear, but earlier versions redacted it, and an
+// agent handing such a UPID back must still reach the task.
 func (c *Client) RestoreUPID(upid string) string {
 	if !strings.HasPrefix(upid, "UPID:") {
 		return upid
@@ -235,6 +271,13 @@ func (c *Client) once(ctx context.Context, cred *credential, method, path string
 	if body != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	// The slot is held until the answer is decoded: what it bounds is
+	// Proxmox's load and the memory answers take here.
+	release, err := c.limits.acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	resp, err := c.http.Do(req)
 	traceAttempt(ctx, method, path, resp)
 	if err != nil {
@@ -244,7 +287,14 @@ func (c *Client) once(ctx context.Context, cred *credential, method, path string
 		return true, &ConnError{Host: c.base.Host, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
+	raw, releaseMem, err := c.limits.readAnswer(ctx, resp, c.maxResponse)
+	defer releaseMem()
+	if errors.Is(err, ErrBusy) {
+		return false, err
+	}
+	if resp.ContentLength > c.maxResponse {
+		return false, fmt.Errorf("Proxmox %s %s: answer larger than %d bytes; ask for less (filters, limit)", method, path, c.maxResponse)
+	}
 	if err != nil {
 		return true, &ConnError{Host: c.base.Host, Err: fmt.Errorf("reading answer: %w", err)}
 	}

@@ -73,7 +73,10 @@ func TestNewValidates(t *testing.T) {
 		{Config{BaseURL: "pve.example.com:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "PVE_BASE_URL"},
 		{Config{BaseURL: "ftp://pve", TokenID: testTokenID, TokenSecret: "s3cr"}, "PVE_BASE_URL"},
 		{Config{BaseURL: "https://pve:8006/?x=1", TokenID: testTokenID, TokenSecret: "s3cr"}, "query"},
-		{Config{BaseURL: "https://root:pw@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "user info"},
+		{Config{BaseURL: "https://root:pw@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "credentials"},
+		// Credentials that break URL parsing are not quoted either.
+		{Config{BaseURL: "https://root:p/w@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "PVE_BASE_URL"},
+		{Config{BaseURL: "https://root:p w%zz@pve:8006", TokenID: testTokenID, TokenSecret: "s3cr"}, "credentials"},
 		{Config{BaseURL: "https://pve:8006", TokenID: "mcp@pve", TokenSecret: "s3cr"}, "PVE_TOKEN_ID"},
 		{Config{BaseURL: "https://pve:8006", TokenID: testTokenID}, "PVE_TOKEN_SECRET"},
 		{Config{BaseURL: "https://pve:8006", TokenID: testTokenID, TokenSecret: "s3cr", TLS: TLSConfig{Fingerprint: "AB:CD"}}, "PVE_TLS_FINGERPRINT"},
@@ -82,8 +85,8 @@ func TestNewValidates(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
 		}
-		if err != nil && strings.Contains(err.Error(), "s3cr") {
-			t.Errorf("error shows the secret: %v", err)
+		if err != nil && (strings.Contains(err.Error(), "s3cr") || strings.Contains(err.Error(), "root") || strings.Contains(err.Error(), "p/w")) {
+			t.Errorf("error shows a secret: %v", err)
 		}
 	}
 	// The documented base URL forms all work, /api2/json suffix included.
@@ -489,7 +492,7 @@ func echoServer(t *testing.T, status int) *httptest.Server {
 
 func assertClean(t *testing.T, what, s string) {
 	t.Helper()
-	for _, secret := range []string{testTokenSecret, testTokenID, "mcp@pve%21test", "5e3c0a4e"} {
+	for _, secret := range []string{testTokenSecret, strings.ToUpper(testTokenSecret), "5e3c0a4e"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("%s shows %q: %s", what, secret, s)
 		}
@@ -548,10 +551,15 @@ func TestRedaction(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertClean(t, "decoded map", fmt.Sprint(generic))
-		// A redacted UPID handed back by an agent reaches the task again.
+		// The token id is no secret: UPIDs keep it, so they work as they are.
 		want := "UPID:pve1:000A1B2C:0012D687:6650A1B2:qmstart:101:" + testTokenID + ":"
-		if got := c.RestoreUPID(typed.UPID); got != want {
-			t.Errorf("RestoreUPID(%q) = %q, want %q", typed.UPID, got, want)
+		if typed.UPID != want || typed.User != testTokenID {
+			t.Errorf("UPID %q, user %q: the token id should be shown in clear", typed.UPID, typed.User)
+		}
+		// A UPID redacted by an earlier version still reaches the task.
+		old := strings.ReplaceAll(want, testTokenID, Redacted)
+		if got := c.RestoreUPID(old); got != want {
+			t.Errorf("RestoreUPID(%q) = %q, want %q", old, got, want)
 		}
 		if got := c.RestoreUPID("not a UPID " + Redacted); got != "not a UPID "+Redacted {
 			t.Errorf("RestoreUPID touched a non-UPID: %q", got)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 )
 
@@ -23,8 +22,9 @@ func newCredential(tokenID, secret string, prev *credential) *credential {
 	if prev != nil {
 		c.hidden = append(c.hidden, prev.hidden...)
 	}
-	// The token id also as escaped in a path (a UPID in /tasks/{upid} has "%21" for its "!").
-	c.hidden = append(c.hidden, secret, tokenID, url.PathEscape(tokenID), c.auth)
+	// Only the secret (and the header holding it) is hidden: the token id
+	// is no secret, it names the caller in every UPID and task list.
+	c.hidden = append(c.hidden, secret, c.auth)
 	c.redact = NewRedactor(c.hidden...)
 	return c
 }

@@ -10,16 +10,16 @@ type listUsersIn struct {
 }
 
 type userIn struct {
-	UserID string `json:"userid" jsonschema:"name@realm, e.g. alice@pve" pattern:"^[^\\s:/]+@[A-Za-z][A-Za-z0-9.\\-_]+$"`
+	UserID string `json:"userid" jsonschema:"name@realm, e.g. alice@pve" pattern:"^[^\\s:/]+@[A-Za-z][A-Za-z0-9.\\-_]+$" maxlen:"64"`
 }
 
 // userProps are the settings create and update share.
 type userProps struct {
-	Email     string   `json:"email,omitempty" jsonschema:"E-mail"`
-	FirstName string   `json:"firstname,omitempty" jsonschema:"First name"`
-	LastName  string   `json:"lastname,omitempty" jsonschema:"Last name"`
+	Email     string   `json:"email,omitempty" jsonschema:"E-mail" maxlen:"254"`
+	FirstName string   `json:"firstname,omitempty" jsonschema:"First name" maxlen:"1024"`
+	LastName  string   `json:"lastname,omitempty" jsonschema:"Last name" maxlen:"1024"`
 	Groups    []string `json:"groups,omitempty" pve:"groups,join" jsonschema:"Group IDs"`
-	Comment   string   `json:"comment,omitempty" jsonschema:"Comment"`
+	Comment   string   `json:"comment,omitempty" jsonschema:"Comment" maxlen:"2048"`
 	Enable    *bool    `json:"enable,omitempty" jsonschema:"Enabled (default true)"`
 	Expire    *int     `json:"expire,omitempty" jsonschema:"Expiry, Unix time; 0 = never" min:"0"`
 }
@@ -27,7 +27,7 @@ type userProps struct {
 type createUserIn struct {
 	userIn
 	// Password is sent to Proxmox once and never returned or logged.
-	Password string `json:"password,omitempty" jsonschema:"Initial password (pve realm)"`
+	Password string `json:"password,omitempty" jsonschema:"Initial password (pve realm)" minlen:"8" maxlen:"64"`
 	userProps
 }
 

@@ -51,13 +51,13 @@ type agentFileReadIn struct {
 type agentFileWriteIn struct {
 	GuestIn
 	File    string `json:"file" jsonschema:"Absolute guest path"`
-	Content string `json:"content" jsonschema:"Text; replaces the file (max 60 KiB)"`
+	Content string `json:"content" jsonschema:"Text; replaces the file (max 60 KiB)" maxlen:"61440"`
 }
 
 type agentExecIn struct {
 	GuestIn
 	Command   []string `json:"command,omitempty" jsonschema:"Program and args (no shell), e.g. [\"df\",\"-h\"]"`
-	InputData string   `json:"input_data,omitempty" pve:"input-data" jsonschema:"Stdin"`
+	InputData string   `json:"input_data,omitempty" pve:"input-data" jsonschema:"Stdin" maxlen:"65536"`
 	Timeout   int      `json:"timeout,omitempty" pve:"-" jsonschema:"Wait for exit, s (default 30)" min:"1" max:"300"`
 	PID       int      `json:"pid,omitempty" jsonschema:"Collect a still-running exec (no command)" min:"1"`
 }
@@ -92,7 +92,7 @@ func agentTools() []*Tool {
 			Desc: "Run a program PVE_GUEST_EXEC allows in a VM; returns exit code and output."},
 			[]Call{agentExecCall, agentExecStatusCall}, agentExec),
 		Custom[agentFileWriteIn](Spec{Name: "pve_write_qemu_agent_file", Title: "Write file in VM", Tier: Full, Kind: Destroy, GuestExec: true,
-			Desc: "Write a text file in a VM if PVE_GUEST_EXEC allows \"file-write <path>\"."},
+			Desc: "Write a text file in a VM if PVE_GUEST_WRITE_ALLOW lists its path."},
 			[]Call{agentFileWriteCall}, agentFileWrite),
 	}
 }
@@ -204,7 +204,7 @@ func agentFileWrite(ctx context.Context, env *Env, in agentFileWriteIn) (Output,
 			return Output{}, fmt.Errorf("file %q: give the path without . or .. segments", in.File)
 		}
 	}
-	if err := env.GuestExec.Permit("file-write " + in.File); err != nil {
+	if err := env.GuestExec.PermitWrite(in.File); err != nil {
 		return Output{}, err
 	}
 	if _, err := env.Call(ctx, agentFileWriteCall, &in); err != nil {

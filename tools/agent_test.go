@@ -12,14 +12,27 @@ import (
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
 
-// agentPolicy enables exec and file-write for these patterns.
+// agentPolicy enables exec for these patterns, and file writes for those
+// written "file-write <path pattern>".
 func agentPolicy(t *testing.T, patterns ...string) GuestExecPolicy {
 	t.Helper()
-	allow, err := ParseGuestExecAllow(strings.Join(patterns, ";;"))
+	var cmds, paths []string
+	for _, p := range patterns {
+		if path, ok := strings.CutPrefix(p, "file-write "); ok {
+			paths = append(paths, path)
+		} else {
+			cmds = append(cmds, p)
+		}
+	}
+	allow, err := ParseGuestExecAllow(strings.Join(cmds, ";;"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return GuestExecPolicy{Enabled: true, Allow: allow}
+	writes, err := ParseGuestWriteAllow(strings.Join(paths, ";;"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return GuestExecPolicy{Enabled: true, Allow: allow, WriteAllow: writes}
 }
 
 // agentClock is a settable clock for the simulator, so a test decides when
@@ -359,10 +372,21 @@ func TestAgentFiles(t *testing.T) {
 	e.env.GuestExec = agentPolicy(t, "file-write /tmp/[a-z.]+", "cat /tmp/[a-z.]+", "file-write /nodir/x")
 	for _, file := range []string{"/etc/passwd", "/tmp/../etc/passwd", "/tmp/./x", "/tmp/sub/x"} {
 		bad := map[string]any{"vmid": 100, "file": file, "content": "x"}
-		if msg := e.fails("pve_write_qemu_agent_file", bad); !strings.Contains(msg, "PVE_GUEST_EXEC_ALLOW") && !strings.Contains(msg, ". or .. segments") {
+		if msg := e.fails("pve_write_qemu_agent_file", bad); !strings.Contains(msg, "PVE_GUEST_WRITE_ALLOW") && !strings.Contains(msg, ". or .. segments") {
 			t.Errorf("write %s: %s", file, msg)
 		}
 	}
+	// A command pattern, however broad, never permits a write: the lists are
+	// separate, and an empty write list refuses every write.
+	saved := e.env.GuestExec
+	e.env.GuestExec = agentPolicy(t, ".*", "cat /var/log/.*")
+	for _, file := range []string{"/var/log/syslog", "/tmp/app.conf"} {
+		msg := e.fails("pve_write_qemu_agent_file", map[string]any{"vmid": 100, "file": file, "content": "x"})
+		if !strings.Contains(msg, "guest file writes are disabled") || !strings.Contains(msg, "PVE_GUEST_WRITE_ALLOW") {
+			t.Errorf("write %s under exec-only patterns: %s", file, msg)
+		}
+	}
+	e.env.GuestExec = saved
 	if r := e.sim.Find("POST", "/nodes/pve1/qemu/100/agent/file-write"); r != nil {
 		t.Fatalf("a refused write reached Proxmox: %+v", r)
 	}

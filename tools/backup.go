@@ -14,7 +14,7 @@ import (
 )
 
 type backupJobIn struct {
-	ID string `json:"id" jsonschema:"Job ID" pattern:"^\\S+$"`
+	ID string `json:"id" jsonschema:"Job ID" pattern:"^\\S+$" maxlen:"50"`
 }
 
 // vzdumpOptions are the backup settings a run and a scheduled job share.
@@ -37,12 +37,12 @@ type runBackupIn struct {
 }
 
 type createBackupJobIn struct {
-	ID       string `json:"id,omitempty" jsonschema:"Job ID (default random)" pattern:"^[a-zA-Z][a-zA-Z0-9_-]+$"`
-	Schedule string `json:"schedule" jsonschema:"systemd calendar event, e.g. sat 02:30"`
+	ID       string `json:"id,omitempty" jsonschema:"Job ID (default random)" pattern:"^[a-zA-Z][a-zA-Z0-9_-]+$" maxlen:"50"`
+	Schedule string `json:"schedule" jsonschema:"systemd calendar event, e.g. sat 02:30" maxlen:"128"`
 	vzdumpOptions
 	Node    string `json:"node,omitempty" jsonschema:"Only on this node"`
 	Enabled *bool  `json:"enabled,omitempty" jsonschema:"Default true"`
-	Comment string `json:"comment,omitempty" jsonschema:"Comment"`
+	Comment string `json:"comment,omitempty" jsonschema:"Comment" maxlen:"512"`
 }
 
 var (

@@ -24,7 +24,7 @@ type clusterOptionsIn struct {
 	HTTPProxy   string         `json:"http_proxy,omitempty" jsonschema:"Download proxy, http://host:port" pattern:"^http://.*"`
 	Migration   string         `json:"migration,omitempty" jsonschema:"Migration: [type=]secure|insecure[,network=CIDR]"`
 	CRS         string         `json:"crs,omitempty" jsonschema:"Scheduling, ha=basic|static|dynamic[,ha-rebalance-on-start=1]"`
-	Description string         `json:"description,omitempty" jsonschema:"Datacenter notes"`
+	Description string         `json:"description,omitempty" jsonschema:"Datacenter notes" maxlen:"65536"`
 	Delete      []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset"`
 	Extra       map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further options, e.g. keyboard, language, max_workers"`
 }

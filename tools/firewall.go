@@ -16,20 +16,20 @@ type firewallOptionsIn struct {
 	Ebtables      *bool    `json:"ebtables,omitempty" jsonschema:"Use ebtables"`
 	LogRatelimit  string   `json:"log_ratelimit,omitempty" jsonschema:"e.g. enable=1,rate=1/second,burst=5"`
 	Delete        []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset"`
-	Digest        string   `json:"digest,omitempty" jsonschema:"Digest; fails if changed since"`
+	Digest        string   `json:"digest,omitempty" jsonschema:"Digest; fails if changed since" maxlen:"64"`
 }
 
 // ruleProps are the rule settings create and update share (cluster and
 // guest firewall alike).
 type ruleProps struct {
-	Macro    string `json:"macro,omitempty" jsonschema:"Macro, e.g. SSH"`
-	Source   string `json:"source,omitempty" jsonschema:"IP, CIDR, range, alias or +ipset; comma list"`
-	Dest     string `json:"dest,omitempty" jsonschema:"Like source"`
+	Macro    string `json:"macro,omitempty" jsonschema:"Macro, e.g. SSH" maxlen:"128"`
+	Source   string `json:"source,omitempty" jsonschema:"IP, CIDR, range, alias or +ipset; comma list" maxlen:"512"`
+	Dest     string `json:"dest,omitempty" jsonschema:"Like source" maxlen:"512"`
 	Proto    string `json:"proto,omitempty" jsonschema:"Protocol, e.g. tcp"`
 	DPort    string `json:"dport,omitempty" jsonschema:"Ports, e.g. 80,443 or 80:90 (needs proto)"`
 	SPort    string `json:"sport,omitempty" jsonschema:"Like dport"`
 	ICMPType string `json:"icmp_type,omitempty" pve:"icmp-type" jsonschema:"e.g. echo-request"`
-	Iface    string `json:"iface,omitempty" jsonschema:"Only this interface"`
+	Iface    string `json:"iface,omitempty" jsonschema:"Only this interface" minlen:"2" maxlen:"20"`
 	Log      string `json:"log,omitempty" jsonschema:"Log level" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
 	Enable   *int   `json:"enable,omitempty" jsonschema:"1 active; default 0 (inactive)" min:"0" max:"1"`
 	Comment  string `json:"comment,omitempty" jsonschema:"Comment"`
@@ -37,20 +37,20 @@ type ruleProps struct {
 
 type createRuleIn struct {
 	Type   string `json:"type" jsonschema:"Direction, or group (security group)" enum:"in|out|forward|group"`
-	Action string `json:"action" jsonschema:"ACCEPT, DROP, REJECT or group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
+	Action string `json:"action" jsonschema:"ACCEPT, DROP, REJECT or group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$" minlen:"2" maxlen:"20"`
 	ruleProps
 	Pos *int `json:"pos,omitempty" pve:"-" jsonschema:"Position; default 0 (first)" min:"0"`
 }
 
 type rulePosIn struct {
 	Pos    int    `json:"pos" jsonschema:"Rule position" min:"0"`
-	Digest string `json:"digest,omitempty" jsonschema:"Digest; fails if rules changed since"`
+	Digest string `json:"digest,omitempty" jsonschema:"Digest; fails if rules changed since" maxlen:"64"`
 }
 
 type updateRuleIn struct {
 	rulePosIn
 	Type   string `json:"type,omitempty" jsonschema:"Direction" enum:"in|out|forward|group"`
-	Action string `json:"action,omitempty" jsonschema:"ACCEPT, DROP, REJECT or group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$"`
+	Action string `json:"action,omitempty" jsonschema:"ACCEPT, DROP, REJECT or group name" pattern:"^[A-Za-z][A-Za-z0-9\\-_]+$" minlen:"2" maxlen:"20"`
 	ruleProps
 	MoveTo *int     `json:"moveto,omitempty" jsonschema:"Move before the rule at this position (past end: last); other settings ignored" min:"0"`
 	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove"`

@@ -46,7 +46,7 @@ type fwOptionsIn struct {
 	LogLevelIn  string         `json:"log_level_in,omitempty" jsonschema:"Incoming log level" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
 	LogLevelOut string         `json:"log_level_out,omitempty" jsonschema:"Outgoing log level" enum:"emerg|alert|crit|err|warning|notice|info|debug|nolog"`
 	Delete      []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to reset"`
-	Digest      string         `json:"digest,omitempty" jsonschema:"Digest; fails if changed since"`
+	Digest      string         `json:"digest,omitempty" jsonschema:"Digest; fails if changed since" maxlen:"64"`
 	Extra       map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further options, e.g. {\"macfilter\":0}"`
 }
 

@@ -26,7 +26,7 @@ type haResourceSettings struct {
 	MaxRestart  *int           `json:"max_restart,omitempty" jsonschema:"Restarts on the same node (default 1)" min:"0"`
 	MaxRelocate *int           `json:"max_relocate,omitempty" jsonschema:"Moves to other nodes (default 1)" min:"0"`
 	Failback    *bool          `json:"failback,omitempty" jsonschema:"Return to its preferred node (default true)"`
-	Comment     string         `json:"comment,omitempty" jsonschema:"Comment"`
+	Comment     string         `json:"comment,omitempty" jsonschema:"Comment" maxlen:"4096"`
 	Extra       map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further properties"`
 }
 
@@ -39,7 +39,7 @@ type haUpdateIn struct {
 	haSIDIn
 	haResourceSettings
 	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to reset"`
-	Digest string   `json:"digest,omitempty" jsonschema:"Fail if changed since this digest"`
+	Digest string   `json:"digest,omitempty" jsonschema:"Fail if changed since this digest" maxlen:"64"`
 }
 
 type haDeleteIn struct {
@@ -62,7 +62,7 @@ type haRuleSettings struct {
 	Strict   *bool          `json:"strict,omitempty" jsonschema:"node-affinity: only these nodes (default: prefer)"`
 	Affinity string         `json:"affinity,omitempty" jsonschema:"resource-affinity: positive = together" enum:"positive|negative"`
 	Disable  *bool          `json:"disable,omitempty" jsonschema:"Keep but do not apply"`
-	Comment  string         `json:"comment,omitempty" jsonschema:"Comment"`
+	Comment  string         `json:"comment,omitempty" jsonschema:"Comment" maxlen:"4096"`
 	Extra    map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further properties"`
 }
 
@@ -79,7 +79,7 @@ type haRuleUpdateIn struct {
 	Resources []string `json:"resources,omitempty" pve:"resources,join" jsonschema:"Replaces the list" pattern:"^(vm|ct):[1-9][0-9]{2,8}$"`
 	haRuleSettings
 	Delete []string `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove"`
-	Digest string   `json:"digest,omitempty" jsonschema:"Fail if changed since this digest"`
+	Digest string   `json:"digest,omitempty" jsonschema:"Fail if changed since this digest" maxlen:"64"`
 }
 
 type haDisarmIn struct {

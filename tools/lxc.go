@@ -10,14 +10,14 @@ import (
 // lxcSettings are the container settings agents set most; anything else
 // goes in extra.
 type lxcSettings struct {
-	Hostname    string `json:"hostname,omitempty" jsonschema:"Host name"`
+	Hostname    string `json:"hostname,omitempty" jsonschema:"Host name" maxlen:"255"`
 	Memory      int    `json:"memory,omitempty" jsonschema:"RAM, MiB" min:"16"`
 	Swap        *int   `json:"swap,omitempty" jsonschema:"Swap, MiB" min:"0"`
 	Cores       int    `json:"cores,omitempty" jsonschema:"CPU cores" min:"1" max:"8192"`
 	Net0        string `json:"net0,omitempty" jsonschema:"NIC, e.g. name=eth0,bridge=vmbr0,ip=dhcp (or ip=CIDR,gw=IP)"`
 	OnBoot      *bool  `json:"onboot,omitempty" jsonschema:"Start at node boot"`
 	Tags        string `json:"tags,omitempty" jsonschema:"Tags, ;-separated"`
-	Description string `json:"description,omitempty" jsonschema:"Notes"`
+	Description string `json:"description,omitempty" jsonschema:"Notes" maxlen:"8192"`
 }
 
 // ociEnv is the environment of an OCI application container: a list for
@@ -52,11 +52,11 @@ func addEnv(env []string, extra *map[string]any) error {
 type createLxcIn struct {
 	NodeIn
 	VMID       int    `json:"vmid" jsonschema:"New ID (pve_get_next_vmid)" min:"100" max:"999999999"`
-	OSTemplate string `json:"ostemplate" jsonschema:"Template volume, e.g. local:vztmpl/x.tar.zst"`
+	OSTemplate string `json:"ostemplate" jsonschema:"Template volume, e.g. local:vztmpl/x.tar.zst" maxlen:"255"`
 	lxcSettings
 	RootFS        string `json:"rootfs,omitempty" jsonschema:"Root disk STORAGE:GiB, e.g. local-lvm:8"`
 	Storage       string `json:"storage,omitempty" jsonschema:"Storage if no rootfs (default local, 4 GiB)"`
-	Password      string `json:"password,omitempty" jsonschema:"Root password"`
+	Password      string `json:"password,omitempty" jsonschema:"Root password" minlen:"5"`
 	SSHPublicKeys string `json:"ssh_public_keys,omitempty" pve:"ssh-public-keys" jsonschema:"Root SSH keys, one per line"`
 	Unprivileged  *bool  `json:"unprivileged,omitempty" jsonschema:"Default true"`
 	Pool          string `json:"pool,omitempty" jsonschema:"Add to pool"`
@@ -70,7 +70,7 @@ type updateLxcIn struct {
 	lxcSettings
 	ociEnv
 	Delete []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to remove"`
-	Digest string         `json:"digest,omitempty" jsonschema:"Fail if the config digest differs"`
+	Digest string         `json:"digest,omitempty" jsonschema:"Fail if the config digest differs" maxlen:"40"`
 	Extra  map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Other options, e.g. {\"cpulimit\":2}"`
 }
 
@@ -90,7 +90,7 @@ type cloneLxcIn struct {
 	Full        *bool  `json:"full,omitempty" jsonschema:"Full copy; templates default to linked"`
 	Storage     string `json:"storage,omitempty" jsonschema:"Storage (full clone)"`
 	Pool        string `json:"pool,omitempty" jsonschema:"Add to pool"`
-	SnapName    string `json:"snapname,omitempty" jsonschema:"Clone from this snapshot (required if running)"`
+	SnapName    string `json:"snapname,omitempty" jsonschema:"Clone from this snapshot (required if running)" maxlen:"40"`
 }
 
 type createLxcSnapshotIn struct {
@@ -102,7 +102,7 @@ type createLxcSnapshotIn struct {
 type lxcConfigIn struct {
 	GuestIn
 	Current  bool   `json:"current,omitempty" jsonschema:"Without pending changes"`
-	Snapshot string `json:"snapshot,omitempty" jsonschema:"Config saved in this snapshot"`
+	Snapshot string `json:"snapshot,omitempty" jsonschema:"Config saved in this snapshot" maxlen:"40"`
 }
 
 var (

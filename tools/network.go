@@ -13,7 +13,7 @@ type listNetworksIn struct {
 
 type ifaceIn struct {
 	NodeIn
-	Iface string `json:"iface" jsonschema:"Interface, e.g. vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9._\\-]{1,19}$"`
+	Iface string `json:"iface" jsonschema:"Interface, e.g. vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9._\\-]{1,19}$" minlen:"2" maxlen:"20"`
 }
 
 // ifaceProps are the settings create and update share. Rarer ones

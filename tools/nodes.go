@@ -11,7 +11,7 @@ type syslogIn struct {
 	Limit   *int   `json:"limit,omitempty" jsonschema:"Max lines (default 50)" min:"0" max:"5000"`
 	Since   string `json:"since,omitempty" jsonschema:"Start time" pattern:"^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$"`
 	Until   string `json:"until,omitempty" jsonschema:"End time" pattern:"^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$"`
-	Service string `json:"service,omitempty" jsonschema:"Only this systemd unit"`
+	Service string `json:"service,omitempty" jsonschema:"Only this systemd unit" maxlen:"128"`
 }
 
 type serviceIn struct {

@@ -9,7 +9,7 @@ type rrdIn struct {
 type qemuConfigIn struct {
 	GuestIn
 	Current  bool   `json:"current,omitempty" jsonschema:"Without pending changes"`
-	Snapshot string `json:"snapshot,omitempty" jsonschema:"Config saved in this snapshot"`
+	Snapshot string `json:"snapshot,omitempty" jsonschema:"Config saved in this snapshot" maxlen:"40"`
 }
 
 type migrateQemuIn struct {
@@ -35,7 +35,7 @@ type qemuSettings struct {
 	Agent       string `json:"agent,omitempty" jsonschema:"Guest agent, e.g. 1"`
 	OnBoot      *bool  `json:"onboot,omitempty" jsonschema:"Start at node boot"`
 	Tags        string `json:"tags,omitempty" jsonschema:"Tags, ;-separated"`
-	Description string `json:"description,omitempty" jsonschema:"Notes"`
+	Description string `json:"description,omitempty" jsonschema:"Notes" maxlen:"8192"`
 }
 
 type createQemuIn struct {
@@ -54,7 +54,7 @@ type updateQemuIn struct {
 	GuestIn
 	qemuSettings
 	Delete []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Options to remove; a disk becomes unusedN"`
-	Digest string         `json:"digest,omitempty" jsonschema:"Fail if the config digest differs"`
+	Digest string         `json:"digest,omitempty" jsonschema:"Fail if the config digest differs" maxlen:"40"`
 	Extra  map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Other options, e.g. {\"balloon\":2048}"`
 }
 
@@ -74,12 +74,12 @@ type cloneQemuIn struct {
 	Storage     string `json:"storage,omitempty" jsonschema:"Storage (full clone)"`
 	Format      string `json:"format,omitempty" jsonschema:"Disk format (full clone)" enum:"raw|qcow2|vmdk"`
 	Pool        string `json:"pool,omitempty" jsonschema:"Add to pool"`
-	SnapName    string `json:"snapname,omitempty" jsonschema:"Clone from this snapshot"`
+	SnapName    string `json:"snapname,omitempty" jsonschema:"Clone from this snapshot" maxlen:"40"`
 }
 
 // snapName is a snapshot name in Proxmox's pve-configid format.
 type snapName struct {
-	SnapName string `json:"snapname" jsonschema:"Snapshot name" pattern:"^[a-zA-Z][a-zA-Z0-9_-]+$"`
+	SnapName string `json:"snapname" jsonschema:"Snapshot name" pattern:"^[a-zA-Z][a-zA-Z0-9_-]+$" maxlen:"40"`
 }
 
 type createQemuSnapshotIn struct {

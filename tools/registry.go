@@ -168,6 +168,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 
 		CompletionHandler: completer(env, sel),
 	})
+	s.AddReceivingMiddleware(callGuards(env)) // tools/recover.go
 	for _, t := range Listed(selected, m) {
 		def, err := t.wire()
 		if err != nil {

@@ -18,12 +18,12 @@ type restoreIn struct {
 }
 
 type restoreQemuIn struct {
-	Archive string `json:"archive" jsonschema:"Backup volid (pve_list_storage_content content=backup)" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:backup/.+$"`
+	Archive string `json:"archive" jsonschema:"Backup volid (pve_list_storage_content content=backup)" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:backup/.+$" maxlen:"255"`
 	restoreIn
 }
 
 type restoreLxcIn struct {
-	Archive string `json:"archive" pve:"ostemplate" jsonschema:"Backup volid (pve_list_storage_content content=backup)" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:backup/.+$"`
+	Archive string `json:"archive" pve:"ostemplate" jsonschema:"Backup volid (pve_list_storage_content content=backup)" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:backup/.+$" maxlen:"255"`
 	restoreIn
 }
 

@@ -14,9 +14,10 @@ import (
 // jsonschema package, then makes it as strict as the Proxmox API and as small
 // as it can be:
 //
-//   - `enum:"a|b"`, `min:"100"`, `max:"4096"`, `pattern:"^re$"` tags become
-//     enum/minimum/maximum/pattern, so an agent cannot build a call Proxmox
-//     would reject;
+//   - `enum:"a|b"`, `min:"100"`, `max:"4096"`, `pattern:"^re$"`,
+//     `minlen:"5"`, `maxlen:"64"` tags become enum/minimum/maximum/pattern/
+//     minLength/maxLength, so an agent cannot build a call Proxmox would
+//     reject;
 //   - optional fields are simply not required: the ["null", T] unions that
 //     pointers and slices infer to are folded back to T;
 //   - a `pve:"*"` map of further properties accepts only scalar values
@@ -85,6 +86,15 @@ func inputSchema(t reflect.Type) (*jsonschema.Schema, error) {
 		}
 		if v, ok := sf.Tag.Lookup("pattern"); ok {
 			target.Pattern = v
+		}
+		for tag, dst := range map[string]**int{"minlen": &target.MinLength, "maxlen": &target.MaxLength} {
+			if v, ok := sf.Tag.Lookup(tag); ok {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return nil, fmt.Errorf("field %s: %s tag %q is not a length", f.JSON, tag, v)
+				}
+				*dst = &n
+			}
 		}
 	}
 	return s, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/pve-mcp/pve-mcp/internal/apischema"
 	"github.com/pve-mcp/pve-mcp/pve"
 )
@@ -128,6 +129,20 @@ func compatible(in reflect.Type, f pve.Field, p *apischema.Param) error {
 			return fmt.Errorf("max %v is above Proxmox's maximum %v", n, *p.Max)
 		}
 	}
+	if v, has := sf.Tag.Lookup("minlen"); has && p.MinLength != nil {
+		var n float64
+		fmt.Sscan(v, &n)
+		if n < *p.MinLength {
+			return fmt.Errorf("minlen %v is below Proxmox's minLength %v", n, *p.MinLength)
+		}
+	}
+	if v, has := sf.Tag.Lookup("maxlen"); has && p.MaxLength != nil {
+		var n float64
+		fmt.Sscan(v, &n)
+		if n > *p.MaxLength {
+			return fmt.Errorf("maxlen %v is above Proxmox's maxLength %v", n, *p.MaxLength)
+		}
+	}
 	return nil
 }
 
@@ -144,7 +159,8 @@ func fieldByJSON(t reflect.Type, name string) reflect.StructField {
 }
 
 // TestToolsAsStrictAsSchema is the other half of TestToolsMatchOfficialSchema:
-// where Proxmox constrains a parameter (enum, minimum, maximum, pattern), the
+// where Proxmox constrains a parameter (enum, minimum, maximum, pattern,
+// minLength, maxLength), the
 // tool's input schema constrains it too, so an agent cannot build a call
 // Proxmox would refuse. A long enum may be written as a pattern; then the
 // pattern must accept every value and refuse the next number past a
@@ -189,6 +205,12 @@ func TestToolsAsStrictAsSchema(t *testing.T) {
 				if _, has := sf.Tag.Lookup("max"); p.Max != nil && !has && !hasEnum {
 					t.Errorf("%s: Proxmox's maximum is %v; the tool has none", where, *p.Max)
 				}
+				if _, has := sf.Tag.Lookup("minlen"); p.MinLength != nil && !has && !hasEnum {
+					t.Errorf("%s: Proxmox's minLength is %v; the tool has none (minlen tag)", where, *p.MinLength)
+				}
+				if _, has := sf.Tag.Lookup("maxlen"); p.MaxLength != nil && !has && !hasEnum {
+					t.Errorf("%s: Proxmox's maxLength is %v; the tool has none (maxlen tag)", where, *p.MaxLength)
+				}
 			}
 		}
 	}
@@ -219,5 +241,40 @@ func patternIsEnum(pattern string, enum []string) error {
 			return fmt.Errorf("pattern %s accepts %q, which Proxmox refuses", pattern, v)
 		}
 	}
+	return nil
+}
+
+// Lengths Proxmox sets are checked before any call: a 3-character password
+// Proxmox would refuse never reaches it, and the agent learns the bound.
+func TestLengthsEnforced(t *testing.T) {
+	e := newTestEnv(t, Selection{Tier: Full})
+	msg := e.fails("pve_create_user", map[string]any{"userid": "carol@pve", "password": "abc"})
+	if !strings.Contains(msg, "password") || !strings.Contains(strings.ToLower(msg), "length") {
+		t.Errorf("short password: %s", msg)
+	}
+	msg = e.fails("pve_create_qemu_snapshot", map[string]any{"vmid": 100, "snapname": "s" + strings.Repeat("x", 40)})
+	if !strings.Contains(msg, "snapname") {
+		t.Errorf("long snapname: %s", msg)
+	}
+	if r := e.sim.Find("POST", "/access/users"); r != nil {
+		t.Fatalf("a refused call reached Proxmox: %+v", r)
+	}
+	def, err := toolNamed(t, "pve_create_user").MCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := def.InputSchema.(*jsonschema.Schema).Properties["password"]
+	if pw.MinLength == nil || *pw.MinLength != 8 || pw.MaxLength == nil || *pw.MaxLength != 64 {
+		t.Errorf("password schema %+v", pw)
+	}
+}
+
+func toolNamed(t *testing.T, name string) *Tool {
+	for _, tool := range All() {
+		if tool.Name == name {
+			return tool
+		}
+	}
+	t.Fatalf("no tool %s", name)
 	return nil
 }

@@ -38,7 +38,7 @@ type ociPullIn struct {
 	NodeIn
 	storageIn
 	Reference string `json:"reference" jsonschema:"Image with tag, e.g. docker.io/library/nginx:1.27" pattern:"^(?:(?:[a-zA-Z\\d]|[a-zA-Z\\d][a-zA-Z\\d-]*[a-zA-Z\\d])(?:\\.(?:[a-zA-Z\\d]|[a-zA-Z\\d][a-zA-Z\\d-]*[a-zA-Z\\d]))*(?::\\d+)?/)?[a-z\\d]+(?:(?:[._]|__|[-]*)[a-z\\d]+)*(?:/[a-z\\d]+(?:(?:[._]|__|[-]*)[a-z\\d]+)*)*:\\w[\\w.-]{0,127}$"`
-	Filename  string `json:"filename,omitempty" jsonschema:"Name without .tar (default <image>_<tag>)"`
+	Filename  string `json:"filename,omitempty" jsonschema:"Name without .tar (default <image>_<tag>)" minlen:"1" maxlen:"255"`
 }
 
 type createStorageIn struct {
@@ -68,7 +68,7 @@ type updateStorageIn struct {
 	Disable      *bool          `json:"disable,omitempty" jsonschema:"true disables, false enables"`
 	PruneBackups string         `json:"prune_backups,omitempty" pve:"prune-backups" jsonschema:"Retention, e.g. keep-last=3"`
 	Delete       []string       `json:"delete,omitempty" pve:"delete,join" jsonschema:"Settings to remove"`
-	Digest       string         `json:"digest,omitempty" jsonschema:"Fail if changed since this digest"`
+	Digest       string         `json:"digest,omitempty" jsonschema:"Fail if changed since this digest" maxlen:"64"`
 	Extra        map[string]any `json:"extra,omitempty" pve:"*" jsonschema:"Further properties"`
 }
 

@@ -15,7 +15,7 @@ type downloadURLIn struct {
 	NodeIn
 	Storage            string `json:"storage" jsonschema:"Target storage"`
 	URL                string `json:"url" jsonschema:"URL to fetch" pattern:"^https?://.*"`
-	Filename           string `json:"filename" jsonschema:"File name; extension must suit content"`
+	Filename           string `json:"filename" jsonschema:"File name; extension must suit content" maxlen:"255"`
 	Content            string `json:"content" jsonschema:"vztmpl: CT template, import: VM image" enum:"iso|vztmpl|import"`
 	Checksum           string `json:"checksum,omitempty" jsonschema:"Expected hex checksum"`
 	ChecksumAlgorithm  string `json:"checksum_algorithm,omitempty" pve:"checksum-algorithm" jsonschema:"Checksum algorithm" enum:"md5|sha1|sha224|sha256|sha384|sha512"`

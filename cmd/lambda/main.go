@@ -49,7 +49,10 @@ func setup(getenv func(string) string) (func(context.Context, events.LambdaFunct
 	}
 	// A function URL with AuthType NONE is public: then MCP authentication is
 	// required, as for any non-loopback listener (MCP_AUTH=none overrides).
-	if getenv("FUNCTION_URL_AUTH_TYPE") != "AWS_IAM" {
+	// With AWS_IAM, the variable alone is not trusted: every invocation
+	// must carry the IAM caller Lambda adds to signed requests.
+	iam := getenv("FUNCTION_URL_AUTH_TYPE") == "AWS_IAM"
+	if !iam {
 		if err := handler.CheckListen(cfg, "0.0.0.0:443", demo, log); err != nil {
 			err = fmt.Errorf("%w (the function URL is public: set MCP_AUTH_TOKENS/MCP_AUTH_SECRET_ARN or OAuth, or deploy with FunctionUrlAuthType=AWS_IAM)", err)
 			log.Error("startup failed", "error", err.Error())
@@ -63,5 +66,5 @@ func setup(getenv func(string) string) (func(context.Context, events.LambdaFunct
 	}
 	log.Info("pve-mcp ready for function URL invocations", "path", "/mcp", "tier", cfg.Tools.Tier.String(),
 		"function", getenv("AWS_LAMBDA_FUNCTION_NAME"), "version", getenv("AWS_LAMBDA_FUNCTION_VERSION"))
-	return funcurl.Handler(h, funcurl.Options{Log: log}), cleanup, nil
+	return funcurl.Handler(h, funcurl.Options{Log: log, RequireIAM: iam}), cleanup, nil
 }

@@ -68,6 +68,9 @@ func TestSampleEvents(t *testing.T) {
 		t.Fatalf("env-demo.json: %v %v", err, vars)
 	}
 	samEnv := vars["PveMcpFunction"]
+	// template.yaml's default FunctionUrlAuthType, which sam local sets too:
+	// the samples carry the IAM caller of a signed request.
+	samEnv["FUNCTION_URL_AUTH_TYPE"] = "AWS_IAM"
 	fn, cleanup, err := setup(func(k string) string { return samEnv[k] })
 	defer cleanup()
 	if err != nil {
@@ -103,6 +106,19 @@ func TestSampleEvents(t *testing.T) {
 	text, _ := json.Marshal(result["content"])
 	if result["isError"] == true || !strings.Contains(string(text), "uptime") {
 		t.Fatalf("tools/call: %v", body)
+	}
+
+	// The same call without the IAM caller (an AuthType NONE event, or a
+	// direct invoke) is refused: the variable alone is not trusted.
+	var ev map[string]any
+	raw, _ = os.ReadFile(filepath.Join("..", "..", "events", "tools-call.json"))
+	json.Unmarshal(raw, &ev)
+	delete(ev["requestContext"].(map[string]any), "authorizer")
+	payload, _ := json.Marshal(ev)
+	out, err := h.Invoke(context.Background(), payload)
+	var resp403 urlResponse
+	if err != nil || json.Unmarshal(out, &resp403) != nil || resp403.StatusCode != 403 || !strings.Contains(resp403.Body, "AWS_IAM") {
+		t.Fatalf("unsigned event under AWS_IAM: %v %s", err, out)
 	}
 }
 

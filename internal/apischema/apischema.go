@@ -22,8 +22,10 @@ type Param struct {
 	Optional bool
 	Enum     []string
 	Min, Max *float64
-	Pattern  string
-	Format   string
+	// MinLength and MaxLength bound a string's length.
+	MinLength, MaxLength *float64
+	Pattern              string
+	Format               string
 	// DefaultKey is the type of a property string's default key
 	// (memory is "[current=]<integer>": a bare integer is valid), or "".
 	DefaultKey string
@@ -111,6 +113,8 @@ type info struct {
 			Maximum  any    `json:"maximum"`
 			Pattern  string `json:"pattern"`
 			Format   any    `json:"format"`
+			MinLen   any    `json:"minLength"`
+			MaxLen   any    `json:"maxLength"`
 		} `json:"properties"`
 	} `json:"parameters"`
 	Returns *Value `json:"returns"`
@@ -155,7 +159,7 @@ func read(p string) (*Schema, error) {
 					enum = append(enum, fmt.Sprint(v))
 				}
 				e.Params[name] = &Param{Name: name, Type: pp.Type, Optional: truthy(pp.Optional), Enum: enum,
-					Min: number(pp.Minimum), Max: number(pp.Maximum), Pattern: pp.Pattern, Format: f, DefaultKey: defaultKey}
+					Min: number(pp.Minimum), Max: number(pp.Maximum), MinLength: number(pp.MinLen), MaxLength: number(pp.MaxLen), Pattern: pp.Pattern, Format: f, DefaultKey: defaultKey}
 			}
 			s.Endpoints[method+" "+n.Path] = e
 		}

@@ -75,6 +75,9 @@ func LoadWith(opts Options) (cfg config.Config, log *slog.Logger, cleanup func()
 		log.Warn("DEMO MODE: serving a simulated Proxmox VE cluster (3 nodes, 6 VMs, 4 containers); nothing here touches a real cluster", "simulator", d.BaseURL)
 		return cfg, log, cleanup, nil
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	if arn != "" {
 		if err := useSecret(&cfg, arn, opts, log, getenv); err != nil {
 			return cfg, log, cleanup, err
