@@ -84,7 +84,7 @@ func (a *auditor) middleware(key serverKey, names surface) mcp.Middleware {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			ctx, cancel := callDeadline(ctx)
 			defer cancel()
-			if method != "tools/call" {
+			if !audited[method] {
 				return next(ctx, method, req)
 			}
 			start := time.Now()
@@ -99,10 +99,20 @@ func (a *auditor) middleware(key serverKey, names surface) mcp.Middleware {
 func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.Result, err error, trace *pve.Trace, d time.Duration) {
 	var tool, via string
 	var args json.RawMessage
-	if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && p != nil {
-		tool, args = p.Name, p.Arguments
+	known := true // resources, prompts and completions: the SDK refuses unknown ones
+	switch p := req.GetParams().(type) {
+	case *mcp.CallToolParamsRaw:
+		if p != nil {
+			tool, args = p.Name, p.Arguments
+		}
+		known = names.listed[tool]
+	case *mcp.ReadResourceParams:
+		tool, args = "resources/read", mustJSON(map[string]any{"uri": p.URI})
+	case *mcp.GetPromptParams:
+		tool, args = "prompts/get", mustJSON(map[string]any{"name": p.Name, "arguments": p.Arguments})
+	case *mcp.CompleteParams:
+		tool, args = "completion/complete", mustJSON(map[string]any{"ref": p.Ref, "argument": p.Argument})
 	}
-	known := names.listed[tool]
 	if known && tools.IsDispatcher(tool) {
 		// The line names the tool that ran, as a direct call would.
 		if inner, innerArgs, ok := tools.DispatchedCall(args); ok {
@@ -169,8 +179,15 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 	if detail != "" {
 		attrs = append(attrs, slog.String("error", truncate(a.clean(detail), auditMaxError)))
 	}
-	a.log.LogAttrs(context.Background(), slog.LevelInfo, "tool call", attrs...)
+	msg := "tool call"
+	if _, ok := req.GetParams().(*mcp.CallToolParamsRaw); !ok {
+		msg = "read" // a resource, prompt or completion: reads Proxmox, changes nothing
+	}
+	a.log.LogAttrs(context.Background(), slog.LevelInfo, msg, attrs...)
 }
+
+// audited are the methods that reach Proxmox, each leaving one audit line.
+var audited = map[string]bool{"tools/call": true, "resources/read": true, "prompts/get": true, "completion/complete": true}
 
 func resultText(r *mcp.CallToolResult) string {
 	var b strings.Builder

@@ -202,3 +202,42 @@ func TestAuditRedactsTokensAnywhere(t *testing.T) {
 		t.Errorf("tool %v, request_id %v", lines[1]["tool"], lines[5]["request_id"])
 	}
 }
+
+// Resources, prompts and completions read Proxmox too: each leaves one
+// audit line naming the method and what it read, with the Proxmox calls.
+func TestAuditReads(t *testing.T) {
+	e := newSecEnv(t, map[string]string{"MCP_AUTH_TOKENS": allTokens})
+	for _, c := range []struct {
+		method string
+		params map[string]any
+		tool   string
+		want   string // in args
+	}{
+		{"resources/read", map[string]any{"uri": "pve://guest/100/config"}, "resources/read", "pve://guest/100/config"},
+		{"prompts/get", map[string]any{"name": "guest_wont_start", "arguments": map[string]any{"vmid": "102"}}, "prompts/get", "guest_wont_start"},
+		{"completion/complete", map[string]any{"ref": map[string]any{"type": "ref/prompt", "name": "guest_wont_start"}, "argument": map[string]any{"name": "vmid", "value": "10"}}, "completion/complete", "guest_wont_start"},
+	} {
+		before := len(e.logs.auditLines(t))
+		if r := e.rpc(tokAdmin, c.method, c.params); r.Error != nil {
+			t.Fatalf("%s: %s", c.method, r.Error.Message)
+		}
+		lines := e.logs.auditLines(t)
+		if len(lines) != before+1 {
+			t.Fatalf("%s: %d new audit lines, want 1", c.method, len(lines)-before)
+		}
+		l := lines[len(lines)-1]
+		args, _ := json.Marshal(l["args"])
+		if l["msg"] != "read" || l["tool"] != c.tool || l["caller"] != "token:admin" || l["outcome"] != OutcomeOK || !strings.Contains(string(args), c.want) {
+			t.Errorf("%s: audit line %v", c.method, l)
+		}
+		if calls, _ := l["pve"].([]any); c.method == "resources/read" && len(calls) == 0 {
+			t.Errorf("resources/read: no Proxmox calls in the audit line: %v", l)
+		}
+	}
+	// tools/list and the like reach no Proxmox and leave no line.
+	before := len(e.logs.auditLines(t))
+	e.rpc(tokReader, "tools/list", map[string]any{})
+	if n := len(e.logs.auditLines(t)); n != before {
+		t.Errorf("tools/list left %d audit lines", n-before)
+	}
+}
