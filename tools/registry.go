@@ -170,18 +170,13 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	})
 	s.AddReceivingMiddleware(callGuards(env)) // tools/recover.go
 	for _, t := range Listed(selected, m) {
-		def, err := t.wire()
+		// The compact list is paid for in every conversation: it keeps the
+		// input schemas an agent needs to call and leaves out the output
+		// schemas (a third of its size); results still carry
+		// structuredContent, and mode all lists both.
+		def, err := t.wire(m != ModeCompact)
 		if err != nil {
 			return nil, err
-		}
-		if m == ModeCompact {
-			// The compact list is paid for in every conversation: it keeps
-			// the input schemas an agent needs to call and leaves out the
-			// output schemas (a third of its size); results still carry
-			// structuredContent, and mode all lists both.
-			lean := *def
-			lean.OutputSchema = nil
-			def = &lean
 		}
 		t.register(s, env, def)
 	}

@@ -66,7 +66,7 @@ type categoryCount struct {
 // addSearch registers pve_search_tools over the tools of one selection.
 func addSearch(s *mcp.Server, env *Env, selected []*Tool) error {
 	st := searchTool()
-	def, err := st.wire()
+	def, err := st.wire(false)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func searchAnswer(visible []*Tool, in searchIn) (Output, error) {
 	}
 	hits := make([]searchHit, 0, min(limit, len(ranked)))
 	for _, t := range ranked[:min(limit, len(ranked))] {
-		def, err := t.wire()
+		def, err := t.wire(false)
 		if err != nil {
 			return Output{}, err
 		}

@@ -84,9 +84,13 @@ type Tool struct {
 	mcpDef *mcp.Tool
 	err    error
 
-	wireOnce sync.Once
-	wireDef  *mcp.Tool
-	wireErr  error
+	// wires[0] lacks the output schema (compact mode's list, search
+	// answers); wires[1] has it (mode all).
+	wires [2]struct {
+		once sync.Once
+		def  *mcp.Tool
+		err  error
+	}
 
 	resolveOnce sync.Once
 	resolved    *jsonschema.Resolved
@@ -215,31 +219,38 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 	return t.mcpDef, t.err
 }
 
-// wire is the tool as servers register it: MCP's definition with the input
-// schema already encoded. Every server of the process shares it, so a
-// schema is encoded once, not by each server's AddTool and again by each
-// tools/list (encoding the schemas was most of a listing's cost).
-func (t *Tool) wire() (*mcp.Tool, error) {
-	t.wireOnce.Do(func() {
+// wire is the tool as servers register it: MCP's definition with its
+// schemas already encoded, with or without the output schema. Every server
+// of the process shares it, so a schema is encoded once, not by each
+// server's AddTool and again by each tools/list (encoding the schemas was
+// most of a listing's cost, and of start-up).
+func (t *Tool) wire(withOutput bool) (*mcp.Tool, error) {
+	w := &t.wires[0]
+	if withOutput {
+		w = &t.wires[1]
+	}
+	w.once.Do(func() {
 		def, err := t.MCP()
 		if err != nil {
-			t.wireErr = err
+			w.err = err
 			return
 		}
-		t.wireDef, t.wireErr = encodedSchema(def)
+		w.def, w.err = encodedSchema(def, withOutput)
 	})
-	return t.wireDef, t.wireErr
+	return w.def, w.err
 }
 
-// encodedSchema returns a copy of def whose schemas are their JSON.
-func encodedSchema(def *mcp.Tool) (*mcp.Tool, error) {
+// encodedSchema returns a copy of def whose schemas are their JSON; the
+// output schema is dropped unless withOutput.
+func encodedSchema(def *mcp.Tool, withOutput bool) (*mcp.Tool, error) {
 	raw, err := json.Marshal(def.InputSchema)
 	if err != nil {
 		return nil, fmt.Errorf("tool %s: encoding its input schema: %w", def.Name, err)
 	}
 	w := *def
 	w.InputSchema = json.RawMessage(raw)
-	if def.OutputSchema != nil {
+	w.OutputSchema = nil
+	if withOutput && def.OutputSchema != nil {
 		out, err := json.Marshal(def.OutputSchema)
 		if err != nil {
 			return nil, fmt.Errorf("tool %s: encoding its output schema: %w", def.Name, err)
