@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -506,5 +509,54 @@ func TestTemplateVariablesAreKnown(t *testing.T) {
 	}
 	if _, ok := vars["PVE_TOKEN_SECRET"]; ok {
 		t.Error("the token must come from the secret, not a plain variable")
+	}
+}
+
+// `sam build` with BuildMethod go1.x (SAM's Go modules builder) runs, in
+// the CodeUri directory, `go build -o <artifacts>/bootstrap <CodeUri>` with
+// GOOS=linux and GOARCH from Architectures. CodeUri is cmd/lambda/, which
+// has no go.mod: go finds the checkout's go.mod by walking up, as it does
+// in any package directory. That needs the whole checkout, which a local
+// `sam build` has; `sam build --use-container` mounts only CodeUri into the
+// build container, where no go.mod is found (docs/deploy.md). This runs the
+// builder's command (with -n: checked, not compiled) the way SAM does.
+func TestSamBuildFindsGoMod(t *testing.T) {
+	d := mustDeploy(t, nil)
+	dir, err := filepath.Abs(filepath.Join("../..", *d.fn.CodeUri.String))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		t.Fatalf("%s has a go.mod of its own: it would be a separate module", dir)
+	}
+	goarch := map[string]string{"arm64": "arm64", "x86_64": "amd64"}[d.fn.Architectures[0]]
+	env := append(os.Environ(), "GOOS=linux", "GOARCH="+goarch, "GOFLAGS=-mod=readonly")
+	gomod := exec.Command("go", "env", "GOMOD")
+	gomod.Dir, gomod.Env = dir, env
+	out, err := gomod.Output()
+	root, _ := filepath.Abs("../../go.mod")
+	if err != nil || strings.TrimSpace(string(out)) != root {
+		t.Fatalf("go env GOMOD in %s = %q (%v), want %s", dir, out, err, root)
+	}
+	build := exec.Command("go", "build", "-n", "-o", filepath.Join(t.TempDir(), "bootstrap"), dir)
+	build.Dir, build.Env = dir, env
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("sam build's go build in %s: %v\n%s", dir, err, out)
+	}
+}
+
+// Every sample event the Taskfile and the docs invoke exists.
+func TestReferencedEventsExist(t *testing.T) {
+	re := regexp.MustCompile(`events/[A-Za-z0-9_.-]+\.json`)
+	for _, f := range []string{"../../Taskfile.yml", "../../docs/deploy.md", "../../README.md"} {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range re.FindAllString(string(raw), -1) {
+			if _, err := os.Stat(filepath.Join("../..", ev)); err != nil {
+				t.Errorf("%s invokes %s: %v", f, ev, err)
+			}
+		}
 	}
 }

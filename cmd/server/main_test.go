@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,6 +149,22 @@ func TestContainerEntrypoint(t *testing.T) {
 		severities = append(severities, sev+" "+line["message"].(string))
 	}
 	joined := strings.Join(severities, "\n")
+	// The audit line has the keys, in the order, docs/security.md shows.
+	doc, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, _ := strings.Cut(string(doc), "audit line (wrapped here):\n\n```json\n")
+	example, _, _ = strings.Cut(example, "```")
+	var audit string
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, `"audit":true`) {
+			audit = l
+		}
+	}
+	if want, got := topKeys(t, example), topKeys(t, audit); !slices.Equal(want, got) {
+		t.Errorf("audit line keys %v, docs/security.md shows %v:\n%s", got, want, audit)
+	}
 	for _, want := range []string{"WARNING DEMO MODE", "INFO pve-mcp serving MCP over HTTP", "INFO SIGTERM: shutting down", "INFO stopped"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("logs lack %q:\n%s", want, joined)
@@ -168,5 +185,39 @@ func TestBadConfigurationExits1(t *testing.T) {
 	out := stderr.String()
 	if !strings.Contains(out, `"severity":"ERROR"`) || !strings.Contains(out, "PVE_ACCESS_TIER") || !strings.Contains(out, "PVE_TOKEN_ID is required") {
 		t.Fatalf("stderr: %s", out)
+	}
+}
+
+// topKeys lists the top-level keys of a JSON object in their order.
+func topKeys(t *testing.T, raw string) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(raw))
+	var keys []string
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return keys
+		}
+		if err != nil {
+			t.Fatalf("%v in %s", err, raw)
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			if v == '{' || v == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		case string:
+			if depth == 1 && dec.More() {
+				// A key at the top level is followed by its value.
+				keys = append(keys, v)
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	}
 }
