@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Lambda bootstrap under the real Lambda runtime protocol: builds
 # cmd/lambda as `bootstrap`, runs it under the AWS Lambda Runtime Interface
-# Emulator (installed with `go install` when missing) on 127.0.0.1 in demo
+# Emulator (installed, pinned, with `go install` when missing) on 127.0.0.1 in demo
 # mode (a simulated Proxmox cluster inside the function), and invokes it with
 # the function URL events in events/: health, initialize, tools/list and a
 # tools/call. Exits non-zero on the first failed check; cleans up its
@@ -43,18 +43,20 @@ if ! command -v curl >/dev/null; then
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl; } >/dev/null 2>&1 || die "curl is missing and could not be installed"
 fi
 
-# The emulator.
+# The emulator, pinned: the newest version the Go module proxy serves (its
+# tagged releases are not Go-installable; this pseudo-version is the
+# module's main branch of 2026-10-30). Installed with `go install` unless
+# that version is already there.
+RIE_MODULE=github.com/aws/aws-lambda-runtime-interface-emulator
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
 GOBIN_DIR=$(go env GOBIN)
 [[ -n "$GOBIN_DIR" ]] || GOBIN_DIR="$(go env GOPATH)/bin"
 RIE="$GOBIN_DIR/aws-lambda-rie"
-if [[ ! -x "$RIE" ]]; then
-	RIE=$(command -v aws-lambda-rie || true)
+if [[ ! -x "$RIE" ]] || ! go version -m "$RIE" 2>/dev/null | grep -qF "$RIE_MODULE	$RIE_VERSION"; then
+	log "installing the Lambda Runtime Interface Emulator $RIE_VERSION"
+	(cd "$WORK" && GOFLAGS= GOBIN="$GOBIN_DIR" go install "$RIE_MODULE/cmd/aws-lambda-rie@$RIE_VERSION") || die "go install aws-lambda-rie@$RIE_VERSION failed"
 fi
-if [[ -z "$RIE" || ! -x "$RIE" ]]; then
-	log "installing the Lambda Runtime Interface Emulator"
-	(cd "$WORK" && GOFLAGS= go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest) || die "go install aws-lambda-rie failed"
-	RIE="$GOBIN_DIR/aws-lambda-rie"
-fi
+log "emulator: $(go version -m "$RIE" | awk '$1 == "mod" {print $2, $3}')"
 
 # The bootstrap, built as for provided.al2023 (static, no RPC shim), for this machine's architecture.
 log "building bootstrap"

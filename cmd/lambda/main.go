@@ -42,7 +42,7 @@ func setup(getenv func(string) string) (func(context.Context, events.LambdaFunct
 	if err != nil {
 		return nil, func() {}, err
 	}
-	cfg, log, cleanup, err := boot.LoadWith(boot.Options{Demo: demo, Format: boot.FormatLambda, Getenv: getenv})
+	cfg, log, cleanup, err := boot.LoadWith(boot.Options{Demo: demo, Getenv: getenv})
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())
 		return nil, cleanup, err

@@ -1,98 +1,205 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/awslabs/goformation/v7/cloudformation/lambda"
+	"github.com/awslabs/goformation/v7/cloudformation/logs"
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+	"github.com/awslabs/goformation/v7/intrinsics"
 
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/tools"
 )
 
-// cfnValue turns YAML into plain Go values, with CloudFormation's short
-// tags as their long forms: !Ref x -> {"Ref": x}, !GetAtt a.b ->
-// {"Fn::GetAtt": [a, b]}, !Sub/!If/... -> {"Fn::Sub": ...}.
-func cfnValue(n *yaml.Node) (any, error) {
-	var v any
-	switch n.Kind {
-	case yaml.DocumentNode:
-		return cfnValue(n.Content[0])
-	case yaml.AliasNode:
-		return cfnValue(n.Alias)
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for i := 0; i < len(n.Content); i += 2 {
-			val, err := cfnValue(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[n.Content[i].Value] = val
-		}
-		v = m
-	case yaml.SequenceNode:
-		s := []any{}
-		for _, c := range n.Content {
-			val, err := cfnValue(c)
-			if err != nil {
-				return nil, err
-			}
-			s = append(s, val)
-		}
-		v = s
-	case yaml.ScalarNode:
-		if err := n.Decode(&v); err != nil && !strings.HasPrefix(n.Tag, "!") {
-			return nil, err
-		}
-		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-			v = n.Value
-		}
+// template is the top level of a CloudFormation template, decoded with
+// unknown keys refused.
+type template struct {
+	AWSTemplateFormatVersion string
+	Transform                string
+	Description              string
+	Parameters               map[string]parameter
+	Mappings                 map[string]map[string]map[string]any
+	Conditions               map[string]any
+	Resources                map[string]json.RawMessage
+	Outputs                  map[string]struct {
+		Description string
+		Value       any
+		Export      any
+		Condition   string
 	}
-	tag := n.Tag
-	if !strings.HasPrefix(tag, "!") || strings.HasPrefix(tag, "!!") {
-		return v, nil
-	}
-	name := tag[1:]
-	switch name {
-	case "Ref", "Condition":
-		return map[string]any{name: v}, nil
-	case "GetAtt":
-		if s, ok := v.(string); ok {
-			res, attr, _ := strings.Cut(s, ".")
-			v = []any{res, attr}
-		}
-	case "Equals", "If", "Not", "And", "Or", "FindInMap", "Join", "Sub", "Select", "Split", "Base64", "GetAZs", "ImportValue", "Cidr":
-	default:
-		return nil, fmt.Errorf("line %d: unknown CloudFormation tag %s", n.Line, tag)
-	}
-	return map[string]any{"Fn::" + name: v}, nil
 }
 
-type tmpl = map[string]any
-
-func loadTemplate(t *testing.T) tmpl {
-	t.Helper()
-	raw, err := os.ReadFile("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	v, err := cfnValue(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(map[string]any)
+// parameter is a CloudFormation template parameter (its documented keys).
+type parameter struct {
+	Type                  string
+	Default               any
+	AllowedValues         []any
+	AllowedPattern        string
+	Description           string
+	ConstraintDescription string
+	MinLength, MaxLength  *int
+	MinValue, MaxValue    *float64
+	NoEcho                bool
 }
 
-// get walks a path of map keys.
-func get(v any, path ...string) any {
+// deployed is template.yaml as CloudFormation would deploy it for one set
+// of parameters. Its resources are decoded by goformation
+// (github.com/awslabs/goformation), whose types are generated from the SAM
+// and CloudFormation resource specifications and refuse unknown fields: a
+// misspelt property, a property of the wrong type or an unknown resource
+// type fails here as it would fail `sam deploy`. (Only goformation's
+// per-service packages are used: its root package imports all 248 of them,
+// about a minute of compiling on a cold cache.)
+type deployed struct {
+	tmpl     template
+	fn       *serverless.Function
+	logGroup *logs.LogGroup
+	// logging is the function's LoggingConfig. goformation's SAM model
+	// (v7.14.9, its latest release) predates SAM's LoggingConfig, which SAM
+	// passes through to AWS::Lambda::Function: it is decoded, as strictly,
+	// into goformation's AWS::Lambda::Function LoggingConfig.
+	logging lambda.Function_LoggingConfig
+	// props are the function's resolved properties as plain values, where
+	// AWS::NoValue is nil (the typed structs cannot tell it from "").
+	props map[string]any
+}
+
+// samplePVE are the parameters a deployment must give (they have no default).
+var samplePVE = map[string]any{
+	"PveBaseUrl":   "https://pve.internal.example.com:8006",
+	"PveSecretArn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pve-mcp/token-AbCdEf",
+}
+
+// deploy reads raw (template.yaml) with params (over the defaults and
+// samplePVE), evaluating conditions and intrinsics as CloudFormation does.
+// A Ref to a resource becomes "ref:Name" and a !Sub stays its template
+// string (both are only known at deploy time).
+func deploy(raw []byte, params map[string]any) (*deployed, error) {
+	p := map[string]any{}
+	for k, v := range samplePVE {
+		p[k] = v
+	}
+	for k, v := range params {
+		p[k] = v
+	}
+	opts := &intrinsics.ProcessorOptions{
+		ParameterOverrides: p,
+		EvaluateConditions: true,
+		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Ref":     ref,
+			"Fn::Sub": func(_ string, input any, _ any) any { return input },
+		},
+	}
+	resolved, err := intrinsics.ProcessYAML(raw, opts)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(resolved, &doc); err != nil {
+		return nil, err
+	}
+	props, _ := lookup(doc, "Resources", "PveMcpFunction", "Properties").(map[string]any)
+	if props == nil {
+		return nil, fmt.Errorf("no PveMcpFunction with Properties")
+	}
+	d := &deployed{props: map[string]any{}}
+	for k, v := range props {
+		d.props[k] = v
+	}
+	if lc, ok := props["LoggingConfig"]; ok {
+		if err := strictDecode(lc, &d.logging); err != nil {
+			return nil, fmt.Errorf("PveMcpFunction LoggingConfig: %w", err)
+		}
+		delete(props, "LoggingConfig")
+	}
+	if resolved, err = json.Marshal(doc); err != nil {
+		return nil, err
+	}
+	if err := strictDecode(json.RawMessage(resolved), &d.tmpl); err != nil {
+		return nil, err
+	}
+	for name, res := range d.tmpl.Resources {
+		var typ struct{ Type string }
+		if err := json.Unmarshal(res, &typ); err != nil {
+			return nil, fmt.Errorf("resource %s: %w", name, err)
+		}
+		var into json.Unmarshaler
+		switch typ.Type {
+		case "AWS::Serverless::Function":
+			if name != "PveMcpFunction" {
+				return nil, fmt.Errorf("resource %s: a second function", name)
+			}
+			d.fn = &serverless.Function{}
+			into = d.fn
+		case "AWS::Logs::LogGroup":
+			d.logGroup = &logs.LogGroup{}
+			into = d.logGroup
+		default:
+			// A new resource type: add its goformation type above.
+			return nil, fmt.Errorf("resource %s: type %q is not one this test decodes", name, typ.Type)
+		}
+		if err := into.UnmarshalJSON(res); err != nil {
+			return nil, fmt.Errorf("resource %s (%s): %w", name, typ.Type, err)
+		}
+	}
+	if d.fn == nil || d.logGroup == nil {
+		return nil, fmt.Errorf("want PveMcpFunction and PveMcpLogGroup")
+	}
+	return d, nil
+}
+
+// ref resolves a Ref: parameters (a CommaDelimitedList as a list) and
+// pseudo parameters as goformation does, a resource as "ref:Name".
+func ref(name string, input any, template any) any {
+	s, _ := input.(string)
+	if _, ok := lookup(template, "Resources", s).(map[string]any); ok {
+		return "ref:" + s
+	}
+	if lookup(template, "Parameters", s, "Type") == "CommaDelimitedList" {
+		switch v := lookup(template, "Parameters", s, "Default").(type) {
+		case string:
+			if v == "" {
+				return []any{}
+			}
+			var list []any
+			for _, e := range strings.Split(v, ",") {
+				list = append(list, e)
+			}
+			return list
+		case []string:
+			var list []any
+			for _, e := range v {
+				list = append(list, e)
+			}
+			return list
+		}
+	}
+	return intrinsics.Ref(name, input, template)
+}
+
+func strictDecode(v any, into any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(into)
+}
+
+// lookup walks a path of map keys.
+func lookup(v any, path ...string) any {
 	for _, p := range path {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -103,231 +210,158 @@ func get(v any, path ...string) any {
 	return v
 }
 
-func ref(name string) map[string]any { return map[string]any{"Ref": name} }
-
-// env is the context the resolver evaluates a template value in.
-type env struct {
-	t      tmpl
-	params map[string]any
-}
-
-// resolve evaluates the intrinsics the template uses for one set of
-// parameters; nil is AWS::NoValue.
-func (e env) resolve(v any) any {
-	switch x := v.(type) {
-	case []any:
-		var out []any
-		for _, el := range x {
-			if r := e.resolve(el); r != nil {
-				out = append(out, r)
-			}
-		}
-		return out
-	case map[string]any:
-		if len(x) == 1 {
-			for k, arg := range x {
-				switch k {
-				case "Ref":
-					if arg == "AWS::NoValue" {
-						return nil
-					}
-					if p, ok := e.params[arg.(string)]; ok {
-						return p
-					}
-					return "ref:" + arg.(string)
-				case "Fn::FindInMap":
-					a := arg.([]any)
-					return get(e.t["Mappings"], e.resolve(a[0]).(string), e.resolve(a[1]).(string), e.resolve(a[2]).(string))
-				case "Fn::If":
-					a := arg.([]any)
-					if e.condition(a[0].(string)) {
-						return e.resolve(a[1])
-					}
-					return e.resolve(a[2])
-				case "Fn::Sub":
-					return x
-				}
-			}
-		}
-		out := map[string]any{}
-		for k, el := range x {
-			if r := e.resolve(el); r != nil {
-				out[k] = r
-			}
-		}
-		return out
-	}
-	return v
-}
-
-func (e env) condition(name string) bool {
-	c := get(e.t, "Conditions", name)
-	var eval func(v any) any
-	eval = func(v any) any {
-		m := v.(map[string]any)
-		for k, arg := range m {
-			switch k {
-			case "Fn::Equals":
-				a := arg.([]any)
-				return reflect.DeepEqual(eval2(e, a[0]), eval2(e, a[1]))
-			case "Fn::Not":
-				return !eval(arg.([]any)[0]).(bool)
-			}
-		}
-		panic(fmt.Sprintf("condition %s: unsupported %v", name, v))
-	}
-	return eval(c).(bool)
-}
-
-func eval2(e env, v any) any {
-	if m, ok := v.(map[string]any); ok {
-		if j, ok := m["Fn::Join"]; ok {
-			a := j.([]any)
-			var parts []string
-			for _, p := range e.resolve(a[1]).([]string) {
-				parts = append(parts, p)
-			}
-			return strings.Join(parts, a[0].(string))
-		}
-	}
-	return e.resolve(v)
-}
-
-// startConfig reads the configuration from the variables the template sets,
-// as a cold start does, with realistic values for the parameters.
-func startConfig(t *testing.T, vars map[string]any) config.Config {
+func readTemplate(t *testing.T) []byte {
 	t.Helper()
-	env := map[string]string{}
-	for k, v := range vars {
-		s := fmt.Sprint(v)
-		switch s {
-		case "ref:PveBaseUrl":
-			s = "https://pve.internal.example.com:8006"
-		case "ref:PveSecretArn":
-			s = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pve-mcp/token-AbCdEf"
-		}
-		env[k] = s
+	raw, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg, arn, err := config.FromEnvWithSecret(func(k string) string { return env[k] }, false)
-	if err != nil || arn == "" {
-		t.Fatalf("the function would not start: %v (%v)", err, env)
-	}
-	return cfg
+	return raw
 }
 
-func defaults(t tmpl) map[string]any {
-	p := map[string]any{}
-	for name, def := range get(t, "Parameters").(map[string]any) {
-		d := get(def, "Default")
-		if get(def, "Type") == "CommaDelimitedList" {
-			var list []string
-			if s, _ := d.(string); s != "" {
-				list = strings.Split(s, ",")
-			}
-			p[name] = list
-			continue
-		}
-		if d != nil {
-			p[name] = fmt.Sprint(d)
-		}
+func mustDeploy(t *testing.T, params map[string]any) *deployed {
+	t.Helper()
+	d, err := deploy(readTemplate(t), params)
+	if err != nil {
+		t.Fatalf("template.yaml with %v: %v", params, err)
 	}
-	return p
+	return d
+}
+
+// The checker itself: a misspelt property, a wrong type, an unknown
+// resource type and a misspelt LoggingConfig key each fail.
+func TestTemplateCheckerRejectsMistakes(t *testing.T) {
+	raw := string(readTemplate(t))
+	for _, tc := range []struct{ name, from, to string }{
+		{"misspelt property", "      MemorySize: 256", "      MemorySise: 256"},
+		{"wrong type", "      Timeout: 60", "      Timeout: [60]"},
+		{"unknown resource type", "Type: AWS::Serverless::Function", "Type: AWS::Serverless::Functon"},
+		{"misspelt LoggingConfig key", "        LogFormat: JSON", "        LogFromat: JSON"},
+		{"misspelt FunctionUrlConfig key", "        InvokeMode: BUFFERED", "        InvokMode: BUFFERED"},
+		{"misspelt log group property", "      RetentionInDays:", "      RetentionDays:"},
+		{"misspelt template section", "\nOutputs:", "\nOutput:"},
+		{"misspelt parameter key", "    AllowedPattern: \"^https", "    AllowPattern: \"^https"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(raw, tc.from) {
+				t.Fatalf("template.yaml has no %q", tc.from)
+			}
+			_, err := deploy([]byte(strings.Replace(raw, tc.from, tc.to, 1)), nil)
+			if err == nil {
+				t.Fatalf("%q accepted", tc.to)
+			}
+			t.Log(err)
+		})
+	}
 }
 
 func TestTemplateFunction(t *testing.T) {
-	tp := loadTemplate(t)
-	if tp["Transform"] != "AWS::Serverless-2016-10-31" {
-		t.Fatalf("Transform = %v", tp["Transform"])
+	d := mustDeploy(t, nil)
+	if d.tmpl.Transform != "AWS::Serverless-2016-10-31" {
+		t.Fatalf("Transform = %v", d.tmpl.Transform)
 	}
-	fn := get(tp, "Resources", "PveMcpFunction")
-	if get(fn, "Type") != "AWS::Serverless::Function" {
-		t.Fatalf("function type %v", get(fn, "Type"))
+	fn := d.fn
+	if fn.Runtime == nil || *fn.Runtime != "provided.al2023" || fn.Handler == nil || *fn.Handler != "bootstrap" || !reflect.DeepEqual(fn.Architectures, []string{"arm64"}) {
+		t.Errorf("runtime %v, handler %v, architectures %v", fn.Runtime, fn.Handler, fn.Architectures)
 	}
-	props := get(fn, "Properties")
-	for key, want := range map[string]any{
-		"Runtime":       "provided.al2023",
-		"Handler":       "bootstrap",
-		"Architectures": []any{"arm64"},
-		"CodeUri":       "cmd/lambda/",
-	} {
-		if got := get(props, key); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s = %v, want %v", key, got, want)
-		}
+	if fn.CodeUri == nil || fn.CodeUri.String == nil || *fn.CodeUri.String != "cmd/lambda/" {
+		t.Errorf("CodeUri = %v", fn.CodeUri)
 	}
-	if get(fn, "Metadata", "BuildMethod") != "go1.x" {
-		t.Errorf("BuildMethod = %v", get(fn, "Metadata", "BuildMethod"))
+	if fn.AWSCloudFormationMetadata["BuildMethod"] != "go1.x" {
+		t.Errorf("BuildMethod = %v", fn.AWSCloudFormationMetadata["BuildMethod"])
 	}
 	// CodeUri is this package: the bootstrap sam build compiles is this main.
 	if _, err := os.Stat("main.go"); err != nil {
 		t.Error(err)
 	}
-	// The adapter answers buffered function URL events only.
-	if get(props, "FunctionUrlConfig", "InvokeMode") != "BUFFERED" || !reflect.DeepEqual(get(props, "FunctionUrlConfig", "AuthType"), ref("FunctionUrlAuthType")) {
-		t.Errorf("FunctionUrlConfig = %v", get(props, "FunctionUrlConfig"))
+	// The adapter answers buffered function URL events only; AWS_IAM by default.
+	if u := fn.FunctionUrlConfig; u == nil || u.InvokeMode == nil || *u.InvokeMode != "BUFFERED" || u.AuthType != "AWS_IAM" {
+		t.Errorf("FunctionUrlConfig = %+v", fn.FunctionUrlConfig)
 	}
-	if allowed := get(tp, "Parameters", "FunctionUrlAuthType", "AllowedValues"); !reflect.DeepEqual(allowed, []any{"AWS_IAM", "NONE"}) || get(tp, "Parameters", "FunctionUrlAuthType", "Default") != "AWS_IAM" {
-		t.Errorf("FunctionUrlAuthType: %v", get(tp, "Parameters", "FunctionUrlAuthType"))
+	if u := mustDeploy(t, map[string]any{"FunctionUrlAuthType": "NONE"}).fn.FunctionUrlConfig; u.AuthType != "NONE" {
+		t.Errorf("FunctionUrlAuthType=NONE gives %v", u.AuthType)
+	}
+	if allowed := d.tmpl.Parameters["FunctionUrlAuthType"].AllowedValues; !reflect.DeepEqual(allowed, []any{"AWS_IAM", "NONE"}) {
+		t.Errorf("FunctionUrlAuthType allows %v", allowed)
 	}
 	// Set on purpose, not left to defaults.
-	for _, key := range []string{"MemorySize", "Timeout", "ReservedConcurrentExecutions"} {
-		if get(props, key) == nil {
-			t.Errorf("%s not set", key)
-		}
+	if fn.MemorySize == nil || fn.Timeout == nil || fn.ReservedConcurrentExecutions == nil {
+		t.Errorf("MemorySize %v, Timeout %v, ReservedConcurrentExecutions %v", fn.MemorySize, fn.Timeout, fn.ReservedConcurrentExecutions)
+	} else if *fn.Timeout < 30 || *fn.Timeout > 900 {
+		t.Errorf("Timeout %d", *fn.Timeout)
 	}
-	if timeout, _ := get(props, "Timeout").(int); timeout < 30 || timeout > 900 {
-		t.Errorf("Timeout %v", get(props, "Timeout"))
+	if lc := d.logging; lc.LogFormat == nil || *lc.LogFormat != "JSON" || lc.LogGroup == nil || *lc.LogGroup != "ref:PveMcpLogGroup" || lc.ApplicationLogLevel == nil {
+		t.Errorf("LoggingConfig %+v", d.logging)
 	}
-	if get(props, "LoggingConfig", "LogFormat") != "JSON" || !reflect.DeepEqual(get(props, "LoggingConfig", "LogGroup"), ref("PveMcpLogGroup")) {
-		t.Errorf("LoggingConfig %v", get(props, "LoggingConfig"))
-	}
-	if get(tp, "Resources", "PveMcpLogGroup", "Properties", "RetentionInDays") == nil {
+	if d.logGroup.RetentionInDays == nil {
 		t.Error("log retention not set")
 	}
 	// The URL output is the function URL's /mcp.
-	if !reflect.DeepEqual(get(tp, "Outputs", "McpUrl", "Value"), map[string]any{"Fn::Sub": "${PveMcpFunctionUrl.FunctionUrl}mcp"}) {
-		t.Errorf("McpUrl = %v", get(tp, "Outputs", "McpUrl", "Value"))
+	if v := d.tmpl.Outputs["McpUrl"].Value; v != "${PveMcpFunctionUrl.FunctionUrl}mcp" {
+		t.Errorf("McpUrl = %v", v)
 	}
 	for _, p := range []string{"Stage", "PveBaseUrl", "PveSecretArn", "SubnetIds", "SecurityGroupIds", "AccessTier", "Categories"} {
-		if get(tp, "Parameters", p) == nil {
+		if _, ok := d.tmpl.Parameters[p]; !ok {
 			t.Errorf("parameter %s missing", p)
 		}
+	}
+	// Outside a VPC by default; in one with subnets.
+	if fn.VpcConfig != nil {
+		t.Errorf("VpcConfig without subnets: %+v", fn.VpcConfig)
+	}
+	vpc := mustDeploy(t, map[string]any{"SubnetIds": []string{"subnet-1"}, "SecurityGroupIds": []string{"sg-1"}}).fn.VpcConfig
+	if vpc == nil || !reflect.DeepEqual(vpc.SubnetIds, []string{"subnet-1"}) || !reflect.DeepEqual(vpc.SecurityGroupIds, []string{"sg-1"}) {
+		t.Errorf("VpcConfig with subnets: %+v", vpc)
 	}
 }
 
 // The only permission is GetSecretValue on the secret parameter(s).
 func TestTemplatePolicyScopedToTheSecret(t *testing.T) {
-	tp := loadTemplate(t)
-	policies := get(tp, "Resources", "PveMcpFunction", "Properties", "Policies").([]any)
+	mcpSecret := "arn:aws:secretsmanager:eu-central-1:123456789012:secret:mcp-AbCdEf"
 	for _, tc := range []struct {
 		name      string
 		params    map[string]any
 		resources []any
 		managed   []any
 	}{
-		{"token secret only", map[string]any{}, []any{"ref:PveSecretArn"}, nil},
-		{"with MCP token secret and VPC", map[string]any{"McpAuthSecretArn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:mcp-AbCdEf", "SubnetIds": []string{"subnet-1"}},
-			[]any{"ref:PveSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:mcp-AbCdEf"},
-			[]any{map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}}},
+		{"token secret only", nil, []any{samplePVE["PveSecretArn"]}, nil},
+		{"with MCP token secret and VPC", map[string]any{"McpAuthSecretArn": mcpSecret, "SubnetIds": []string{"subnet-1"}},
+			[]any{samplePVE["PveSecretArn"], mcpSecret},
+			[]any{"arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			params := defaults(tp)
-			delete(params, "PveSecretArn")
-			for k, v := range tc.params {
-				params[k] = v
+			d := mustDeploy(t, tc.params)
+			if d.fn.Policies == nil {
+				t.Fatal("no Policies")
 			}
-			e := env{t: tp, params: params}
-			var resources, managed []any
-			for _, p := range e.resolve(policies).([]any) {
-				doc, ok := p.(map[string]any)
-				if !ok || doc["Statement"] == nil {
+			// goformation checked the list's type; its items, a policy
+			// document or a managed policy ARN, are read as resolved.
+			var docs []serverless.Function_IAMPolicyDocument
+			var managed []any
+			list, _ := d.props["Policies"].([]any)
+			for _, p := range list {
+				switch p := p.(type) {
+				case nil: // AWS::NoValue
+				case map[string]any:
+					var doc serverless.Function_IAMPolicyDocument
+					if err := strictDecode(p, &doc); err != nil {
+						t.Fatalf("policy %v: %v", p, err)
+					}
+					docs = append(docs, doc)
+				default:
 					managed = append(managed, p)
-					continue
 				}
-				for _, st := range doc["Statement"].([]any) {
-					if get(st, "Effect") != "Allow" || get(st, "Action") != "secretsmanager:GetSecretValue" {
+			}
+			var resources []any
+			for _, doc := range docs {
+				for _, st := range doc.Statement {
+					if st == nil {
+						continue // AWS::NoValue
+					}
+					if lookup(st, "Effect") != "Allow" || lookup(st, "Action") != "secretsmanager:GetSecretValue" {
 						t.Errorf("statement %v: only Allow secretsmanager:GetSecretValue", st)
 					}
-					resources = append(resources, get(st, "Resource"))
+					resources = append(resources, lookup(st, "Resource"))
 				}
 			}
 			if !reflect.DeepEqual(resources, tc.resources) {
@@ -340,28 +374,52 @@ func TestTemplatePolicyScopedToTheSecret(t *testing.T) {
 	}
 }
 
+// startConfig reads the configuration from the variables the template sets,
+// as a cold start does.
+func startConfig(t *testing.T, vars map[string]string) config.Config {
+	t.Helper()
+	cfg, arn, err := config.FromEnvWithSecret(func(k string) string { return vars[k] }, false)
+	if err != nil || arn == "" {
+		t.Fatalf("the function would not start: %v (%v)", err, vars)
+	}
+	return cfg
+}
+
+// variables are the function's environment variables, without those that
+// resolved to AWS::NoValue (not set at all).
+func variables(t *testing.T, d *deployed) map[string]string {
+	t.Helper()
+	if d.fn.Environment == nil {
+		t.Fatal("no Environment")
+	}
+	raw, _ := lookup(d.props, "Environment", "Variables").(map[string]any)
+	vars := map[string]string{}
+	for k, v := range d.fn.Environment.Variables {
+		if raw[k] != nil {
+			vars[k] = v
+		}
+	}
+	return vars
+}
+
 // Every stage has settings; the tier and categories each stage gets are
 // valid, prod reads only, dev is full, and overrides win.
 func TestTemplateStageSettings(t *testing.T) {
-	tp := loadTemplate(t)
-	stages := get(tp, "Parameters", "Stage", "AllowedValues").([]any)
-	mapping := get(tp, "Mappings", "StageSettings").(map[string]any)
+	d := mustDeploy(t, nil)
+	stages := d.tmpl.Parameters["Stage"].AllowedValues
+	mapping := d.tmpl.Mappings["StageSettings"]
 	if len(mapping) != len(stages) {
 		t.Errorf("StageSettings has %d stages, Stage allows %d", len(mapping), len(stages))
 	}
-	vars := get(tp, "Resources", "PveMcpFunction", "Properties", "Environment", "Variables")
-	props := get(tp, "Resources", "PveMcpFunction", "Properties")
 	want := map[string]string{"dev": "full", "staging": "read-execute", "prod": "read-only"}
 	for _, s := range stages {
 		stage := s.(string)
 		if mapping[stage] == nil {
 			t.Fatalf("stage %s has no StageSettings", stage)
 		}
-		p := defaults(tp)
-		p["Stage"] = stage
-		e := env{t: tp, params: p}
-		got := e.resolve(vars).(map[string]any)
-		tier, err := tools.ParseTier(got["PVE_ACCESS_TIER"].(string))
+		d := mustDeploy(t, map[string]any{"Stage": stage})
+		got := variables(t, d)
+		tier, err := tools.ParseTier(got["PVE_ACCESS_TIER"])
 		if err != nil {
 			t.Errorf("%s: %v", stage, err)
 		}
@@ -373,59 +431,58 @@ func TestTemplateStageSettings(t *testing.T) {
 		if cfg.Tools.Tier.String() != want[stage] || len(cfg.Tools.Categories) < 10 {
 			t.Errorf("%s starts with tier %s, categories %v", stage, cfg.Tools.Tier, cfg.Tools.Categories)
 		}
-		if m, err := tools.ParseMode(fmt.Sprint(got["PVE_TOOL_MODE"])); err != nil || m.String() != get(mapping, stage, "ToolMode") {
-			t.Errorf("%s: PVE_TOOL_MODE %v (%v), StageSettings says %v", stage, got["PVE_TOOL_MODE"], err, get(mapping, stage, "ToolMode"))
+		if m, err := tools.ParseMode(got["PVE_TOOL_MODE"]); err != nil || m.String() != mapping[stage]["ToolMode"] || cfg.ToolMode != m {
+			t.Errorf("%s: PVE_TOOL_MODE %v (%v), StageSettings says %v", stage, got["PVE_TOOL_MODE"], err, mapping[stage]["ToolMode"])
 		}
 		if stage == "prod" && slices.Contains(cfg.Tools.Categories, tools.Access) {
 			t.Errorf("prod must leave out the access category")
 		}
 		for _, k := range []string{"ReservedConcurrency", "LogRetentionDays"} {
-			if n, ok := get(mapping, stage, k).(int); !ok || n <= 0 {
-				t.Errorf("%s: %s = %v", stage, k, get(mapping, stage, k))
+			if n, ok := mapping[stage][k].(float64); !ok || n <= 0 {
+				t.Errorf("%s: %s = %v", stage, k, mapping[stage][k])
 			}
 		}
-		if e.resolve(get(props, "ReservedConcurrentExecutions")) != get(mapping, stage, "ReservedConcurrency") {
+		if c := d.fn.ReservedConcurrentExecutions; c == nil || float64(*c) != mapping[stage]["ReservedConcurrency"] {
 			t.Errorf("%s: concurrency not from the stage", stage)
 		}
+		if lg := d.logGroup; lg.RetentionInDays == nil || float64(*lg.RetentionInDays) != mapping[stage]["LogRetentionDays"] {
+			t.Errorf("%s: log retention not from the stage", stage)
+		}
 		// The output names the stage's tier.
-		if out := e.resolve(get(tp, "Outputs", "AccessTier", "Value")); out != want[stage] {
+		if out := d.tmpl.Outputs["AccessTier"].Value; out != want[stage] {
 			t.Errorf("%s: AccessTier output %v", stage, out)
 		}
 		if _, ok := got["PVE_TLS_FINGERPRINT"]; ok {
 			t.Errorf("%s: empty fingerprint must not be set", stage)
 		}
-		if got["PVE_SECRET_ARN"] != "ref:PveSecretArn" && got["PVE_SECRET_ARN"] != nil {
+		if got["PVE_SECRET_ARN"] != samplePVE["PveSecretArn"] {
 			t.Errorf("PVE_SECRET_ARN = %v", got["PVE_SECRET_ARN"])
 		}
 	}
 	// Overrides win over the stage.
-	p := defaults(tp)
-	p["Stage"], p["AccessTier"], p["Categories"], p["ToolMode"] = "prod", "read-execute", "nodes,qemu", "compact"
-	got := env{t: tp, params: p}.resolve(vars).(map[string]any)
+	got := variables(t, mustDeploy(t, map[string]any{"Stage": "prod", "AccessTier": "read-execute", "Categories": "nodes,qemu", "ToolMode": "compact"}))
 	if got["PVE_ACCESS_TIER"] != "read-execute" || got["PVE_CATEGORIES"] != "nodes,qemu" || got["PVE_TOOL_MODE"] != "compact" {
 		t.Errorf("override: %v", got)
+	}
+	if cfg := startConfig(t, got); cfg.ToolMode != tools.ModeCompact {
+		t.Errorf("override tool mode: %v", cfg.ToolMode)
 	}
 	if cfg := startConfig(t, got); !reflect.DeepEqual(cfg.Tools.Categories, []tools.Category{tools.Nodes, tools.QEMU}) {
 		t.Errorf("override categories %v", cfg.Tools.Categories)
 	}
-	p["Categories"] = "all"
-	got = env{t: tp, params: p}.resolve(vars).(map[string]any)
+	got = variables(t, mustDeploy(t, map[string]any{"Stage": "prod", "Categories": "all"}))
 	if _, set := got["PVE_CATEGORIES"]; set {
 		t.Errorf("Categories=all must leave PVE_CATEGORIES unset: %v", got["PVE_CATEGORIES"])
 	}
 	if cfg := startConfig(t, got); cfg.Tools.Categories != nil {
 		t.Errorf("all categories: %v", cfg.Tools.Categories)
 	}
-	if cfg := startConfig(t, got); cfg.ToolMode != tools.ModeCompact {
-		t.Errorf("override tool mode: %v", cfg.ToolMode)
-	}
-	for _, a := range get(tp, "Parameters", "ToolMode", "AllowedValues").([]any) {
-		if _, err := tools.ParseMode(a.(string)); err != nil && a != "stage-default" {
+	for _, a := range d.tmpl.Parameters["ToolMode"].AllowedValues {
+		if _, err := tools.ParseMode(fmt.Sprint(a)); err != nil && a != "stage-default" {
 			t.Errorf("ToolMode allows %v: %v", a, err)
 		}
 	}
-	allowed := get(tp, "Parameters", "AccessTier", "AllowedValues").([]any)
-	for _, a := range allowed {
+	for _, a := range d.tmpl.Parameters["AccessTier"].AllowedValues {
 		if a == "stage-default" {
 			continue
 		}
@@ -433,24 +490,28 @@ func TestTemplateStageSettings(t *testing.T) {
 			t.Errorf("AccessTier allows %v: %v", a, err)
 		}
 	}
+	// A fingerprint, when given, is passed on.
+	fp := strings.Repeat("AA:", 31) + "AA"
+	if got := variables(t, mustDeploy(t, map[string]any{"PveTlsFingerprint": fp})); got["PVE_TLS_FINGERPRINT"] != fp {
+		t.Errorf("PVE_TLS_FINGERPRINT = %q", got["PVE_TLS_FINGERPRINT"])
+	}
 }
 
 // Every variable the template sets is one the program reads.
 func TestTemplateVariablesAreKnown(t *testing.T) {
-	tp := loadTemplate(t)
 	// MCP_AUTH_SECRET_ARN: config/auth.go; PVE_DEMO: boot.DemoFromEnv; FUNCTION_URL_AUTH_TYPE: main.go.
 	known := map[string]bool{"MCP_AUTH_SECRET_ARN": true, "PVE_DEMO": true, "FUNCTION_URL_AUTH_TYPE": true}
 	for _, v := range slices.Concat(config.Vars, config.SecretVars) {
 		known[v.Name] = true
 	}
-	vars := get(tp, "Resources", "PveMcpFunction", "Properties", "Environment", "Variables").(map[string]any)
+	vars := variables(t, mustDeploy(t, map[string]any{"McpAuthSecretArn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:mcp-AbCdEf", "PveTlsFingerprint": strings.Repeat("AA:", 31) + "AA"}))
 	for name := range vars {
 		if !known[name] {
 			t.Errorf("template sets %s, which pve-mcp does not read", name)
 		}
 	}
-	for _, must := range []string{"PVE_BASE_URL", "PVE_SECRET_ARN", "PVE_ACCESS_TIER", "PVE_CATEGORIES"} {
-		if vars[must] == nil {
+	for _, must := range []string{"PVE_BASE_URL", "PVE_SECRET_ARN", "PVE_ACCESS_TIER", "PVE_CATEGORIES", "MCP_AUTH_SECRET_ARN"} {
+		if vars[must] == "" {
 			t.Errorf("template does not set %s", must)
 		}
 	}
@@ -459,5 +520,54 @@ func TestTemplateVariablesAreKnown(t *testing.T) {
 	}
 	if _, ok := vars["PVE_TOKEN_SECRET"]; ok {
 		t.Error("the token must come from the secret, not a plain variable")
+	}
+}
+
+// `sam build` with BuildMethod go1.x (SAM's Go modules builder) runs, in
+// the CodeUri directory, `go build -o <artifacts>/bootstrap <CodeUri>` with
+// GOOS=linux and GOARCH from Architectures. CodeUri is cmd/lambda/, which
+// has no go.mod: go finds the checkout's go.mod by walking up, as it does
+// in any package directory. That needs the whole checkout, which a local
+// `sam build` has; `sam build --use-container` mounts only CodeUri into the
+// build container, where no go.mod is found (docs/deploy.md). This runs the
+// builder's command (with -n: checked, not compiled) the way SAM does.
+func TestSamBuildFindsGoMod(t *testing.T) {
+	d := mustDeploy(t, nil)
+	dir, err := filepath.Abs(filepath.Join("../..", *d.fn.CodeUri.String))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		t.Fatalf("%s has a go.mod of its own: it would be a separate module", dir)
+	}
+	goarch := map[string]string{"arm64": "arm64", "x86_64": "amd64"}[d.fn.Architectures[0]]
+	env := append(os.Environ(), "GOOS=linux", "GOARCH="+goarch, "GOFLAGS=-mod=readonly")
+	gomod := exec.Command("go", "env", "GOMOD")
+	gomod.Dir, gomod.Env = dir, env
+	out, err := gomod.Output()
+	root, _ := filepath.Abs("../../go.mod")
+	if err != nil || strings.TrimSpace(string(out)) != root {
+		t.Fatalf("go env GOMOD in %s = %q (%v), want %s", dir, out, err, root)
+	}
+	build := exec.Command("go", "build", "-n", "-o", filepath.Join(t.TempDir(), "bootstrap"), dir)
+	build.Dir, build.Env = dir, env
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("sam build's go build in %s: %v\n%s", dir, err, out)
+	}
+}
+
+// Every sample event the Taskfile and the docs invoke exists.
+func TestReferencedEventsExist(t *testing.T) {
+	re := regexp.MustCompile(`events/[A-Za-z0-9_.-]+\.json`)
+	for _, f := range []string{"../../Taskfile.yml", "../../docs/deploy.md", "../../README.md"} {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range re.FindAllString(string(raw), -1) {
+			if _, err := os.Stat(filepath.Join("../..", ev)); err != nil {
+				t.Errorf("%s invokes %s: %v", f, ev, err)
+			}
+		}
 	}
 }

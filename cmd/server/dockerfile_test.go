@@ -1,51 +1,82 @@
 package main
 
 import (
-	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
+// dockerfile is what the tests read out of ../../Dockerfile.
+type dockerfile struct {
+	froms    []string // FROM lines
+	final    []string // instructions of the last stage
+	buildCmd string   // the RUN ... go build command, without RUN
+}
+
+func readDockerfile() (dockerfile, error) {
+	var d dockerfile
+	raw, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		return d, err
+	}
+	// Join continuation lines, drop comments.
+	for _, l := range strings.Split(strings.ReplaceAll(string(raw), "\\\n", " "), "\n") {
+		if l = strings.TrimSpace(l); l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if strings.HasPrefix(l, "FROM ") {
+			d.froms = append(d.froms, l)
+			d.final = nil
+		}
+		d.final = append(d.final, l)
+		if strings.HasPrefix(l, "RUN ") && strings.Contains(l, "go build") {
+			d.buildCmd = strings.TrimPrefix(l, "RUN ")
+		}
+	}
+	if !strings.Contains(d.buildCmd, "CGO_ENABLED=0") || !strings.Contains(d.buildCmd, "./cmd/server") || !strings.Contains(d.buildCmd, "/out/pve-mcp-server") {
+		return d, fmt.Errorf("Dockerfile build command %q: want a CGO_ENABLED=0 build of ./cmd/server to /out/pve-mcp-server", d.buildCmd)
+	}
+	return d, nil
+}
+
+// dryRun runs the Dockerfile's build command as written, for this
+// machine's platform, with go build's -n: Go checks the flags, the package
+// and its imports and prints the commands it would run, without compiling
+// (a real build here would compile the standard library and every
+// dependency a second time, for CGO_ENABLED=0 and -trimpath: minutes on a
+// cold cache). The binary itself is built with the same flags by the
+// GoReleaser snapshot in .ci/run, which checks that the linux binaries are
+// static.
+func dryRun(d dockerfile) error {
+	cmdLine := regexp.MustCompile(`GOOS=\S+ GOARCH=\S+ `).ReplaceAllString(d.buildCmd, "")
+	cmdLine = strings.Replace(cmdLine, "go build ", "go build -n ", 1)
+	build := exec.Command("sh", "-c", cmdLine)
+	build.Dir = "../.."
+	if b, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", cmdLine, err, b)
+	}
+	return nil
+}
+
 // The Dockerfile cannot be built here (no Docker); this checks what it
 // promises: multi-stage, a static binary of this command, a distroless
-// non-root runtime with CA certificates, the server as PID 1. Its build
-// command is run as written and the result checked for being static.
+// non-root runtime with CA certificates, the server as PID 1, and a build
+// command Go accepts (see dryRun).
 func TestDockerfile(t *testing.T) {
-	raw, err := os.ReadFile("../../Dockerfile")
+	d, err := readDockerfile()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Join continuation lines, drop comments.
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(string(raw), "\\\n", " "), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
+	if len(d.froms) != 2 || !strings.Contains(d.froms[0], " AS build") {
+		t.Fatalf("want a build stage and a runtime stage: %q", d.froms)
 	}
-	var froms []string
-	var final []string // instructions of the last stage
-	var buildCmd string
-	for _, l := range lines {
-		if strings.HasPrefix(l, "FROM ") {
-			froms = append(froms, l)
-			final = nil
-		}
-		final = append(final, l)
-		if strings.HasPrefix(l, "RUN ") && strings.Contains(l, "go build") {
-			buildCmd = strings.TrimPrefix(l, "RUN ")
-		}
+	if d.froms[1] != "FROM gcr.io/distroless/static-debian12:nonroot" {
+		t.Errorf("runtime base %q: want distroless static (CA certificates, no shell) as nonroot", d.froms[1])
 	}
-	if len(froms) != 2 || !strings.Contains(froms[0], " AS build") {
-		t.Fatalf("want a build stage and a runtime stage: %q", froms)
-	}
-	if froms[1] != "FROM gcr.io/distroless/static-debian12:nonroot" {
-		t.Errorf("runtime base %q: want distroless static (CA certificates, no shell) as nonroot", froms[1])
-	}
-	stage := strings.Join(final, "\n")
+	stage := strings.Join(d.final, "\n")
 	for _, want := range []string{
 		"COPY --from=build /out/pve-mcp-server /usr/local/bin/pve-mcp-server",
 		"USER 65532:65532",
@@ -59,29 +90,10 @@ func TestDockerfile(t *testing.T) {
 		t.Error("runtime runs as root")
 	}
 
-	// The build command, as written, for this machine's platform.
-	if !strings.Contains(buildCmd, "CGO_ENABLED=0") || !strings.Contains(buildCmd, "./cmd/server") {
-		t.Fatalf("build command %q", buildCmd)
+	if !strings.Contains(d.buildCmd, "-trimpath") {
+		t.Errorf("build command %q: want -trimpath (reproducible, no build paths in the binary)", d.buildCmd)
 	}
-	out := filepath.Join(t.TempDir(), "pve-mcp-server")
-	cmdLine := regexp.MustCompile(`GOOS=\S+ GOARCH=\S+ `).ReplaceAllString(buildCmd, "")
-	cmdLine = strings.ReplaceAll(cmdLine, "/out/pve-mcp-server", out)
-	build := exec.Command("sh", "-c", cmdLine)
-	build.Dir = "../.."
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", cmdLine, err, b)
-	}
-	f, err := elf.Open(out)
-	if err != nil {
+	if err := dryRun(d); err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			t.Fatalf("binary is dynamically linked (%v): distroless static has no libc", p.Type)
-		}
-	}
-	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
-		t.Fatalf("binary needs %v", libs)
 	}
 }

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			*addr = "127.0.0.1:8080"
 		}
 	}
-	cfg, log, cleanup, err := boot.LoadWith(boot.Options{Demo: demo, Format: boot.FormatCloudLogging, Getenv: getenv, LogOutput: stderr})
+	cfg, log, cleanup, err := boot.LoadWith(boot.Options{Demo: demo, Getenv: getenv, LogOutput: stderr})
 	defer cleanup()
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())

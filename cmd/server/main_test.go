@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,21 +20,24 @@ import (
 	"github.com/pve-mcp/pve-mcp/internal/syncbuf"
 )
 
+// binary is the server the tests start: this test binary itself, which
+// runs main() when runMainEnv is set (see TestMain). No second build of the
+// server: on a cold cache that doubled the package's test time.
 var binary string
 
+const runMainEnv = "PVE_MCP_SERVER_TEST_RUN_MAIN"
+
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pve-mcp-server-test")
-	if err != nil {
-		panic(err)
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
 	}
-	binary = filepath.Join(dir, "server")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the server: %v\n%s", err, out)
+	var err error
+	if binary, err = os.Executable(); err != nil {
+		fmt.Fprintln(os.Stderr, "finding the test binary:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 func freePort(t *testing.T) string {
@@ -73,7 +76,7 @@ func TestContainerEntrypoint(t *testing.T) {
 	port := freePort(t)
 	var stderr syncbuf.Buffer
 	cmd := exec.Command(binary)
-	cmd.Env = []string{"PORT=" + port, "PVE_DEMO=true", "PATH=" + os.Getenv("PATH")}
+	cmd.Env = []string{runMainEnv + "=1", "PORT=" + port, "PVE_DEMO=true", "PATH=" + os.Getenv("PATH")}
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -141,12 +144,28 @@ func TestContainerEntrypoint(t *testing.T) {
 			t.Fatalf("log line is not JSON: %s", sc.Text())
 		}
 		sev, _ := line["severity"].(string)
-		if sev == "" || line["message"] == nil || line["level"] != nil {
-			t.Fatalf("log line not in Cloud Logging form: %s", sc.Text())
+		if sev == "" || line["message"] == nil || line["timestamp"] == nil || line["msg"] != nil {
+			t.Fatalf("log line not in the runners' form (Cloud Logging reads severity and message): %s", sc.Text())
 		}
 		severities = append(severities, sev+" "+line["message"].(string))
 	}
 	joined := strings.Join(severities, "\n")
+	// The audit line has the keys, in the order, docs/security.md shows.
+	doc, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, _ := strings.Cut(string(doc), "audit line (wrapped here):\n\n```json\n")
+	example, _, _ = strings.Cut(example, "```")
+	var audit string
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, `"audit":true`) {
+			audit = l
+		}
+	}
+	if want, got := topKeys(t, example), topKeys(t, audit); !slices.Equal(want, got) {
+		t.Errorf("audit line keys %v, docs/security.md shows %v:\n%s", got, want, audit)
+	}
 	for _, want := range []string{"WARNING DEMO MODE", "INFO pve-mcp serving MCP over HTTP", "INFO SIGTERM: shutting down", "INFO stopped"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("logs lack %q:\n%s", want, joined)
@@ -157,7 +176,7 @@ func TestContainerEntrypoint(t *testing.T) {
 func TestBadConfigurationExits1(t *testing.T) {
 	var stderr syncbuf.Buffer
 	cmd := exec.Command(binary)
-	cmd.Env = []string{"PORT=" + freePort(t), "PVE_BASE_URL=https://pve.example.com:8006", "PVE_ACCESS_TIER=admin"}
+	cmd.Env = []string{runMainEnv + "=1", "PORT=" + freePort(t), "PVE_BASE_URL=https://pve.example.com:8006", "PVE_ACCESS_TIER=admin"}
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	var ee *exec.ExitError
@@ -167,5 +186,39 @@ func TestBadConfigurationExits1(t *testing.T) {
 	out := stderr.String()
 	if !strings.Contains(out, `"severity":"ERROR"`) || !strings.Contains(out, "PVE_ACCESS_TIER") || !strings.Contains(out, "PVE_TOKEN_ID is required") {
 		t.Fatalf("stderr: %s", out)
+	}
+}
+
+// topKeys lists the top-level keys of a JSON object in their order.
+func topKeys(t *testing.T, raw string) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(raw))
+	var keys []string
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return keys
+		}
+		if err != nil {
+			t.Fatalf("%v in %s", err, raw)
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			if v == '{' || v == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		case string:
+			if depth == 1 && dec.More() {
+				// A key at the top level is followed by its value.
+				keys = append(keys, v)
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	}
 }

@@ -23,8 +23,6 @@ import (
 type Options struct {
 	// Demo serves a simulated cluster instead of a real one.
 	Demo bool
-	// Format is the log line format (FormatPlain when empty).
-	Format LogFormat
 	// Getenv reads the environment (os.Getenv when nil; tests pass a map).
 	Getenv func(string) string
 	// LogOutput receives the log lines (os.Stderr when nil).
@@ -34,7 +32,7 @@ type Options struct {
 	Secrets func(ctx context.Context) (secrets.API, error)
 }
 
-// Load is LoadWith for the stdio runner: plain JSON logs, os.Getenv.
+// Load is LoadWith for the stdio runner: logs on stderr, os.Getenv.
 func Load(demo bool) (cfg config.Config, log *slog.Logger, cleanup func(), err error) {
 	return LoadWith(Options{Demo: demo})
 }
@@ -55,7 +53,7 @@ func LoadWith(opts Options) (cfg config.Config, log *slog.Logger, cleanup func()
 		out = os.Stderr
 	}
 	cfg, arn, err := config.FromEnvWithSecret(getenv, opts.Demo)
-	log = NewLogger(out, opts.Format, cfg.Debug)
+	log = NewLogger(out, cfg.Debug)
 	cleanup = func() {}
 	if err != nil {
 		return cfg, log, cleanup, fmt.Errorf("configuration: %w", err)

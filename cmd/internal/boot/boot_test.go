@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pve-mcp/pve-mcp/handler"
 	"github.com/pve-mcp/pve-mcp/internal/syncbuf"
@@ -101,7 +103,6 @@ func TestSecretTokenRotationEndToEnd(t *testing.T) {
 
 	logs := &syncbuf.Buffer{}
 	cfg, log, cleanup, err := LoadWith(Options{
-		Format:    FormatLambda,
 		Getenv:    env(map[string]string{"PVE_BASE_URL": pveSrv.URL, "PVE_SECRET_ARN": arn, "PVE_TOKEN_ID": "old@pve!env", "PVE_TOKEN_SECRET": "env-secret-0000"}),
 		LogOutput: logs,
 		Secrets:   func(ctx context.Context) (secrets.API, error) { return sm.Client(t), nil },
@@ -218,50 +219,64 @@ func TestDemoFromEnv(t *testing.T) {
 	}
 }
 
-func TestLogFormats(t *testing.T) {
-	tests := []struct {
-		format LogFormat
-		want   []string // per line: Debug, Info, Warn, Error
-		keys   []string
-		absent []string
-	}{
-		{FormatCloudLogging, []string{`"severity":"DEBUG"`, `"severity":"INFO"`, `"severity":"WARNING"`, `"severity":"ERROR"`}, []string{`"message":"m"`, `"time":`, `"k":"v"`}, []string{`"level"`, `"msg"`}},
-		{FormatLambda, []string{`"level":"DEBUG"`, `"level":"INFO"`, `"level":"WARN"`, `"level":"ERROR"`}, []string{`"message":"m"`, `"timestamp":`, `"k":"v"`}, []string{`"msg"`, `"time"`}},
-		{FormatPlain, []string{`"level":"DEBUG"`, `"level":"INFO"`, `"level":"WARN"`, `"level":"ERROR"`}, []string{`"msg":"m"`, `"time":`}, []string{`"severity"`}},
+// Every runner writes one line shape that Lambda (timestamp, level) and
+// Cloud Logging (severity, message) both read.
+func TestLogFormat(t *testing.T) {
+	var b bytes.Buffer
+	l := NewLogger(&b, true)
+	l.Debug("m", "k", "v")
+	l.Info("m", "k", "v")
+	l.Warn("m", "k", "v")
+	l.Error("m", "k", "v")
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("lines: %q", lines)
 	}
-	for _, tt := range tests {
-		t.Run(string(tt.format), func(t *testing.T) {
-			var b bytes.Buffer
-			l := NewLogger(&b, tt.format, true)
-			l.Debug("m", "k", "v")
-			l.Info("m", "k", "v")
-			l.Warn("m", "k", "v")
-			l.Error("m", "k", "v")
-			lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-			if len(lines) != 4 {
-				t.Fatalf("lines: %q", lines)
-			}
-			for i, line := range lines {
-				if !json.Valid([]byte(line)) || !strings.Contains(line, tt.want[i]) {
-					t.Errorf("line %d %s lacks %s", i, line, tt.want[i])
-				}
-				for _, k := range tt.keys {
-					if !strings.Contains(line, k) {
-						t.Errorf("line %s lacks %s", line, k)
-					}
-				}
-				for _, k := range tt.absent {
-					if strings.Contains(line, k) {
-						t.Errorf("line %s has %s", line, k)
-					}
-				}
-			}
-		})
+	levels := []string{"DEBUG", "INFO", "WARN", "ERROR"}
+	severities := []string{"DEBUG", "INFO", "WARNING", "ERROR"}
+	for i, line := range lines {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatalf("line %d is not JSON: %s", i, line)
+		}
+		if got["level"] != levels[i] || got["severity"] != severities[i] || got["message"] != "m" || got["k"] != "v" {
+			t.Errorf("line %d: %s", i, line)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, fmt.Sprint(got["timestamp"])); err != nil {
+			t.Errorf("line %d: timestamp not RFC 3339: %s", i, line)
+		}
+		if got["msg"] != nil || got["time"] != nil {
+			t.Errorf("line %d has slog's own keys: %s", i, line)
+		}
+		if !strings.HasPrefix(line, `{"timestamp":`) || !strings.Contains(line, `"level":"`+levels[i]+`","message":"m","severity":"`+severities[i]+`"`) {
+			t.Errorf("line %d key order: %s", i, line)
+		}
 	}
 	// Without debug, debug lines are dropped.
-	var b bytes.Buffer
-	NewLogger(&b, FormatCloudLogging, false).Debug("hidden")
+	b.Reset()
+	NewLogger(&b, false).Debug("hidden")
 	if b.Len() != 0 {
 		t.Errorf("debug line written: %s", b.String())
+	}
+}
+
+// The SDK's per-session lines go to DEBUG without their empty session_id;
+// Ctrl-C ("server run cancelled") is not an ERROR.
+func TestSDKLifecycleLinesAreDebug(t *testing.T) {
+	var b bytes.Buffer
+	l := NewLogger(&b, false)
+	l.Info("server session connected", "session_id", "")
+	l.Error("server run cancelled", "error", context.Canceled)
+	l.Info("tool call", "session_id", "")
+	if out := b.String(); strings.Contains(out, "server session") || strings.Contains(out, "cancelled") || !strings.Contains(out, `"message":"tool call","severity":"INFO","session_id":""`) {
+		t.Fatalf("without debug: %s", out)
+	}
+	b.Reset()
+	l = NewLogger(&b, true)
+	l.Info("server session connected", "session_id", "")
+	l.Error("server run cancelled", "error", context.Canceled)
+	out := b.String()
+	if strings.Contains(out, "session_id") || strings.Contains(out, `"ERROR"`) || strings.Count(out, `"level":"DEBUG"`) != 2 {
+		t.Fatalf("with debug: %s", out)
 	}
 }
