@@ -9,58 +9,16 @@
 //   E2E_TOOLS_READONLY tools the registry holds at tier read-only
 //   E2E_AUTH_URL       /mcp URL of a cmd/server -demo requiring bearer tokens
 //   E2E_AUTH_TOKEN     the one token it accepts, whose tier is read-only
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { TIMEOUT, assert, call, check, env, finish, json, text, withClient } from "./harness.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`e2e: ${name} is not set (run e2e/mcp.sh)`);
-    process.exit(2);
-  }
-  return v;
-};
 const localBin = env("E2E_LOCAL_BIN");
 const httpURL = env("E2E_HTTP_URL");
 const toolsFull = Number(env("E2E_TOOLS_FULL"));
 const toolsReadOnly = Number(env("E2E_TOOLS_READONLY"));
 const authURL = env("E2E_AUTH_URL");
 const authToken = env("E2E_AUTH_TOKEN");
-
-const TIMEOUT = { timeout: 15000 };
-let passed = 0;
-let failed = 0;
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function check(label, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${label}`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${label}: ${err?.message ?? err}`);
-  }
-}
-
-function text(res) {
-  return (res.content ?? []).filter((c) => c.type === "text").map((c) => c.text).join("");
-}
-
-// The JSON part of a result: the text up to the first newline (a note may follow).
-function json(res) {
-  const t = text(res);
-  const nl = t.indexOf("\n");
-  return JSON.parse(nl < 0 ? t : t.slice(0, nl));
-}
-
-async function call(client, name, args) {
-  return client.callTool({ name, arguments: args }, undefined, TIMEOUT);
-}
 
 async function listAllTools(client) {
   const tools = [];
@@ -207,22 +165,6 @@ function stdioTransport(extraEnv) {
   return { transport, stderr: () => stderr };
 }
 
-async function withClient(label, transport, fn) {
-  const client = new Client({ name: "pve-mcp-e2e", version: "1.0.0" });
-  try {
-    await client.connect(transport, TIMEOUT);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${label}: connect: ${err?.message ?? err}`);
-    return;
-  }
-  try {
-    await fn(client);
-  } finally {
-    await client.close();
-  }
-}
-
 // 1. stdio, tier full.
 {
   const { transport, stderr } = stdioTransport({ PVE_ACCESS_TIER: "full" });
@@ -309,5 +251,4 @@ await withClient(
   },
 );
 
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish("e2e");

@@ -5,46 +5,12 @@
 //
 //   E2E_LOCAL_BIN         path of the built cmd/local binary (stdio)
 //   E2E_COMPACT_HTTP_URL  /mcp URL of a cmd/server -demo in the default mode
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { TIMEOUT, assert, call, check, env, finish, json, text, withClient } from "./harness.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`e2e: ${name} is not set (run e2e/mcp.sh)`);
-    process.exit(2);
-  }
-  return v;
-};
 const localBin = env("E2E_LOCAL_BIN");
 const httpURL = env("E2E_COMPACT_HTTP_URL");
-const TIMEOUT = { timeout: 15000 };
-let passed = 0;
-let failed = 0;
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function check(label, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${label}`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${label}: ${err?.message ?? err}`);
-  }
-}
-
-const text = (res) => (res.content ?? []).filter((c) => c.type === "text").map((c) => c.text).join("");
-const json = (res) => {
-  const t = text(res);
-  const nl = t.indexOf("\n");
-  return JSON.parse(nl < 0 ? t : t.slice(0, nl));
-};
-const call = (client, name, args) => client.callTool({ name, arguments: args }, undefined, TIMEOUT);
 
 async function scenario(t, client) {
   let listed = [];
@@ -102,29 +68,13 @@ async function scenario(t, client) {
   });
 }
 
-async function withClient(label, transport, fn) {
-  const client = new Client({ name: "pve-mcp-e2e-compact", version: "1.0.0" });
-  try {
-    await client.connect(transport, TIMEOUT);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${label}: connect: ${err?.message ?? err}`);
-    return;
-  }
-  try {
-    await fn(client);
-  } finally {
-    await client.close();
-  }
-}
-
 const { PVE_TOOL_MODE: _ignored, ...inherited } = process.env;
 await withClient(
   "compact stdio",
   new StdioClientTransport({ command: localBin, args: ["-demo"], env: { ...inherited, PVE_ACCESS_TIER: "full" }, stderr: "ignore" }),
   (c) => scenario("compact stdio", c),
+  "pve-mcp-e2e-compact",
 );
-await withClient("compact http", new StreamableHTTPClientTransport(new URL(httpURL)), (c) => scenario("compact http", c));
+await withClient("compact http", new StreamableHTTPClientTransport(new URL(httpURL)), (c) => scenario("compact http", c), "pve-mcp-e2e-compact");
 
-console.log(`e2e compact: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish("e2e compact");
