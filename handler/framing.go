@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -185,21 +186,10 @@ func (sc *frameScanner) str() (raw []byte, escaped bool, fe *frameError) {
 	return nil, false, sc.bad("unterminated string")
 }
 
+// hex4 reads the hex digits of a \u escape.
 func hex4(h []byte) (int, bool) {
-	v := 0
-	for _, c := range h {
-		switch {
-		case '0' <= c && c <= '9':
-			v = v<<4 | int(c-'0')
-		case 'a' <= c && c <= 'f':
-			v = v<<4 | int(c-'a'+10)
-		case 'A' <= c && c <= 'F':
-			v = v<<4 | int(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return v, true
+	v, err := strconv.ParseUint(string(h), 16, 16)
+	return int(v), err == nil
 }
 
 func (sc *frameScanner) object(depth int) *frameError {
@@ -240,20 +230,28 @@ func (sc *frameScanner) object(depth int) *frameError {
 		if fe := sc.value(depth + 1); fe != nil {
 			return fe
 		}
-		sc.ws()
-		if sc.i >= len(sc.b) {
-			return sc.bad("unexpected end")
-		}
-		switch sc.b[sc.i] {
-		case ',':
-			sc.i++
-		case '}':
-			sc.i++
-			return nil
-		default:
-			return sc.bad("expected ',' or '}'")
+		if done, fe := sc.after('}'); done || fe != nil {
+			return fe
 		}
 	}
+}
+
+// after reads what follows a member or an item: a comma (more follow) or
+// the closing byte (done).
+func (sc *frameScanner) after(closing byte) (done bool, fe *frameError) {
+	sc.ws()
+	if sc.i >= len(sc.b) {
+		return false, sc.bad("unexpected end")
+	}
+	switch sc.b[sc.i] {
+	case ',':
+		sc.i++
+		return false, nil
+	case closing:
+		sc.i++
+		return true, nil
+	}
+	return false, sc.bad(fmt.Sprintf("expected ',' or '%c'", closing))
 }
 
 func (sc *frameScanner) array(depth int) *frameError {
@@ -271,18 +269,8 @@ func (sc *frameScanner) array(depth int) *frameError {
 		if fe := sc.value(depth + 1); fe != nil {
 			return fe
 		}
-		sc.ws()
-		if sc.i >= len(sc.b) {
-			return sc.bad("unexpected end")
-		}
-		switch sc.b[sc.i] {
-		case ',':
-			sc.i++
-		case ']':
-			sc.i++
-			return nil
-		default:
-			return sc.bad("expected ',' or ']'")
+		if done, fe := sc.after(']'); done || fe != nil {
+			return fe
 		}
 	}
 }

@@ -3,6 +3,7 @@ package pve
 import (
 	"bytes"
 	"slices"
+	"strconv"
 )
 
 // Redacted replaces every secret in text the client hands back.
@@ -127,21 +128,10 @@ func normalize(b []byte) (view []byte, origin []int32) {
 	return view, origin
 }
 
+// hexValue reads the hex digits of a \u or %XX escape.
 func hexValue(h []byte) (int, bool) {
-	v := 0
-	for _, c := range h {
-		switch {
-		case '0' <= c && c <= '9':
-			v = v<<4 | int(c-'0')
-		case 'a' <= c && c <= 'f':
-			v = v<<4 | int(c-'a'+10)
-		case 'A' <= c && c <= 'F':
-			v = v<<4 | int(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return v, true
+	v, err := strconv.ParseUint(string(h), 16, 16)
+	return int(v), err == nil
 }
 
 func lowerByte(c byte) byte {
