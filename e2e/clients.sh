@@ -23,20 +23,11 @@ if [[ ! -x "$nm/.bin/claude" || ! -x "$nm/.bin/inspector" || ! -x "$nm/node-linu
 	(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-work=$(mktemp -d)
-server_pids=()
+e2e_name=clients
+# shellcheck source=e2e/servers.sh
+source e2e/servers.sh
 passed=0
 failed=0
-cleanup() {
-	local pid
-	for pid in "${server_pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 ok() {
 	passed=$((passed + 1))
@@ -52,40 +43,7 @@ mkdir -p "$work/bin"
 go build -o "$work/bin/pve-mcp" ./cmd/local
 go build -o "$work/bin/pve-mcp-server" ./cmd/server
 
-free_port() {
-	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-# start_server LOG [VAR=value ...]: pve-mcp-server -demo on a free loopback
-# port with the given environment ({port} in a value is the port); sets
-# started_url to its /mcp URL.
-started_url=""
-start_server() {
-	local log=$1
-	shift
-	local attempt port pid kv
-	for attempt in 1 2 3; do
-		port=$(free_port)
-		local envs=()
-		for kv in "$@"; do envs+=("${kv//\{port\}/$port}"); done
-		env "${envs[@]}" "$work/bin/pve-mcp-server" -demo -addr "127.0.0.1:$port" >"$log" 2>&1 </dev/null &
-		pid=$!
-		server_pids+=("$pid")
-		for _ in $(seq 1 100); do
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				started_url="http://127.0.0.1:$port/mcp"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null || true
-		echo "clients: server did not come up on port $port (attempt $attempt):" >&2
-		cat "$log" >&2
-	done
-	echo "clients: could not start pve-mcp-server" >&2
-	exit 1
-}
+server_bin="$work/bin/pve-mcp-server"
 
 start_server "$work/open.log" PVE_ACCESS_TIER=full
 open_url=$started_url

@@ -10,19 +10,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-work=$(mktemp -d)
-server_pids=()
-started_url=""
-cleanup() {
-	local pid
-	for pid in "${server_pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_name=e2e
+# shellcheck source=e2e/servers.sh
+source e2e/servers.sh
 
 if [[ ! -d e2e/node_modules/@modelcontextprotocol/sdk ]]; then
 	(cd e2e && npm ci --no-audit --no-fund)
@@ -35,37 +25,7 @@ full=$(go run ./cmd/gendocs -count -tier full)
 readonly_count=$(go run ./cmd/gendocs -count -tier read-only)
 echo "e2e: registry holds $full tools at tier full, $readonly_count at read-only"
 
-free_port() {
-	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-# start_server LOG [VAR=value ...]: starts cmd/server -demo on a free loopback
-# port with the given environment and sets started_url to its /mcp URL.
-# A port taken between free_port and listen is retried with another one.
-start_server() {
-	local log=$1
-	shift
-	local attempt port pid
-	for attempt in 1 2 3; do
-		port=$(free_port)
-		env "$@" "$work/pve-mcp-server" -demo -addr "127.0.0.1:$port" >"$log" 2>&1 </dev/null &
-		pid=$!
-		server_pids+=("$pid")
-		for _ in $(seq 1 100); do
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				started_url="http://127.0.0.1:$port/mcp"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null || true
-		echo "e2e: server did not come up on port $port (attempt $attempt):" >&2
-		cat "$log" >&2
-	done
-	echo "e2e: could not start cmd/server" >&2
-	return 1
-}
+server_bin="$work/pve-mcp-server"
 
 # 1. No authentication configured: allowed on loopback. PVE_TOOL_MODE=all:
 # mcp_client.mjs calls every tool by its name; mcp_compact.mjs covers compact.

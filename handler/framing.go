@@ -116,6 +116,19 @@ func (sc *frameScanner) literal(word string) *frameError {
 }
 
 func (sc *frameScanner) number() *frameError {
+	start := sc.i
+	if fe := sc.numberSyntax(); fe != nil {
+		return fe
+	}
+	// A number no float64 holds (1e400) is valid JSON that no decoder of
+	// the request can read: refuse it here, with the rest of the framing.
+	if _, err := strconv.ParseFloat(string(sc.b[start:sc.i]), 64); err != nil {
+		return sc.bad("number out of range")
+	}
+	return nil
+}
+
+func (sc *frameScanner) numberSyntax() *frameError {
 	digits := func() int {
 		n := 0
 		for sc.i < len(sc.b) && '0' <= sc.b[sc.i] && sc.b[sc.i] <= '9' {
