@@ -302,7 +302,9 @@ func TestHostileNumbers(t *testing.T) {
 		e.wire.reset()
 		body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pve_delete_qemu_vm","arguments":{"vmid":` + raw + `}}}`
 		resp, out := e.raw(tokAdmin, body)
-		if resp.StatusCode != 200 {
+		// A number no float64 holds is refused with the framing, as a parse error.
+		outOfRange := resp.StatusCode == 400 && strings.Contains(out, `"code":-32700`) && strings.Contains(out, "number out of range")
+		if resp.StatusCode != 200 && !(raw == "1e400" && outOfRange) {
 			t.Errorf("vmid %s: HTTP %d %s", raw, resp.StatusCode, out)
 			continue
 		}
