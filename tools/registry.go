@@ -139,11 +139,15 @@ func cacheLists(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
 	}
 }
 
-func instructionsFor(m Mode) string {
+func instructionsFor(m Mode, env *Env, selected []*Tool) string {
+	s := instructions
 	if m == ModeCompact {
-		return instructions + compactInstructions
+		s += compactInstructions
 	}
-	return instructions
+	if slices.ContainsFunc(selected, env.needsConfirm) {
+		s += confirmInstructions
+	}
+	return s
 }
 
 // NewServer builds an MCP server listing exactly the given tools (mode all).
@@ -162,7 +166,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	sel := toolSetOf(selected) // resources, prompts, completions: see extras.go
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
-		Instructions: instructionsFor(m),
+		Instructions: instructionsFor(m, env, selected),
 		SetCacheable: cacheLists,
 		Logger:       env.Log,
 
@@ -170,7 +174,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	})
 	s.AddReceivingMiddleware(callGuards(env)) // tools/recover.go
 	for _, t := range Listed(selected, m) {
-		def, err := t.wire()
+		def, err := t.wireFor(env)
 		if err != nil {
 			return nil, err
 		}
