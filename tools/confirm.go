@@ -83,8 +83,7 @@ const MinConfirmKeyBytes = 32
 
 // Defaults of Confirmation.
 const (
-	DefaultConfirmTTL    = 5 * time.Minute
-	DefaultElicitTimeout = 5 * time.Minute
+	DefaultConfirmTTL = 5 * time.Minute
 )
 
 // Confirmation is the confirmation setting of a server. The zero value is
@@ -94,10 +93,9 @@ type Confirmation struct {
 	// Key signs the tokens (PVE_CONFIRM_KEY). Empty: a random key made
 	// once per process, so tokens verify only on the instance that issued them.
 	Key []byte
-	// TTL is how long a token stays valid (DefaultConfirmTTL if zero).
+	// TTL is how long a token stays valid, and how long the user has to
+	// answer a question (DefaultConfirmTTL if zero).
 	TTL time.Duration
-	// ElicitTimeout bounds the wait for a person's answer (DefaultElicitTimeout if zero).
-	ElicitTimeout time.Duration
 	// Now is the clock (time.Now if nil); tests set it.
 	Now func() time.Time
 }
@@ -194,6 +192,9 @@ type callInfo struct {
 	// structured: the tool as listed declares an output schema, so a
 	// successful result must carry structuredContent matching it.
 	structured bool
+	// The answers to a question asked (multi-round-trip) and its state.
+	responses mcp.InputResponseMap
+	state     string
 }
 
 type callInfoKey struct{}
@@ -203,6 +204,9 @@ func withCall(ctx context.Context, req *mcp.CallToolRequest, via string, structu
 	ci := &callInfo{caller: CallerID(req), via: via, structured: structured}
 	if req != nil {
 		ci.session = req.Session
+		if req.Params != nil {
+			ci.responses, ci.state = req.Params.InputResponses, req.Params.RequestState
+		}
 	}
 	return context.WithValue(ctx, callInfoKey{}, ci)
 }
@@ -278,8 +282,8 @@ func canonical(raw json.RawMessage) []byte {
 
 // confirmGate runs before the handler of a tool that asks for
 // confirmation. It returns nil when the call may go ahead, else the result
-// to answer instead: the summary and a token, or an error. Only reads
-// reach Proxmox before it returns nil.
+// to answer instead: a question for the user, the summary and a token, or
+// an error. Only reads reach Proxmox before it returns nil.
 func (env *Env) confirmGate(ctx context.Context, t *Tool, raw json.RawMessage, token string) *mcp.CallToolResult {
 	ci := callOf(ctx)
 	args := canonical(raw)
@@ -287,25 +291,77 @@ func (env *Env) confirmGate(ctx context.Context, t *Tool, raw json.RawMessage, t
 	if err != nil {
 		return env.errorResult(fmt.Errorf("%s was not run: reading what it would change failed: %w", t.Name, err))
 	}
-	if ci.session != nil && elicits(ci.session) {
-		return env.elicitYes(ctx, ci.session, t, plan)
-	}
 	c := env.Confirm
-	if token == "" {
+	mint := func() (string, time.Time) {
 		exp := c.now().Add(cmpDur(c.TTL, DefaultConfirmTTL)).Truncate(time.Second)
-		return env.confirmAnswer(t, ci, plan, mintToken(c.key(), t.Name, args, ci.caller, plan.digest, exp), exp)
+		return mintToken(c.key(), t.Name, args, ci.caller, plan.digest, exp), exp
 	}
+	if ci.session != nil && elicits(ci.session) {
+		if ci.state == "" {
+			// Ask the user: a multi-round-trip input request (SEP-2322). The
+			// go-sdk sends it as elicitation/create to a client on an older
+			// protocol and asks again with the answer; a client on
+			// 2026-07-28 answers and retries, over stateless HTTP too. The
+			// request state is a token for this very call, so the answer
+			// can only let this call, on this target state, go ahead.
+			tok, _ := mint()
+			return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{confirmArg: env.question(plan)}, RequestState: tok}
+		}
+		if res := env.checkToken(t, ci, args, plan, ci.state); res != nil {
+			return res
+		}
+		return env.answered(t, ci.responses[confirmArg])
+	}
+	if token == "" {
+		tok, exp := mint()
+		return env.confirmAnswer(t, ci, plan, tok, exp)
+	}
+	return env.checkToken(t, ci, args, plan, token)
+}
+
+// checkToken returns nil if token was issued for this call: tool,
+// arguments, caller and target state, and has not expired.
+func (env *Env) checkToken(t *Tool, ci *callInfo, args []byte, plan *plan, token string) *mcp.CallToolResult {
+	c := env.Confirm
 	exp, mac, err := parseToken(token)
 	if err != nil {
 		return env.errorResult(fmt.Errorf("%s was not run: %v; call it again without confirm for a new summary and token", t.Name, err))
 	}
 	if !c.now().Before(exp) {
-		return env.errorResult(fmt.Errorf("%s was not run: the confirmation token expired at %s; call it again without confirm for a new summary and token, and show it to the user", t.Name, exp.UTC().Format(time.RFC3339)))
+		return env.errorResult(fmt.Errorf("%s was not run: the confirmation expired at %s; call it again without confirm for a new summary, and show it to the user", t.Name, exp.UTC().Format(time.RFC3339)))
 	}
 	want := mintToken(c.key(), t.Name, args, ci.caller, plan.digest, exp)
 	_, wantMAC, _ := parseToken(want)
 	if !hmac.Equal(mac, wantMAC) {
-		return env.errorResult(fmt.Errorf("%s was not run: the confirmation token does not match this call (the arguments, the caller or the target's state changed since it was issued); call it again without confirm for a new summary and token, and show it to the user.\nNow:\n%s", t.Name, plan.text))
+		return env.errorResult(fmt.Errorf("%s was not run: the confirmation does not match this call (the arguments, the caller or the target's state changed since it was issued); call it again without confirm for a new summary, and show it to the user.\nNow:\n%s", t.Name, plan.text))
+	}
+	return nil
+}
+
+// question is the yes/no asked of the user.
+func (env *Env) question(plan *plan) *mcp.ElicitParams {
+	return &mcp.ElicitParams{
+		Mode:    "form",
+		Message: env.PVE.Redactor().String(plan.text + "\nProceed?"),
+		RequestedSchema: &jsonschema.Schema{
+			Type:       "object",
+			Properties: map[string]*jsonschema.Schema{confirmArg: {Type: "boolean", Title: "Proceed", Description: "Yes, do it"}},
+			Required:   []string{confirmArg},
+		},
+	}
+}
+
+// answered returns nil only for an accepted yes; a no, a decline, a cancel
+// or no answer is an error result, and nothing is sent to Proxmox.
+func (env *Env) answered(t *Tool, r mcp.InputResponse) *mcp.CallToolResult {
+	res, ok := r.(*mcp.ElicitResult)
+	switch {
+	case !ok || res == nil:
+		return env.errorResult(fmt.Errorf("%s was not run: no answer from the user", t.Name))
+	case res.Action != "accept":
+		return env.errorResult(fmt.Errorf("%s was not run: the user answered %s", t.Name, res.Action))
+	case res.Content[confirmArg] != true:
+		return env.errorResult(fmt.Errorf("%s was not run: the user said no", t.Name))
 	}
 	return nil
 }
@@ -384,32 +440,6 @@ func parseToken(s string) (time.Time, []byte, error) {
 func elicits(ss *mcp.ServerSession) bool {
 	p := ss.InitializeParams()
 	return p != nil && p.Capabilities != nil && p.Capabilities.Elicitation != nil
-}
-
-// elicitYes asks the person at the client. Only an accepted yes lets the
-// call go ahead; a no, a decline, a cancel, an error or no answer in time
-// is an error result, and nothing is sent to Proxmox.
-func (env *Env) elicitYes(ctx context.Context, ss *mcp.ServerSession, t *Tool, plan *plan) *mcp.CallToolResult {
-	ectx, cancel := context.WithTimeout(ctx, cmpDur(env.Confirm.ElicitTimeout, DefaultElicitTimeout))
-	defer cancel()
-	res, err := ss.Elicit(ectx, &mcp.ElicitParams{
-		Mode:    "form",
-		Message: env.PVE.Redactor().String(plan.text + "\nProceed?"),
-		RequestedSchema: &jsonschema.Schema{
-			Type:       "object",
-			Properties: map[string]*jsonschema.Schema{confirmArg: {Type: "boolean", Title: "Proceed", Description: "Yes, do it"}},
-			Required:   []string{confirmArg},
-		},
-	})
-	switch {
-	case err != nil:
-		return env.errorResult(fmt.Errorf("%s was not run: no confirmation from the user (%v)", t.Name, err))
-	case res.Action != "accept":
-		return env.errorResult(fmt.Errorf("%s was not run: the user answered %s", t.Name, res.Action))
-	case res.Content[confirmArg] != true:
-		return env.errorResult(fmt.Errorf("%s was not run: the user said no", t.Name))
-	}
-	return nil
 }
 
 // plan is what a call would do, as the user is shown it, and the digest of
