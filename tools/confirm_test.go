@@ -40,9 +40,9 @@ func newConfirmFixture(t *testing.T, policy ConfirmPolicy, mode Mode) *confirmFi
 		t.Fatal(err)
 	}
 	f.env = &Env{PVE: client, Confirm: Confirmation{
-		Policy:        policy,
-		Key: []byte("0123456789abcdef0123456789abcdef"),
-		Now: func() time.Time { return time.Unix(f.now.Load(), 0) },
+		Policy: policy,
+		Key:    []byte("0123456789abcdef0123456789abcdef"),
+		Now:    func() time.Time { return time.Unix(f.now.Load(), 0) },
 	}}
 	f.srv, err = NewServerFor(f.env, All(), mode)
 	if err != nil {
