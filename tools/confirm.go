@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -455,7 +454,7 @@ func (env *Env) planOf(ctx context.Context, t *Tool, args []byte) (*plan, error)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s): %s\nArguments: %s", t.Title, t.Name, t.Desc, args)
 	p := &plan{}
-	if hasVMID(t) {
+	if guestVMID(t.Input) {
 		var in struct {
 			VMID int    `json:"vmid"`
 			Node string `json:"node"`
@@ -474,11 +473,6 @@ func (env *Env) planOf(ctx context.Context, t *Tool, args []byte) (*plan, error)
 	}
 	p.text = b.String()
 	return p, nil
-}
-
-// hasVMID reports whether the tool's input names a guest by vmid.
-func hasVMID(t *Tool) bool {
-	return slices.ContainsFunc(fieldsOf(t), func(s string) bool { return s == "vmid" })
 }
 
 // ListedDef is the tool as a server with confirmation policy p lists it in

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,9 +29,9 @@ var confirmReads = []Call{
 }
 
 // confirmCallsOf returns the confirmation reads a tool lacks: none for a
-// read-only tool (never confirmed) or one without vmid.
-func confirmCallsOf(kind Kind, fields []string, calls []Call) []Call {
-	if kind == Read || !slices.Contains(fields, "vmid") {
+// read-only tool (never confirmed) or one without a guest's vmid.
+func confirmCallsOf(kind Kind, in reflect.Type, calls []Call) []Call {
+	if kind == Read || !guestVMID(in) {
 		return nil
 	}
 	var out []Call
@@ -42,12 +43,16 @@ func confirmCallsOf(kind Kind, fields []string, calls []Call) []Call {
 	return out
 }
 
-func fieldsOf(t *Tool) []string {
-	var out []string
-	for _, f := range pve.Fields(t.Input) {
-		out = append(out, f.JSON)
+// guestVMID reports whether the input names one guest: a whole-number vmid
+// (a backup job's vmid is a list).
+func guestVMID(in reflect.Type) bool {
+	for _, f := range pve.Fields(in) {
+		if f.JSON == "vmid" {
+			k := f.Type.Kind()
+			return k >= reflect.Int && k <= reflect.Uint64
+		}
 	}
-	return out
+	return false
 }
 
 // guest is what a confirmation states of one guest.

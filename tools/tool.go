@@ -152,7 +152,7 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 	if needsNodeLookup(t.Input, calls) {
 		t.Calls = append(t.Calls, resourcesCall)
 	}
-	t.confirmReads = confirmCallsOf(spec.Kind, fieldsOf(t), t.Calls)
+	t.confirmReads = confirmCallsOf(spec.Kind, t.Input, t.Calls)
 	t.Calls = append(t.Calls, t.confirmReads...)
 	t.run = func(ctx context.Context, env *Env, raw json.RawMessage) *mcp.CallToolResult {
 		raw, token, err := env.takeConfirm(t, raw)
