@@ -59,6 +59,9 @@ func TestConfirmOverHTTP(t *testing.T) {
 	if w := b.writes(); len(w) != 1 || !strings.Contains(w[0], "/qemu/101/status/stop") {
 		t.Errorf("writes: %v", w)
 	}
+	if l := a.logs.auditLines(t); len(l) != 1 || l[0]["outcome"] != OutcomeConfirm || l[0]["error"] != nil {
+		t.Errorf("audit of the confirmation answer: %v", l)
+	}
 	for _, l := range a.logs.lines(t) {
 		if strings.Contains(l["msg"].(string), "PVE_CONFIRM_KEY is not set") {
 			t.Errorf("warned although the key is set: %v", l)

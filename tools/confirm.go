@@ -119,9 +119,11 @@ func (c Confirmation) now() time.Time {
 	return time.Now()
 }
 
-// needsConfirm reports whether the tool asks for confirmation on this server.
+// needsConfirm reports whether the tool asks for confirmation on this
+// server. A guest-exec tool refuses every call while PVE_GUEST_EXEC is
+// off, so there is nothing to confirm.
 func (env *Env) needsConfirm(t *Tool) bool {
-	return env.Confirm.Policy.Covers(t.Kind)
+	return env.Confirm.Policy.Covers(t.Kind) && env.callable(t)
 }
 
 // confirmArg is the argument that carries the token.
@@ -383,7 +385,7 @@ func (env *Env) confirmAnswer(t *Tool, ci *callInfo, plan *plan, token string, e
 	if ci.via != "" {
 		again = fmt.Sprintf("call %s again with the same tool and arguments plus \"confirm\": %q", ci.via, token)
 	}
-	text := fmt.Sprintf("CONFIRMATION NEEDED: nothing was done.\n%s\nShow this summary to the user; only if they agree, %s (valid until %s).",
+	text := fmt.Sprintf(confirmNeeded+"\n%s\nShow this summary to the user; only if they agree, %s (valid until %s).",
 		plan.text, again, exp.UTC().Format(time.RFC3339))
 	text = env.PVE.Redactor().String(text)
 	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
@@ -393,6 +395,19 @@ func (env *Env) confirmAnswer(t *Tool, ci *callInfo, plan *plan, token string, e
 	}
 	res.StructuredContent = map[string]any{"confirmation_required": true, "confirm": token, "expires": exp.UTC().Format(time.RFC3339), "summary": env.PVE.Redactor().String(plan.text)}
 	return res
+}
+
+// confirmNeeded starts the text of every confirmation answer.
+const confirmNeeded = "CONFIRMATION NEEDED: nothing was done."
+
+// IsConfirmAnswer reports whether res is a confirmation answer (nothing
+// done; a summary and a token), for the audit log.
+func IsConfirmAnswer(res *mcp.CallToolResult) bool {
+	if res == nil || len(res.Content) == 0 {
+		return false
+	}
+	tc, ok := res.Content[0].(*mcp.TextContent)
+	return ok && strings.HasPrefix(tc.Text, confirmNeeded)
 }
 
 // Tokens: version byte, expiry (Unix seconds), the first 16 bytes of the
