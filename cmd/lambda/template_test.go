@@ -376,6 +376,12 @@ func TestTemplateStageSettings(t *testing.T) {
 		if m, err := tools.ParseMode(fmt.Sprint(got["PVE_TOOL_MODE"])); err != nil || m.String() != get(mapping, stage, "ToolMode") {
 			t.Errorf("%s: PVE_TOOL_MODE %v (%v), StageSettings says %v", stage, got["PVE_TOOL_MODE"], err, get(mapping, stage, "ToolMode"))
 		}
+		if p, err := tools.ParseConfirmPolicy(fmt.Sprint(got["PVE_CONFIRM"])); err != nil || p.String() != get(mapping, stage, "Confirm") || cfg.Confirm.Policy != p {
+			t.Errorf("%s: PVE_CONFIRM %v (%v), StageSettings says %v", stage, got["PVE_CONFIRM"], err, get(mapping, stage, "Confirm"))
+		}
+		if _, set := got["PVE_CONFIRM_KEY_SECRET_ARN"]; set {
+			t.Errorf("%s: empty ConfirmKeySecretArn must leave PVE_CONFIRM_KEY_SECRET_ARN unset", stage)
+		}
 		if stage == "prod" && slices.Contains(cfg.Tools.Categories, tools.Access) {
 			t.Errorf("prod must leave out the access category")
 		}
@@ -400,9 +406,9 @@ func TestTemplateStageSettings(t *testing.T) {
 	}
 	// Overrides win over the stage.
 	p := defaults(tp)
-	p["Stage"], p["AccessTier"], p["Categories"], p["ToolMode"] = "prod", "read-execute", "nodes,qemu", "compact"
+	p["Stage"], p["AccessTier"], p["Categories"], p["ToolMode"], p["Confirm"] = "prod", "read-execute", "nodes,qemu", "compact", "off"
 	got := env{t: tp, params: p}.resolve(vars).(map[string]any)
-	if got["PVE_ACCESS_TIER"] != "read-execute" || got["PVE_CATEGORIES"] != "nodes,qemu" || got["PVE_TOOL_MODE"] != "compact" {
+	if got["PVE_ACCESS_TIER"] != "read-execute" || got["PVE_CATEGORIES"] != "nodes,qemu" || got["PVE_TOOL_MODE"] != "compact" || got["PVE_CONFIRM"] != "off" {
 		t.Errorf("override: %v", got)
 	}
 	if cfg := startConfig(t, got); !reflect.DeepEqual(cfg.Tools.Categories, []tools.Category{tools.Nodes, tools.QEMU}) {
@@ -418,6 +424,14 @@ func TestTemplateStageSettings(t *testing.T) {
 	}
 	if cfg := startConfig(t, got); cfg.ToolMode != tools.ModeCompact {
 		t.Errorf("override tool mode: %v", cfg.ToolMode)
+	}
+	if cfg := startConfig(t, got); cfg.Confirm.Policy != tools.ConfirmOff {
+		t.Errorf("override confirm: %v", cfg.Confirm.Policy)
+	}
+	for _, a := range get(tp, "Parameters", "Confirm", "AllowedValues").([]any) {
+		if _, err := tools.ParseConfirmPolicy(a.(string)); err != nil && a != "stage-default" {
+			t.Errorf("Confirm allows %v: %v", a, err)
+		}
 	}
 	for _, a := range get(tp, "Parameters", "ToolMode", "AllowedValues").([]any) {
 		if _, err := tools.ParseMode(a.(string)); err != nil && a != "stage-default" {
