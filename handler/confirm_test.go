@@ -2,10 +2,12 @@ package handler
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/secrets"
 	"github.com/pve-mcp/pve-mcp/secrets/secretstest"
 )
@@ -118,5 +120,61 @@ func TestConfirmKeyFromSecret(t *testing.T) {
 	_, err := tryNewSecEnv(t, map[string]string{"PVE_CONFIRM_KEY_SECRET_ARN": short})
 	if err == nil || !strings.Contains(err.Error(), "at least 32") || strings.Contains(err.Error(), "tooShortKey") {
 		t.Errorf("short secret: %v", err)
+	}
+}
+
+type bearerRT struct{ token string }
+
+func (b bearerRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// A go-sdk client on protocol 2026-07-28 that declared elicitation, through
+// the whole handler (auth, framing, audit): the question comes as a
+// multi-round-trip input request over stateless HTTP, and only a yes runs.
+func TestConfirmElicitationOverHTTP(t *testing.T) {
+	for _, yes := range []bool{true, false} {
+		e := newSecEnv(t, map[string]string{"MCP_AUTH_TOKENS": allTokens, "PVE_CONFIRM": "destructive", "PVE_CONFIRM_KEY": confirmKey})
+		var asked string
+		client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, &mcp.ClientOptions{
+			ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				asked = req.Params.Message
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": yes}}, nil
+			},
+		})
+		tr := &mcp.StreamableClientTransport{Endpoint: e.srv.URL + "/mcp", HTTPClient: &http.Client{Transport: bearerRT{tokAdmin}}}
+		cs, err := client.Connect(context.Background(), tr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.wire.reset()
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "pve_stop_qemu_vm", Arguments: map[string]any{"vmid": 101}})
+		cs.Close()
+		if err != nil {
+			t.Fatalf("yes=%v: %v", yes, err)
+		}
+		if !strings.Contains(asked, "Snapshots: pre-upgrade") {
+			t.Errorf("yes=%v: question %q", yes, asked)
+		}
+		w := e.writes()
+		if yes && (res.IsError || len(w) != 1) {
+			t.Errorf("yes: %v %v", res, w)
+		}
+		if !yes && (!res.IsError || len(w) != 0) {
+			t.Errorf("no: %v %v", res, w)
+		}
+		outcomes := []any{}
+		for _, l := range e.logs.auditLines(t) {
+			outcomes = append(outcomes, l["outcome"])
+		}
+		want := OutcomeOK
+		if !yes {
+			want = OutcomeError
+		}
+		if len(outcomes) != 2 || outcomes[0] != OutcomeConfirm || outcomes[1] != want {
+			t.Errorf("yes=%v: audit outcomes %v", yes, outcomes)
+		}
 	}
 }
