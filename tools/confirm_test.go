@@ -53,6 +53,11 @@ func newConfirmFixture(t *testing.T, policy ConfirmPolicy, mode Mode) *confirmFi
 
 // stdio connects a client over in-memory transports (caller "stdio").
 func (f *confirmFixture) stdio(opts *mcp.ClientOptions) *mcp.ClientSession {
+	return f.stdioOn("", opts)
+}
+
+// stdioOn is stdio on a given protocol version ("" the latest).
+func (f *confirmFixture) stdioOn(version string, opts *mcp.ClientOptions) *mcp.ClientSession {
 	f.t.Helper()
 	ct, st := mcp.NewInMemoryTransports()
 	ss, err := f.srv.Connect(context.Background(), st, nil)
@@ -60,7 +65,7 @@ func (f *confirmFixture) stdio(opts *mcp.ClientOptions) *mcp.ClientSession {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() { ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, opts).Connect(context.Background(), ct, nil)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, opts).Connect(context.Background(), ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -293,7 +298,10 @@ func TestConfirmElicitation(t *testing.T) {
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}, nil
 		}, false, "expired"},
 	}
-	for _, transport := range []string{"in-memory", "http"} {
+	// in-memory: protocol 2026-07-28, the client answers and retries;
+	// 2025-06-18: the go-sdk sends elicitation/create and asks the tool
+	// again; http: stateless Streamable HTTP on 2026-07-28.
+	for _, transport := range []string{"in-memory", "2025-06-18", "http"} {
 		for _, c := range cases {
 			t.Run(transport+"/"+c.name, func(t *testing.T) {
 				f := newConfirmFixture(t, ConfirmDestructive, ModeAll)
@@ -303,9 +311,15 @@ func TestConfirmElicitation(t *testing.T) {
 					return c.answer(f)
 				}}
 				var cs *mcp.ClientSession
-				if transport == "http" {
+				switch transport {
+				case "http":
 					cs = f.http("oauth:alice", opts)
-				} else {
+				case "2025-06-18":
+					cs = f.stdioOn(transport, opts)
+					if v := cs.InitializeResult().ProtocolVersion; v != transport {
+						t.Fatalf("protocol %s", v)
+					}
+				default:
 					cs = f.stdio(opts)
 				}
 				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "pve_stop_qemu_vm", Arguments: map[string]any{"vmid": 101}})
