@@ -32,6 +32,11 @@ type Config struct {
 	SkipCheck bool
 	// Auth is the HTTP handler's authentication (config/auth.go); stdio ignores it.
 	Auth Auth
+	// Confirm is which tools ask for a yes first, and the token key (config/confirm.go).
+	Confirm tools.Confirmation
+	// ConfirmKeySecretARN names a Secrets Manager secret holding the
+	// confirmation key; the handler reads it at startup into Confirm.Key.
+	ConfirmKeySecretARN string
 }
 
 // Var documents one environment variable; the README's table is checked against this list.
@@ -57,6 +62,7 @@ var Vars = []Var{
 	{"PVE_MAX_RESULT_BYTES", "32768", "largest tool result; longer lists are cut with a note on how to page"},
 	{"PVE_SKIP_CHECK", "false", "`true` skips the startup connection check (`GET /version`)"},
 	{"DEBUG", "false", "`true` logs debug lines to stderr"},
+	ConfirmVars[0], ConfirmVars[1], ConfirmVars[2],
 }
 
 // FromEnv reads the configuration. getenv is os.Getenv in production and a
@@ -122,6 +128,8 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	c.SkipCheck, err = parseBool(getenv, "PVE_SKIP_CHECK", false)
 	errs = appendErr(errs, err)
 	c.Debug, err = parseBool(getenv, "DEBUG", false)
+	errs = appendErr(errs, err)
+	c.Confirm, c.ConfirmKeySecretARN, err = confirmFromEnv(getenv)
 	errs = appendErr(errs, err)
 	var authErrs []error
 	c.Auth, authErrs = authFromEnv(getenv)

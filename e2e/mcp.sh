@@ -9,6 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+export PVE_CONFIRM=off # these clients call destructive tools directly; confirmation is tested in Go (tools/confirm_test.go)
 
 e2e_name=e2e
 # shellcheck source=e2e/servers.sh

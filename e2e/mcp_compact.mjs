@@ -77,4 +77,35 @@ await withClient(
 );
 await withClient("compact http", new StreamableHTTPClientTransport(new URL(httpURL)), (c) => scenario("compact http", c), "pve-mcp-e2e-compact");
 
+// The confirmation token path (issue 13) with the production default
+// PVE_CONFIRM=destructive, over stdio (e2e/mcp.sh runs its HTTP servers
+// with confirmation off). This client declares no elicitation, so a
+// destructive call answers a summary and a token and does nothing.
+async function confirmScenario(t, client) {
+  const rollback = { tool: "pve_rollback_qemu_snapshot", arguments: { vmid: 101, snapname: "pre-upgrade" } };
+  let token = "";
+  await check(`${t}: without confirm, pve_destroy answers a summary and a token and does nothing`, async () => {
+    const res = await call(client, "pve_destroy", rollback);
+    assert(!res.isError, text(res));
+    assert(text(res).startsWith("CONFIRMATION NEEDED") && text(res).includes("Snapshots: pre-upgrade"), text(res));
+    token = res.structuredContent?.confirm ?? "";
+    assert(token.length === 34, JSON.stringify(res.structuredContent));
+  });
+  await check(`${t}: the token for other arguments is refused`, async () => {
+    const res = await call(client, "pve_destroy", { ...rollback, arguments: { vmid: 100, snapname: "pre-upgrade" }, confirm: token });
+    assert(res.isError && text(res).includes("does not match"), text(res));
+  });
+  await check(`${t}: the same call with the token runs`, async () => {
+    const res = await call(client, "pve_destroy", { ...rollback, confirm: token });
+    assert(!res.isError && !text(res).startsWith("CONFIRMATION NEEDED"), text(res));
+  });
+}
+
+await withClient(
+  "confirm stdio",
+  new StdioClientTransport({ command: localBin, args: ["-demo"], env: { ...inherited, PVE_ACCESS_TIER: "full", PVE_CONFIRM: "destructive" }, stderr: "ignore" }),
+  (c) => confirmScenario("confirm stdio", c),
+  "pve-mcp-e2e-compact",
+);
+
 finish("e2e compact");

@@ -51,6 +51,9 @@ const (
 	OutcomePVEError = "pve_error" // Proxmox answered with an error
 	OutcomeRefused  = "refused"   // the tool is not available to this caller (or does not exist)
 	OutcomeError    = "error"     // anything else: invalid arguments, Proxmox unreachable, ...
+	// OutcomeConfirm: nothing done, the call asks for a yes first (a
+	// question to the user, or a summary and a token; see tools/confirm.go).
+	OutcomeConfirm = "confirmation_needed"
 )
 
 // Bounds that keep an audit record one reasonable line.
@@ -150,7 +153,9 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 	case err != nil:
 		outcome, detail = OutcomeError, err.Error()
 	default:
-		if r, ok := res.(*mcp.CallToolResult); ok && r != nil && r.IsError {
+		if r, ok := res.(*mcp.CallToolResult); ok && r != nil && (r.InputRequests != nil || tools.IsConfirmAnswer(r)) {
+			outcome = OutcomeConfirm
+		} else if ok && r != nil && r.IsError {
 			outcome, detail = OutcomeError, resultText(r)
 			for _, c := range calls {
 				if c.Status >= 400 {

@@ -98,12 +98,21 @@ func newSecEnv(t *testing.T, env map[string]string) *secEnv {
 
 func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
 	getenv := func(k string) string {
-		if v, ok := env[k]; ok || k != "PVE_TOOL_MODE" {
+		if v, ok := env[k]; ok {
 			return v
 		}
-		// These tests are about the HTTP layer and call tools by name;
-		// compact mode has tests of its own (compact_test.go).
-		return "all"
+		switch k {
+		case "PVE_TOOL_MODE":
+			// These tests are about the HTTP layer and call tools by name;
+			// compact mode has tests of its own (compact_test.go).
+			return "all"
+		case "PVE_CONFIRM":
+			// These tests call destructive tools to check what reaches
+			// Proxmox; confirmation has tests of its own (confirm_test.go
+			// here and in tools). The production default stays destructive.
+			return "off"
+		}
+		return ""
 	}
 	cfg, err := config.FromEnv(getenv, true)
 	if err != nil {

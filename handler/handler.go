@@ -43,7 +43,8 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &tools.Env{PVE: client, Log: log, MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec}
+	// One process: its own random key (when none is set) verifies every token it issues.
+	env := &tools.Env{PVE: client, Log: log, MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
 	srv, err := tools.NewServerFor(env, selected, cfg.ToolMode)
 	if err != nil {
 		return nil, err
@@ -70,6 +71,8 @@ type built struct {
 	mux     *http.ServeMux
 	authn   *authenticator
 	servers serverSet
+	// confirmKey is the key confirmation tokens are signed with (nil: the process's own).
+	confirmKey []byte
 }
 
 func build(cfg config.Config, log *slog.Logger) (*built, error) {
@@ -83,13 +86,23 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 			return nil, err
 		}
 	}
+	if cfg.ConfirmKeySecretARN != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := loadConfirmKey(ctx, &cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Confirm.Policy != tools.ConfirmOff && len(cfg.Confirm.Key) == 0 {
+		log.Warn("PVE_CONFIRM_KEY is not set: confirmation tokens are signed with a random key of this process and verify only on the instance that issued them; a deployment with several instances (Lambda, Cloud Run) must set PVE_CONFIRM_KEY or PVE_CONFIRM_KEY_SECRET_ARN", "confirm", cfg.Confirm.Policy.String())
+	}
 	client, err := pve.New(cfg.PVE)
 	if err != nil {
 		return nil, err
 	}
 	// The go-sdk logs each session's start and end at Info; on stateless HTTP
 	// that is three lines per request, so only its warnings are kept.
-	env := &tools.Env{PVE: client, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec}
+	env := &tools.Env{PVE: client, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
 	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: client.Redactor}
 
 	authn := &authenticator{deployment: cfg.Tools, tokens: cfg.Auth.Tokens, log: log}
@@ -174,7 +187,7 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 		}
 	}
 	logAuth(log, cfg, len(servers))
-	return &built{mux: mux, authn: authn, servers: servers}, nil
+	return &built{mux: mux, authn: authn, servers: servers, confirmKey: cfg.Confirm.Key}, nil
 }
 
 // oauthHTTPClient fetches issuer metadata and keys (nil: a default client

@@ -35,7 +35,10 @@ func simConfig(t *testing.T, env map[string]string) (*pvesim.Sim, config.Config)
 	t.Cleanup(ts.Close)
 	// PVE_TOOL_MODE=all unless a test says otherwise: these tests call tools
 	// by name; compact mode has tests of its own (compact_test.go).
-	vars := map[string]string{"PVE_BASE_URL": ts.URL, "PVE_TOKEN_ID": simTokenID, "PVE_TOKEN_SECRET": simTokenSecret, "PVE_TOOL_MODE": "all"}
+	// PVE_CONFIRM=off likewise: they call destructive tools, and
+	// confirmation has tests of its own (confirm_test.go); the production
+	// default stays destructive.
+	vars := map[string]string{"PVE_BASE_URL": ts.URL, "PVE_TOKEN_ID": simTokenID, "PVE_TOKEN_SECRET": simTokenSecret, "PVE_TOOL_MODE": "all", "PVE_CONFIRM": "off"}
 	for k, v := range env {
 		vars[k] = v
 	}

@@ -48,3 +48,21 @@ func loadSecretTokens(ctx context.Context, a *config.Auth) error {
 	}
 	return nil
 }
+
+// loadConfirmKey reads the confirmation key from PVE_CONFIRM_KEY_SECRET_ARN
+// (the secret string is the key) into c.Confirm.Key, once at startup.
+func loadConfirmKey(ctx context.Context, c *config.Config) error {
+	api, err := newSecretsAPI(ctx)
+	if err != nil {
+		return fmt.Errorf("PVE_CONFIRM_KEY_SECRET_ARN: %w", err)
+	}
+	value, err := secrets.Fetch(ctx, api, c.ConfirmKeySecretARN)
+	if err != nil {
+		return fmt.Errorf("PVE_CONFIRM_KEY_SECRET_ARN: %w", err)
+	}
+	if err := config.CheckConfirmKey(value); err != nil {
+		return fmt.Errorf("PVE_CONFIRM_KEY_SECRET_ARN: secret %s: %w", c.ConfirmKeySecretARN, err)
+	}
+	c.Confirm.Key = []byte(value)
+	return nil
+}

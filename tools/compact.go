@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -105,13 +106,26 @@ var dispatchSchema = &jsonschema.Schema{
 	AdditionalProperties: &jsonschema.Schema{Not: &jsonschema.Schema{}},
 }
 
+// dispatchConfirmSchema is dispatchSchema with confirm, for a dispatcher
+// whose tools ask for confirmation (confirm.go).
+var dispatchConfirmSchema = func() *jsonschema.Schema {
+	s := *dispatchSchema
+	s.Properties = maps.Clone(dispatchSchema.Properties)
+	s.Properties[confirmArg] = confirmProperty()
+	return &s
+}()
+
 var dispatchResolved = sync.OnceValues(func() (*jsonschema.Resolved, error) {
-	return dispatchSchema.Resolve(nil)
+	return dispatchConfirmSchema.Resolve(nil)
 })
 
 // dispatchSchemaJSON is dispatchSchema as servers register it (see Tool.wire).
 var dispatchSchemaJSON = sync.OnceValues(func() (json.RawMessage, error) {
 	return json.Marshal(dispatchSchema)
+})
+
+var dispatchConfirmSchemaJSON = sync.OnceValues(func() (json.RawMessage, error) {
+	return json.Marshal(dispatchConfirmSchema)
 })
 
 // Listed returns the tools a server in mode m lists directly, of the
@@ -145,7 +159,11 @@ func MetaTools(selected []*Tool) []string {
 // selection is fixed when the server is built: nothing is kept between
 // requests, so any instance answers any call the same way.
 func addCompact(s *mcp.Server, env *Env, selected []*Tool) error {
-	schema, err := dispatchSchemaJSON()
+	plain, err := dispatchSchemaJSON()
+	if err != nil {
+		return err
+	}
+	withConfirm, err := dispatchConfirmSchemaJSON()
 	if err != nil {
 		return err
 	}
@@ -167,6 +185,10 @@ func addCompact(s *mcp.Server, env *Env, selected []*Tool) error {
 		if !any {
 			continue
 		}
+		schema := plain
+		if env.Confirm.Policy.Covers(d.kind) {
+			schema = withConfirm
+		}
 		def := &mcp.Tool{
 			Name:        d.name,
 			Title:       d.title,
@@ -176,6 +198,7 @@ func addCompact(s *mcp.Server, env *Env, selected []*Tool) error {
 		}
 		d := d
 		s.AddTool(def, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			ctx = withCall(ctx, req, d.name, false)
 			return d.dispatch(withProgress(ctx, req), env, byName, req.Params.Arguments), nil
 		})
 	}
@@ -202,6 +225,10 @@ func (d dispatcher) dispatch(ctx context.Context, env *Env, byName map[string]*T
 	if args["arguments"] == nil {
 		delete(args, "arguments") // null: the tool takes no arguments
 	}
+	token, hasConfirm := args[confirmArg]
+	if hasConfirm && !env.Confirm.Policy.Covers(d.kind) {
+		return env.errorResult(fmt.Errorf("validating %s's arguments: unexpected property %q: its tools do not ask for confirmation here", d.name, confirmArg))
+	}
 	if err := resolved.Validate(args); err != nil {
 		return env.errorResult(fmt.Errorf("validating %s's arguments: %v (give {\"tool\": NAME, \"arguments\": {...}})", d.name, err))
 	}
@@ -213,6 +240,24 @@ func (d dispatcher) dispatch(ctx context.Context, env *Env, byName map[string]*T
 	if c := t.Class(); c != d.class {
 		right := dispatcherOf(c)
 		return env.errorResult(fmt.Errorf("%s is a %s tool: call it through %s, not %s", name, right.word, right.name, d.name))
+	}
+	if hasConfirm {
+		// The tool takes the token as its own argument (takeConfirm).
+		var a map[string]any
+		if len(inner) > 0 && string(inner) != "null" {
+			if err := json.Unmarshal(inner, &a); err != nil {
+				return env.errorResult(fmt.Errorf("arguments must be a JSON object: %v", err))
+			}
+		}
+		if a == nil {
+			a = map[string]any{}
+		}
+		a[confirmArg] = token
+		b, err := json.Marshal(a)
+		if err != nil {
+			return env.errorResult(err)
+		}
+		inner = b
 	}
 	return t.run(ctx, env, inner)
 }

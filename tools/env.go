@@ -20,6 +20,8 @@ type Env struct {
 	MaxResultBytes int
 	// GuestExec gates the guest-agent exec and file-write tools.
 	GuestExec GuestExecPolicy
+	// Confirm is which tools ask for a yes first, and how (confirm.go).
+	Confirm Confirmation
 }
 
 var resourcesCall = Call{Method: "GET", Path: "/cluster/resources"}

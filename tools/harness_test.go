@@ -52,7 +52,10 @@ func newTestEnvWith(t *testing.T, sel Selection, opts pvesim.Options) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{PVE: client}
+	// Confirmation off: these tests call destructive tools to check what
+	// reaches Proxmox; confirm_test.go tests the confirmation itself. The
+	// production default (the zero value) stays destructive.
+	env := &Env{PVE: client, Confirm: Confirmation{Policy: ConfirmOff}}
 	srv, err := NewServer(env, selected)
 	if err != nil {
 		t.Fatal(err)

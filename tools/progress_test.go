@@ -25,7 +25,8 @@ func TestWaitSendsProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, mode := range []Mode{ModeAll, ModeCompact} {
-		srv, err := NewServerFor(&Env{PVE: client}, All(), mode)
+		// Confirmation off: the stop below checks progress, not confirmation.
+		srv, err := NewServerFor(&Env{PVE: client, Confirm: Confirmation{Policy: ConfirmOff}}, All(), mode)
 		if err != nil {
 			t.Fatal(err)
 		}

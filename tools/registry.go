@@ -139,11 +139,15 @@ func cacheLists(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
 	}
 }
 
-func instructionsFor(m Mode) string {
+func instructionsFor(m Mode, env *Env, selected []*Tool) string {
+	s := instructions
 	if m == ModeCompact {
-		return instructions + compactInstructions
+		s += compactInstructions
 	}
-	return instructions
+	if slices.ContainsFunc(selected, env.needsConfirm) {
+		s += confirmInstructions
+	}
+	return s
 }
 
 // NewServer builds an MCP server listing exactly the given tools (mode all).
@@ -162,7 +166,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	sel := toolSetOf(selected) // resources, prompts, completions: see extras.go
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
-		Instructions: instructionsFor(m),
+		Instructions: instructionsFor(m, env, selected),
 		SetCacheable: cacheLists,
 		Logger:       env.Log,
 
@@ -174,7 +178,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 		// input schemas an agent needs to call and leaves out the output
 		// schemas (a third of its size); results still carry
 		// structuredContent, and mode all lists both.
-		def, err := t.wire(m != ModeCompact)
+		def, err := t.wireFor(env, m != ModeCompact)
 		if err != nil {
 			return nil, err
 		}

@@ -95,6 +95,16 @@ type Tool struct {
 	resolveOnce sync.Once
 	resolved    *jsonschema.Resolved
 	resolveErr  error
+
+	// The listings with the confirm property (see confirm.go), without and
+	// with the output schema as in wires, and the reads the confirmation
+	// adds to Calls.
+	confirmWires [2]struct {
+		once sync.Once
+		def  *mcp.Tool
+		err  error
+	}
+	confirmReads []Call
 }
 
 // decode validates a call's arguments against the tool's input schema and
@@ -149,10 +159,21 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 	if needsNodeLookup(t.Input, calls) {
 		t.Calls = append(t.Calls, resourcesCall)
 	}
+	t.confirmReads = confirmCallsOf(spec.Kind, t.Input, t.Calls)
+	t.Calls = append(t.Calls, t.confirmReads...)
 	t.run = func(ctx context.Context, env *Env, raw json.RawMessage) *mcp.CallToolResult {
+		raw, token, err := env.takeConfirm(t, raw)
+		if err != nil {
+			return env.errorResult(err)
+		}
 		var in In
 		if err := t.decode(raw, &in); err != nil {
 			return env.errorResult(err)
+		}
+		if env.needsConfirm(t) {
+			if res := env.confirmGate(ctx, t, raw, token); res != nil {
+				return res
+			}
 		}
 		var common commonArgs
 		if spec.Task || len(spec.Fields) > 0 {
@@ -176,6 +197,7 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 // register adds the tool to s under its own name.
 func (t *Tool) register(s *mcp.Server, env *Env, def *mcp.Tool) {
 	s.AddTool(def, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		ctx = withCall(ctx, req, "", def.OutputSchema != nil)
 		return t.run(withProgress(ctx, req), env, req.Params.Arguments), nil
 	})
 }

@@ -30,12 +30,23 @@ func main() {
 	count := flag.Bool("count", false, "print the number of tools registered at -tier and exit")
 	tier := flag.String("tier", "full", "tier for -count: read-only, read-execute or full")
 	stats := flag.Bool("stats", false, "print tool count and tools/list size per tier and exit")
+	confirm := flag.String("confirm", "destructive", "PVE_CONFIRM policy the sizes are computed for")
 	flag.Parse()
+	p, err := tools.ParseConfirmPolicy(*confirm)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gendocs:", err)
+		os.Exit(2)
+	}
+	confirmPolicy = p
 	if err := run(*readme, *check, *count, *tier, *stats); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
 	}
 }
+
+// confirmPolicy is the PVE_CONFIRM the sizes are computed for (the
+// production default unless -confirm says otherwise).
+var confirmPolicy tools.ConfirmPolicy
 
 func run(readme string, check, count bool, tierName string, stats bool) error {
 	switch {
@@ -219,7 +230,7 @@ func listSizeWithoutWords(tier tools.Tier) (int, error) {
 	}
 	var list []any
 	for _, t := range sel {
-		def, err := t.MCP()
+		def, err := t.ListedDef(confirmPolicy)
 		if err != nil {
 			return 0, err
 		}
@@ -275,7 +286,7 @@ func compactListSize(tier tools.Tier) (int, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	srv, err := tools.NewServerFor(&tools.Env{PVE: client}, sel, tools.ModeCompact)
+	srv, err := tools.NewServerFor(&tools.Env{PVE: client, Confirm: tools.Confirmation{Policy: confirmPolicy}}, sel, tools.ModeCompact)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -311,7 +322,7 @@ func listSize(tier tools.Tier) (int, int, error) {
 	}
 	res := mcp.ListToolsResult{Tools: []*mcp.Tool{}}
 	for _, t := range sel {
-		def, err := t.MCP()
+		def, err := t.ListedDef(confirmPolicy)
 		if err != nil {
 			return 0, 0, err
 		}

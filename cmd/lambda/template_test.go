@@ -434,6 +434,12 @@ func TestTemplateStageSettings(t *testing.T) {
 		if m, err := tools.ParseMode(got["PVE_TOOL_MODE"]); err != nil || m.String() != mapping[stage]["ToolMode"] || cfg.ToolMode != m {
 			t.Errorf("%s: PVE_TOOL_MODE %v (%v), StageSettings says %v", stage, got["PVE_TOOL_MODE"], err, mapping[stage]["ToolMode"])
 		}
+		if p, err := tools.ParseConfirmPolicy(got["PVE_CONFIRM"]); err != nil || p.String() != mapping[stage]["Confirm"] || cfg.Confirm.Policy != p {
+			t.Errorf("%s: PVE_CONFIRM %v (%v), StageSettings says %v", stage, got["PVE_CONFIRM"], err, mapping[stage]["Confirm"])
+		}
+		if _, set := got["PVE_CONFIRM_KEY_SECRET_ARN"]; set {
+			t.Errorf("%s: empty ConfirmKeySecretArn must leave PVE_CONFIRM_KEY_SECRET_ARN unset", stage)
+		}
 		if stage == "prod" && slices.Contains(cfg.Tools.Categories, tools.Access) {
 			t.Errorf("prod must leave out the access category")
 		}
@@ -460,12 +466,15 @@ func TestTemplateStageSettings(t *testing.T) {
 		}
 	}
 	// Overrides win over the stage.
-	got := variables(t, mustDeploy(t, map[string]any{"Stage": "prod", "AccessTier": "read-execute", "Categories": "nodes,qemu", "ToolMode": "compact"}))
-	if got["PVE_ACCESS_TIER"] != "read-execute" || got["PVE_CATEGORIES"] != "nodes,qemu" || got["PVE_TOOL_MODE"] != "compact" {
+	got := variables(t, mustDeploy(t, map[string]any{"Stage": "prod", "AccessTier": "read-execute", "Categories": "nodes,qemu", "ToolMode": "compact", "Confirm": "off"}))
+	if got["PVE_ACCESS_TIER"] != "read-execute" || got["PVE_CATEGORIES"] != "nodes,qemu" || got["PVE_TOOL_MODE"] != "compact" || got["PVE_CONFIRM"] != "off" {
 		t.Errorf("override: %v", got)
 	}
 	if cfg := startConfig(t, got); cfg.ToolMode != tools.ModeCompact {
 		t.Errorf("override tool mode: %v", cfg.ToolMode)
+	}
+	if cfg := startConfig(t, got); cfg.Confirm.Policy != tools.ConfirmOff {
+		t.Errorf("override confirm: %v", cfg.Confirm.Policy)
 	}
 	if cfg := startConfig(t, got); !reflect.DeepEqual(cfg.Tools.Categories, []tools.Category{tools.Nodes, tools.QEMU}) {
 		t.Errorf("override categories %v", cfg.Tools.Categories)
@@ -476,6 +485,11 @@ func TestTemplateStageSettings(t *testing.T) {
 	}
 	if cfg := startConfig(t, got); cfg.Tools.Categories != nil {
 		t.Errorf("all categories: %v", cfg.Tools.Categories)
+	}
+	for _, a := range d.tmpl.Parameters["Confirm"].AllowedValues {
+		if _, err := tools.ParseConfirmPolicy(fmt.Sprint(a)); err != nil && a != "stage-default" {
+			t.Errorf("Confirm allows %v: %v", a, err)
+		}
 	}
 	for _, a := range d.tmpl.Parameters["ToolMode"].AllowedValues {
 		if _, err := tools.ParseMode(fmt.Sprint(a)); err != nil && a != "stage-default" {
