@@ -124,8 +124,9 @@ check() {
 
 check "health" healthz.json '\"status\":\"ok\"'
 check "initialize" initialize.json '\"protocolVersion\":\"2025-06-18\"' '\"serverInfo\"' '"Content-Type":"application/json'
-check "tools/list" tools-list.json '\"name\":\"pve_list_nodes\"' '\"name\":\"pve_get_node_status\"' '\"readOnlyHint\":true'
-check "tools/call pve_get_node_status" tools-call.json '\"id\":3' 'uptime' '!\"isError\":true'
+# The default tool mode at tier full is compact: search, dispatchers, core tools.
+check "tools/list" tools-list.json '\"name\":\"pve_search_tools\"' '\"name\":\"pve_read\"' '\"name\":\"pve_find_guests\"' '\"readOnlyHint\":true'
+check "tools/call pve_get_node_status through pve_read" tools-call.json '\"id\":3' 'uptime' '!\"isError\":true'
 
 # A second call on the same warm instance (no state kept between invocations).
 check "tools/call again (warm)" tools-call.json 'uptime'
