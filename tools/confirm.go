@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -137,35 +138,24 @@ func confirmProperty() *jsonschema.Schema {
 const confirmInstructions = " Tools with a confirm field change nothing without it: they answer a summary of what would happen and a token. " +
 	"Show the summary to the user and only if they agree call again with the same arguments plus confirm: TOKEN."
 
-// withConfirmProperty returns def with the confirm property added to its
-// input schema (already encoded, see Tool.wire); the schema is round-tripped
-// through jsonschema.Schema so its keys keep their usual order.
+// withConfirmProperty returns a copy of def (as Tool.MCP builds it) whose
+// input schema also has the confirm property; the caller encodes it.
 func withConfirmProperty(def *mcp.Tool) (*mcp.Tool, error) {
-	raw, ok := def.InputSchema.(json.RawMessage)
+	in, ok := def.InputSchema.(*jsonschema.Schema)
 	if !ok {
-		b, err := json.Marshal(def.InputSchema)
-		if err != nil {
-			return nil, err
-		}
-		raw = b
+		return nil, fmt.Errorf("tool %s: input schema is a %T", def.Name, def.InputSchema)
 	}
-	var s jsonschema.Schema
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("tool %s: %w", def.Name, err)
-	}
-	if _, clash := s.Properties[confirmArg]; clash {
+	if _, clash := in.Properties[confirmArg]; clash {
 		return nil, fmt.Errorf("tool %s: input already has a %s field", def.Name, confirmArg)
 	}
+	s := *in
+	s.Properties = maps.Clone(in.Properties)
 	if s.Properties == nil {
 		s.Properties = map[string]*jsonschema.Schema{}
 	}
 	s.Properties[confirmArg] = confirmProperty()
-	b, err := json.Marshal(&s)
-	if err != nil {
-		return nil, err
-	}
 	w := *def
-	w.InputSchema = json.RawMessage(b)
+	w.InputSchema = &s
 	return &w, nil
 }
 
@@ -180,12 +170,17 @@ func (t *Tool) wireFor(env *Env, withOutput bool) (*mcp.Tool, error) {
 		w = &t.confirmWires[1]
 	}
 	w.once.Do(func() {
-		def, err := t.wire(withOutput)
+		// From the definition, not its encoded wire: the schema is
+		// encoded once, with confirm, instead of decoded and encoded again.
+		def, err := t.MCP()
+		if err == nil {
+			def, err = withConfirmProperty(def)
+		}
 		if err != nil {
 			w.err = err
 			return
 		}
-		w.def, w.err = withConfirmProperty(def)
+		w.def, w.err = encodedSchema(def, withOutput)
 	})
 	return w.def, w.err
 }
