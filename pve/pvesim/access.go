@@ -56,10 +56,6 @@ type accessState struct {
 	domains []*Domain
 }
 
-func init() {
-	addModule(module{name: "access", seed: (*Sim).seedAccess, routes: (*Sim).routesAccess})
-}
-
 // Privilege sets of the built-in roles (PVE 9).
 var (
 	privsVMUser   = []string{"VM.Audit", "VM.Backup", "VM.Config.CDROM", "VM.Config.Cloudinit", "VM.Console", "VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted", "VM.PowerMgmt"}

@@ -17,10 +17,6 @@ import (
 // VM runs and the agent inside it is up, and it fails with Proxmox's and
 // QEMU's own messages otherwise.
 
-func init() {
-	addModule(module{name: "agent", seed: (*Sim).seedAgent, routes: (*Sim).routesAgent})
-}
-
 // agentState holds what lives inside the guests: their files and the
 // processes exec started. A VM's entry is made on first use.
 type agentState struct {

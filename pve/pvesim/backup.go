@@ -21,10 +21,6 @@ type backupState struct {
 	seq  int
 }
 
-func init() {
-	addModule(module{name: "backup", seed: (*Sim).seedBackup, routes: (*Sim).routesBackup})
-}
-
 func (s *Sim) seedBackup() {
 	s.backup.jobs = []*BackupJob{
 		{ID: "backup-5f1e6c2e-3d4a", Props: map[string]string{

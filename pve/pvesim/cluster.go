@@ -31,10 +31,6 @@ type ReplJob struct {
 	Disable  bool
 }
 
-func init() {
-	addModule(module{name: "cluster", seed: (*Sim).seedCluster, routes: (*Sim).routesCluster})
-}
-
 func (s *Sim) seedCluster() {
 	s.cluster = clusterState{
 		name:    "lab",

@@ -20,10 +20,6 @@ import (
 // unlink, conversion to a template, downloads to a storage by URL and the
 // appliance template index.
 
-func init() {
-	addModule(module{name: "extras", seed: (*Sim).seedExtras, routes: (*Sim).routesExtras})
-}
-
 // extrasState is what this file keeps beside the guests: the cloud-init
 // values last written to each VM's drive (Proxmox's [special:cloudinit]
 // section), against which pending changes are shown.

@@ -30,10 +30,6 @@ type firewallState struct {
 	ipsets  []*FirewallIPSet
 }
 
-func init() {
-	addModule(module{name: "firewall", seed: (*Sim).seedFirewall, routes: (*Sim).routesFirewall})
-}
-
 func (s *Sim) seedFirewall() {
 	s.firewall.options = map[string]string{"enable": "1", "policy_in": "DROP", "policy_out": "ACCEPT", "ebtables": "1",
 		"log_ratelimit": "enable=1,burst=5,rate=1/second"}

@@ -24,10 +24,6 @@ type fwScopedConf struct {
 	rules   []FirewallRule
 }
 
-func init() {
-	addModule(module{name: "firewall_scoped", seed: (*Sim).seedFwScoped, routes: (*Sim).routesFwScoped})
-}
-
 func (s *Sim) seedFwScoped() {
 	s.fwScoped = fwScopedState{conf: map[string]*fwScopedConf{}, log: map[string][]string{}}
 	for _, n := range s.nodes {

@@ -37,10 +37,6 @@ type HARule struct {
 	Props map[string]string
 }
 
-func init() {
-	addModule(module{name: "ha", seed: (*Sim).seedHa, routes: (*Sim).routesHa})
-}
-
 func (s *Sim) seedHa() {
 	s.ha = haState{resources: map[string]*HAResource{}, rules: map[string]*HARule{}, master: "pve1"}
 	for _, r := range []struct {

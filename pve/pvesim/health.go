@@ -73,10 +73,6 @@ type healthState struct {
 	repl  map[string]*replState // job id -> last runs
 }
 
-func init() {
-	addModule(module{name: "health", seed: (*Sim).seedHealth, routes: (*Sim).routesHealth})
-}
-
 func (s *Sim) seedHealth() {
 	h := healthState{fsid: "8f3c5a2e-4b1d-4c7e-9a6f-2d1e0b7c9f41", disks: map[string][]*NodeDisk{}, repl: map[string]*replState{}}
 	usedPct := []int{52, 61, 48, 57, 87, 55, 50, 63, 46} // osd.4 is nearfull

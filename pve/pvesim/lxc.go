@@ -13,13 +13,6 @@ import (
 // /cluster/resources, pools and vmid checks see both kinds alike.
 type lxcState struct{}
 
-func init() {
-	addModule(module{name: "lxc", seed: (*Sim).seedLxc, routes: (*Sim).routesLxc})
-}
-
-// seedLxc adds nothing: the core seed already holds the containers.
-func (s *Sim) seedLxc() {}
-
 // lxcOptions are the container options accepted on create and update,
 // declared as the API schema declares them.
 const lxcOptions = "hostname?:string memory?:integer(16-) swap?:integer(0-) cores?:integer(1-8192) cpulimit?:number(0-8192) " +

@@ -10,10 +10,6 @@ import (
 // Container network interfaces as the running container reports them, and
 // container migration (restart mode: Proxmox cannot live-migrate containers).
 
-func init() {
-	addModule(module{name: "lxc_extra", seed: func(*Sim) {}, routes: (*Sim).routesLxcExtra})
-}
-
 func (s *Sim) routesLxcExtra() {
 	s.handle("GET", "/nodes/{node}/lxc/{vmid}/interfaces", guestIDs, func(c *Call) (any, error) {
 		g, err := s.guest(c, "lxc")

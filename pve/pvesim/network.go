@@ -24,10 +24,6 @@ type networkState struct {
 	nodes map[string]*nodeNetwork
 }
 
-func init() {
-	addModule(module{name: "network", seed: (*Sim).seedNetwork, routes: (*Sim).routesNetwork})
-}
-
 func (s *Sim) seedNetwork() {
 	s.network.nodes = map[string]*nodeNetwork{}
 	for i, n := range s.nodes {

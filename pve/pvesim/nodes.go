@@ -5,16 +5,6 @@ import (
 	"strings"
 )
 
-func (s *Sim) routesCore() {
-	s.handle("GET", "/version", "", func(c *Call) (any, error) {
-		return map[string]any{"version": "9.1.2", "release": "9.1", "repoid": "f1a2b3c4d5e6f7a8"}, nil
-	})
-	s.routesNodes()
-	s.routesTasks()
-	s.routesQemu()
-	s.routesResources()
-}
-
 func (s *Sim) routesNodes() {
 	s.handle("GET", "/nodes", "", func(c *Call) (any, error) {
 		out := []map[string]any{}

@@ -2,10 +2,6 @@ package pvesim
 
 import "sort"
 
-func init() {
-	addModule(module{name: "pending", seed: func(*Sim) {}, routes: (*Sim).routesPending})
-}
-
 func (s *Sim) routesPending() {
 	for _, kind := range []string{"qemu", "lxc"} {
 		kind := kind

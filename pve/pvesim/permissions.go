@@ -2,10 +2,6 @@ package pvesim
 
 import "strings"
 
-func init() {
-	addModule(module{name: "permissions", seed: func(*Sim) {}, routes: (*Sim).routesPermissions})
-}
-
 func (s *Sim) routesPermissions() {
 	s.handle("GET", "/access/permissions", "path?:string userid?:string", func(c *Call) (any, error) {
 		subject := c.Str("userid")

@@ -18,10 +18,6 @@ type poolState struct {
 	list []*Pool
 }
 
-func init() {
-	addModule(module{name: "pools", seed: (*Sim).seedPools, routes: (*Sim).routesPools})
-}
-
 func (s *Sim) seedPools() {
 	s.pools.list = []*Pool{
 		{ID: "production", Comment: "Customer-facing services", VMs: []int{100, 101, 200}, Storage: []string{"local-lvm"}},

@@ -11,10 +11,6 @@ import (
 // clone, snapshots) and the guest helpers containers share with it: volume
 // allocation, MAC addresses, vmid checks, snapshots and protection.
 
-func init() {
-	addModule(module{name: "qemuwrite", seed: func(*Sim) {}, routes: (*Sim).routesQemuWrite})
-}
-
 // qemuOptions are the VM config options the simulator accepts on create and
 // update, declared as the API schema declares them.
 const qemuOptions = "name?:string memory?:string cores?:integer(1-) sockets?:integer(1-) vcpus?:integer(1-) cpu?:string " +

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,30 +75,13 @@ func New(opts Options) *Sim {
 		opts.Now = time.Now
 	}
 	s := &Sim{opts: opts, guests: map[int]*Guest{}, tasks: map[string]*Task{}}
-	s.seedCore()
-	for _, m := range modules {
-		m.seed(s)
+	for _, seed := range seeds {
+		seed(s)
 	}
-	s.routesCore()
-	for _, m := range modules {
-		m.routes(s)
+	for _, sub := range subtrees {
+		sub.routes(s)
 	}
 	return s
-}
-
-// module is one category's part of the simulator: its seed data and routes.
-// Each category file adds itself with addModule in an init function.
-type module struct {
-	name   string
-	seed   func(*Sim)
-	routes func(*Sim)
-}
-
-var modules []module
-
-func addModule(m module) {
-	modules = append(modules, m)
-	sort.Slice(modules, func(i, j int) bool { return modules[i].name < modules[j].name })
 }
 
 // route is one endpoint: method, path template, declared parameters, handler.

@@ -46,10 +46,6 @@ type storageState struct {
 	volumes []*Volume
 }
 
-func init() {
-	addModule(module{name: "storage", seed: (*Sim).seedStorage, routes: (*Sim).routesStorage})
-}
-
 func (s *Sim) seedStorage() {
 	s.storage.list = []*Storage{
 		{ID: "local", Type: "dir", Content: []string{"iso", "vztmpl", "backup", "snippets", "import"}, Props: map[string]string{"path": "/var/lib/vz"}, Total: 94 * gib},
