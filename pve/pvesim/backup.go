@@ -73,6 +73,16 @@ func (s *Sim) routesBackup() {
 		return nil, nil
 	})
 	s.handle("POST", "/nodes/{node}/vzdump", "node:string job-id?:string stdout?:boolean "+vzdumpParams, s.vzdump)
+	s.handle("GET", "/cluster/backup-info/not-backed-up", "", func(c *Call) (any, error) {
+		out := []map[string]any{}
+		for _, g := range s.sortedGuests() {
+			if g.Template || s.backupCovers(g) {
+				continue
+			}
+			out = append(out, map[string]any{"vmid": g.VMID, "name": g.name(), "type": g.Type})
+		}
+		return out, nil
+	})
 }
 
 func (s *Sim) job(id string) *BackupJob {

@@ -154,39 +154,47 @@ func (s *Sim) routesCluster() {
 		s.cluster.version++
 		return nil, nil
 	})
-	s.handle("GET", "/cluster/backup-info/not-backed-up", "", func(c *Call) (any, error) {
-		out := []map[string]any{}
-		for _, g := range s.sortedGuests() {
-			if g.Template || s.backupCovers(g) {
-				continue
-			}
-			out = append(out, map[string]any{"vmid": g.VMID, "name": g.name(), "type": g.Type})
-		}
-		return out, nil
-	})
-	s.handle("GET", "/cluster/replication", "", func(c *Call) (any, error) {
-		out := []map[string]any{}
-		for _, j := range s.cluster.repl {
-			g := s.guests[j.Guest]
-			e := map[string]any{"id": j.ID, "type": "local", "guest": j.Guest, "jobnum": j.JobNum, "target": j.Target,
-				"schedule": j.Schedule}
-			if g != nil {
-				e["source"] = g.Node
-			}
-			if j.Rate > 0 {
-				e["rate"] = j.Rate
-			}
-			if j.Comment != "" {
-				e["comment"] = j.Comment
-			}
-			if j.Disable {
-				e["disable"] = 1
-			}
-			out = append(out, e)
-		}
-		return out, nil
-	})
 	s.routesBulk()
+	s.handle("GET", "/cluster/resources", "type?:enum(vm|storage|node|sdn)", func(c *Call) (any, error) {
+		typ := c.Str("type")
+		out := []map[string]any{}
+		if typ == "" || typ == "node" {
+			for _, n := range s.nodes {
+				e := map[string]any{"id": "node/" + n.Name, "type": "node", "node": n.Name, "status": "offline", "maxcpu": n.CPUs, "maxmem": n.MaxMem, "level": ""}
+				if n.Online {
+					e["status"] = "online"
+					e["cpu"], e["mem"] = s.nodeCPU(n), s.nodeMem(n)
+					e["disk"], e["maxdisk"] = 12*gib, 94*gib
+					e["uptime"] = int64(s.now().Sub(n.Boot).Seconds())
+				}
+				out = append(out, e)
+			}
+		}
+		if typ == "" || typ == "vm" {
+			for _, g := range s.sortedGuests() {
+				e := s.resourceEntry(g)
+				if p := s.poolOf(g.VMID); p != "" {
+					e["pool"] = p
+				}
+				if n := s.node(g.Node); n != nil && !n.Online {
+					e["status"] = "unknown"
+				}
+				out = append(out, e)
+			}
+		}
+		if typ == "" || typ == "storage" {
+			out = append(out, s.storageResources()...)
+		}
+		if typ == "" {
+			out = append(out, s.poolResources()...)
+		}
+		if typ == "" || typ == "sdn" {
+			for _, n := range s.nodes {
+				out = append(out, map[string]any{"id": "sdn/" + n.Name + "/localnetwork", "type": "sdn", "sdn": "localnetwork", "node": n.Name, "status": "ok"})
+			}
+		}
+		return out, nil
+	})
 }
 
 // quorate reports whether more than half of the nodes are online.

@@ -1,6 +1,9 @@
 package pvesim
 
 import (
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -128,6 +131,9 @@ func (s *Sim) routesNodes() {
 			}), nil
 		})
 	}
+	s.handle("GET", "/nodes/{node}/aplinfo", "node:string", func(c *Call) (any, error) {
+		return extrasAppliances(), nil
+	})
 }
 
 func (s *Sim) nodeMem(n *Node) int64 {
@@ -160,4 +166,51 @@ func sslFingerprint(node string) string {
 		parts = append(parts, fmt.Sprintf("%02X", (int(node[len(node)-1])*31+i*7)%256))
 	}
 	return strings.Join(parts, ":")
+}
+
+// extrasAppliances is the appliance index (aplinfo) as a node has it after
+// pveam update: the Proxmox system templates and some TurnKey appliances.
+func extrasAppliances() []map[string]any {
+	type apl struct{ section, pkg, version, os, headline string }
+	list := []apl{
+		{"system", "alpine-3.21-default", "20241217", "alpine", "Alpine Linux 3.21 (default)"},
+		{"system", "almalinux-9-default", "20240911", "almalinux", "AlmaLinux 9 (default)"},
+		{"system", "archlinux-base", "20240911-1", "archlinux", "ArchLinux base image"},
+		{"system", "debian-12-standard", "12.7-1", "debian-12", "Debian 12 Bookworm (standard)"},
+		{"system", "debian-13-standard", "13.1-2", "debian-13", "Debian 13 Trixie (standard)"},
+		{"system", "fedora-42-default", "20250428", "fedora", "Fedora 42 (default)"},
+		{"system", "rockylinux-9-default", "20240912", "rockylinux", "Rocky Linux 9 (default)"},
+		{"system", "ubuntu-24.04-standard", "24.04-2", "ubuntu-24.04", "Ubuntu 24.04 Noble (standard)"},
+		{"turnkeylinux", "debian-12-turnkey-gitea", "18.1-1", "debian-12", "TurnKey Gitea"},
+		{"turnkeylinux", "debian-12-turnkey-nextcloud", "18.2-1", "debian-12", "TurnKey Nextcloud"},
+		{"turnkeylinux", "debian-12-turnkey-wordpress", "18.3-1", "debian-12", "TurnKey WordPress"},
+		{"mail", "proxmox-mailgateway-8.2-standard", "8.2-1", "debian-12", "Proxmox Mail Gateway 8.2"},
+	}
+	out := make([]map[string]any, 0, len(list))
+	for _, a := range list {
+		ext := "tar.zst"
+		if a.section == "turnkeylinux" {
+			ext = "tar.gz"
+		}
+		tmpl := fmt.Sprintf("%s_%s_amd64.%s", a.pkg, a.version, ext)
+		source := "http://download.proxmox.com/images"
+		if a.section == "turnkeylinux" {
+			source = "https://releases.turnkeylinux.org/pve"
+		}
+		sha, md := sha512.Sum512([]byte(tmpl)), md5.Sum([]byte(tmpl))
+		maintainer := "Proxmox Support Team <support@proxmox.com>"
+		if a.section == "turnkeylinux" {
+			maintainer = "Turnkey Linux <admin@turnkeylinux.org>"
+		}
+		out = append(out, map[string]any{
+			"template": tmpl, "package": a.pkg, "version": a.version, "os": a.os, "section": a.section, "type": "lxc",
+			"headline": a.headline, "architecture": "amd64",
+			"description": a.headline + ": a container template ready for pct create.",
+			"location":    source + "/" + a.section + "/" + tmpl, "source": source,
+			"infopage":   "https://pve.proxmox.com/wiki/Linux_Container#pct_supported_distributions",
+			"maintainer": maintainer,
+			"sha512sum":  hex.EncodeToString(sha[:]), "md5sum": hex.EncodeToString(md[:]),
+		})
+	}
+	return out
 }

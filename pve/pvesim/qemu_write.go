@@ -8,7 +8,8 @@ import (
 )
 
 // This file holds the writing side of VMs (create, config update, delete,
-// clone, snapshots) and the guest helpers containers share with it: volume
+// clone, snapshots, disk resize, move, unlink and conversion to a template)
+// and the guest helpers containers share with it: volume
 // allocation, MAC addresses, vmid checks, snapshots and protection.
 
 // qemuOptions are the VM config options the simulator accepts on create and
@@ -145,6 +146,99 @@ func (s *Sim) routesQemuWrite() {
 			}
 			return s.snapshotRollback(c, g)
 		})
+	// Disks.
+	s.handle("PUT", "/nodes/{node}/qemu/{vmid}/resize", guestIDs+" disk:string size:string digest?:string skiplock?:boolean", func(c *Call) (any, error) {
+		g, err := s.guest(c, "qemu")
+		if err != nil {
+			return nil, err
+		}
+		if err := extrasCheckEnum(c, "disk", reQemuDrive); err != nil {
+			return nil, err
+		}
+		if !reResizeSize.MatchString(c.Str("size")) {
+			return nil, badParam("size", "value does not match the regex pattern")
+		}
+		disk, sizeStr, dig, skiplock := c.Str("disk"), c.Str("size"), c.Str("digest"), c.Bool("skiplock")
+		// Since PVE 8 the checks run inside the worker: a refused resize is a failed task.
+		return s.startTask(g.Node, "resize", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+			if dig != "" && !inList(configDigests(g), dig) {
+				return fail("checksum missmatch (file change by other user?)")
+			}
+			if g.Lock != "" && !skiplock {
+				return fail("VM is locked (%s)", g.Lock)
+			}
+			v, ok := g.Config[disk]
+			if !ok {
+				return fail("disk '%s' does not exist", disk)
+			}
+			if strings.Contains(v, "media=cdrom") {
+				return fail("you can't resize a cdrom")
+			}
+			size, newSize := sizeOf(v), extrasNewSize(sizeOf(v), sizeStr)
+			if newSize < size {
+				return fail("shrinking disks is not supported")
+			}
+			if newSize == size {
+				return nil
+			}
+			g.Config[disk] = extrasSetProp(v, "size", extrasFormatSize(newSize))
+			t.Log = append(t.Log, fmt.Sprintf("resized %s (%s) from %s to %s", disk, extrasVolume(v), extrasFormatSize(size), extrasFormatSize(newSize)))
+			return nil
+		}), nil
+	})
+	s.handle("POST", "/nodes/{node}/qemu/{vmid}/move_disk",
+		guestIDs+" disk:string storage?:string format?:enum(raw|qcow2|vmdk) delete?:boolean digest?:string bwlimit?:integer(0-) "+
+			"target-vmid?:integer(100-999999999) target-disk?:string target-digest?:string",
+		func(c *Call) (any, error) {
+			g, err := s.guest(c, "qemu")
+			if err != nil {
+				return nil, err
+			}
+			if err := extrasCheckEnum(c, "disk", reQemuDriveOrUnused); err != nil {
+				return nil, err
+			}
+			if err := extrasCheckEnum(c, "target-disk", reQemuDriveOrUnused); err != nil {
+				return nil, err
+			}
+			return s.extrasMove(c, g, "disk", "target-disk")
+		})
+	s.handle("PUT", "/nodes/{node}/qemu/{vmid}/unlink", guestIDs+" idlist:string force?:boolean", func(c *Call) (any, error) {
+		g, err := s.guest(c, "qemu")
+		if err != nil {
+			return nil, err
+		}
+		return nil, s.extrasUnlink(c, g)
+	})
+
+	// Templates and images.
+	s.handle("POST", "/nodes/{node}/qemu/{vmid}/template", guestIDs+" disk?:string", func(c *Call) (any, error) {
+		g, err := s.guest(c, "qemu")
+		if err != nil {
+			return nil, err
+		}
+		if err := extrasCheckEnum(c, "disk", reQemuDrive); err != nil {
+			return nil, err
+		}
+		disk := c.Str("disk")
+		if g.Template && disk == "" {
+			return nil, fail("you can't convert a template to a template")
+		}
+		if g.Status == "running" {
+			return nil, fail("you can't convert a VM to template if VM is running")
+		}
+		if g.Lock != "" {
+			return nil, fail("VM is locked (%s)", g.Lock)
+		}
+		if disk != "" && g.Config[disk] == "" {
+			return nil, fail("disk '%s' does not exist", disk)
+		}
+		g.Lock = "create"
+		return s.startTask(g.Node, "qmtemplate", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+			g.Lock = ""
+			s.extrasMakeTemplate(g, disk, t)
+			return nil
+		}), nil
+	})
 }
 
 // qemuHotplug reports whether a change to key takes effect at once on a
