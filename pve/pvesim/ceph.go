@@ -8,35 +8,6 @@ import (
 
 // The Ceph subtrees: /cluster/ceph and /nodes/{node}/ceph.
 
-// CephOSD is one OSD. It is up while its node is online.
-type CephOSD struct {
-	ID        int
-	Host      string
-	Dev       string // backing disk, e.g. /dev/sda
-	Class     string // ssd, hdd, nvme
-	Size      int64  // bytes
-	Used      int64  // bytes
-	In        bool
-	ApplyLat  int // ms
-	CommitLat int // ms
-}
-
-// CephOSDs returns a copy of the OSDs, for tests.
-func (s *Sim) CephOSDs() []CephOSD {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]CephOSD, len(s.health.osds))
-	for i, o := range s.health.osds {
-		out[i] = *o
-	}
-	return out
-}
-
-func (s *Sim) osdUp(o *CephOSD) bool {
-	n := s.node(o.Host)
-	return n != nil && n.Online
-}
-
 // cephStatus builds what `ceph status --format json` prints (which Proxmox
 // returns, with the manager map merged in): the health checks follow the
 // OSDs' fill level and which nodes are up.

@@ -323,17 +323,6 @@ func (s *Sim) routesLxcPower() {
 	})
 }
 
-// lxcHotplug reports whether a change applies to a running container at
-// once; the others (rootfs, features, ostype ...) wait for a restart.
-func lxcHotplug(key string) bool {
-	switch key {
-	case "hostname", "memory", "swap", "cores", "cpulimit", "cpuunits", "description", "onboot", "startup", "tags",
-		"protection", "hookscript", "nameserver", "searchdomain":
-		return true
-	}
-	return indexedKey(key, "net") || indexedKey(key, "mp") || indexedKey(key, "unused")
-}
-
 var reTemplateVol = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9_.-]*):(vztmpl|backup)/(.+)$`)
 
 // lxcOSType guesses the OS type from a template name, as Proxmox detects it
@@ -426,15 +415,6 @@ func (s *Sim) lxcCreate() func(*Call) (any, error) {
 			return nil
 		}), nil
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // lxcInterfaces derives lo and one interface per netN from the config:

@@ -136,30 +136,6 @@ func (s *Sim) routesNodes() {
 	})
 }
 
-func (s *Sim) nodeMem(n *Node) int64 {
-	used := 6 * gib
-	for _, g := range s.guests {
-		if g.Node == n.Name {
-			_, m := g.usage()
-			used += m
-		}
-	}
-	return used
-}
-
-func (s *Sim) nodeCPU(n *Node) float64 {
-	load := 0.02
-	// In vmid order: a float sum in map order differs in its last digits
-	// from one answer to the next.
-	for _, g := range s.sortedGuests() {
-		if g.Node == n.Name {
-			c, _ := g.usage()
-			load += c * float64(g.cpus()) / float64(n.CPUs)
-		}
-	}
-	return load
-}
-
 func sslFingerprint(node string) string {
 	var parts []string
 	for i := 0; i < 32; i++ {

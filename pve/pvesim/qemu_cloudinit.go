@@ -22,19 +22,6 @@ type extrasState struct {
 	ciDrive map[int]map[string]string
 }
 
-// seedExtras gives one running VM a cloud-init drive and settings, as a VM
-// cloned from a cloud image has them.
-func (s *Sim) seedExtras() {
-	if g := s.guests[104]; g != nil {
-		g.Config["ide0"] = "local-lvm:vm-104-cloudinit,media=cdrom,size=4M"
-		g.Config["ciuser"] = "ubuntu"
-		g.Config["sshkeys"] = url.PathEscape("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk8s0mZ1q9Jv4Yb3m0xZ0Q0p7p1sQ0b6f1y2Wq3rT4u ops@lab.example")
-		g.Config["ipconfig0"] = "ip=10.0.20.14/24,gw=10.0.20.1"
-		g.Config["nameserver"] = "10.0.0.2"
-		g.Config["searchdomain"] = "lab.example"
-	}
-}
-
 func (s *Sim) routesQemuCloudinit() {
 	// The drives as the seed left them are up to date with the configs.
 	st := &extrasState{ciDrive: map[int]map[string]string{}}

@@ -8,14 +8,6 @@ import (
 
 // The replication subtrees: /cluster/replication and /nodes/{node}/replication.
 
-// replState is what pvesr remembers about a replication job's runs.
-type replState struct {
-	LastSync, LastTry int64
-	Duration          float64
-	FailCount         int
-	Error             string
-}
-
 // replNextSync is the next run: the next schedule slot after the last try,
 // later after failures (pvesr backs off 5, 10, 15 ... minutes, at most 30).
 func (s *Sim) replNextSync(j *ReplJob, st *replState) int64 {

@@ -4,13 +4,6 @@ import "fmt"
 
 // The /cluster/sdn subtree: zones and vnets.
 
-// sdnObj is a zone or vnet: its config and whether it has been applied.
-type sdnObj struct {
-	ID      string
-	Props   map[string]any
-	Applied bool
-}
-
 // sdnList answers an SDN index: by default the configuration as written,
 // running=1 only what has been applied, pending=1 everything with a state
 // for what is not applied yet.

@@ -2,6 +2,8 @@ package pvesim
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // The state and seed of the health and capacity subtrees: a hyper-converged
@@ -68,10 +70,103 @@ func (s *Sim) seedHealth() {
 	s.health = h
 }
 
-func cloneAny(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
+// CephOSD is one OSD. It is up while its node is online.
+type CephOSD struct {
+	ID        int
+	Host      string
+	Dev       string // backing disk, e.g. /dev/sda
+	Class     string // ssd, hdd, nvme
+	Size      int64  // bytes
+	Used      int64  // bytes
+	In        bool
+	ApplyLat  int // ms
+	CommitLat int // ms
+}
+
+// CephOSDs returns a copy of the OSDs, for tests.
+func (s *Sim) CephOSDs() []CephOSD {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]CephOSD, len(s.health.osds))
+	for i, o := range s.health.osds {
+		out[i] = *o
 	}
 	return out
+}
+
+func (s *Sim) osdUp(o *CephOSD) bool {
+	n := s.node(o.Host)
+	return n != nil && n.Online
+}
+
+// NodeDisk is one block device of a node.
+type NodeDisk struct {
+	Dev      string // /dev/sda
+	Type     string // nvme, ssd, hdd
+	Model    string
+	Serial   string
+	WWN      string
+	Size     int64
+	Used     string // LVM, ZFS, ext4 ..., "" when unused
+	GPT      bool
+	Wearout  int // % life left (SSDs), 0 when not reported
+	Health   string
+	Attrs    []SmartAttr // ATA SMART attributes; nil for NVMe (text report)
+	SmartTxt string      // NVMe SMART/Health log
+	Parts    []string    // partition suffixes with their use, e.g. "p3=LVM"
+}
+
+// SmartAttr is one ATA SMART attribute as smartctl -A prints it.
+type SmartAttr struct {
+	ID                      int
+	Name, Flags, Fail, Raw  string
+	Value, Worst, Threshold int
+}
+
+func ataSmartAttrs(realloc, pending, hours int) []SmartAttr {
+	reallocVal := 100
+	if realloc > 0 {
+		reallocVal = 97
+	}
+	return []SmartAttr{
+		{ID: 5, Name: "Reallocated_Sector_Ct", Flags: "PO--CK", Value: reallocVal, Worst: reallocVal, Threshold: 10, Fail: "-", Raw: strconv.Itoa(realloc)},
+		{ID: 9, Name: "Power_On_Hours", Flags: "-O--CK", Value: 98, Worst: 98, Threshold: 0, Fail: "-", Raw: strconv.Itoa(hours)},
+		{ID: 12, Name: "Power_Cycle_Count", Flags: "-O--CK", Value: 99, Worst: 99, Threshold: 0, Fail: "-", Raw: "27"},
+		{ID: 177, Name: "Wear_Leveling_Count", Flags: "PO--C-", Value: 99, Worst: 99, Threshold: 5, Fail: "-", Raw: "14"},
+		{ID: 194, Name: "Temperature_Celsius", Flags: "-O---K", Value: 66, Worst: 54, Threshold: 0, Fail: "-", Raw: "34 (Min/Max 21/46)"},
+		{ID: 197, Name: "Current_Pending_Sector", Flags: "-O--CK", Value: 100, Worst: 100, Threshold: 0, Fail: "-", Raw: strconv.Itoa(pending)},
+		{ID: 199, Name: "UDMA_CRC_Error_Count", Flags: "-OSRCK", Value: 100, Worst: 100, Threshold: 0, Fail: "-", Raw: "0"},
+		{ID: 241, Name: "Total_LBAs_Written", Flags: "-O--CK", Value: 99, Worst: 99, Threshold: 0, Fail: "-", Raw: strconv.Itoa(hours * 91234)},
+	}
+}
+
+func nvmeSmartText(used, temp int) string {
+	return strings.Join([]string{
+		"SMART/Health Information (NVMe Log 0x02)",
+		"Critical Warning:                   0x00",
+		fmt.Sprintf("Temperature:                        %d Celsius", temp),
+		"Available Spare:                    100%",
+		"Available Spare Threshold:          10%",
+		fmt.Sprintf("Percentage Used:                    %d%%", used),
+		"Data Units Written:                 41,872,113 [21.4 TB]",
+		"Power On Hours:                     9,812",
+		"Unsafe Shutdowns:                   11",
+		"Media and Data Integrity Errors:    0",
+		"Error Information Log Entries:      0",
+	}, "\n")
+}
+
+// sdnObj is a zone or vnet: its config and whether it has been applied.
+type sdnObj struct {
+	ID      string
+	Props   map[string]any
+	Applied bool
+}
+
+// replState is what pvesr remembers about a replication job's runs.
+type replState struct {
+	LastSync, LastTry int64
+	Duration          float64
+	FailCount         int
+	Error             string
 }
