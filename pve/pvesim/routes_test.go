@@ -1,6 +1,10 @@
 package pvesim
 
 import (
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,10 +87,48 @@ func TestRouteTable(t *testing.T) {
 			}
 		}
 	}
+	for _, r := range table {
+		if owners := ownersOf(r.path); !slices.Contains(owners, r.subtree) {
+			t.Errorf("%s %s is declared by %s, but the table gives its path to %v", r.method, r.path, r.subtree, owners)
+		}
+	}
 	if len(table) < 150 {
 		t.Errorf("route table walk found only %d routes", len(table))
 	}
 	t.Logf("%d routes in %d subtrees; the schema has %d endpoints", len(table), len(subtrees), len(api.Endpoints))
+}
+
+// ownersOf returns the subtree entries owning the longest prefix of path.
+func ownersOf(path string) []string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	best, owners := 0, []string(nil)
+	for _, sub := range subtrees {
+		for _, p := range sub.paths {
+			ps := strings.Split(strings.Trim(p, "/"), "/")
+			if len(ps) > len(segs) || !slices.Equal(ps, segs[:len(ps)]) {
+				continue
+			}
+			switch {
+			case len(ps) > best:
+				best, owners = len(ps), []string{sub.name}
+			case len(ps) == best && !slices.Contains(owners, sub.name):
+				owners = append(owners, sub.name)
+			}
+		}
+	}
+	return owners
+}
+
+// TestRouteTableFiles: each entry's routes are registered in the file the
+// entry is named for, so "which file serves /cluster/ha?" has one answer.
+func TestRouteTableFiles(t *testing.T) {
+	for _, sub := range subtrees {
+		fn := runtime.FuncForPC(reflect.ValueOf(sub.routes).Pointer())
+		file, _ := fn.FileLine(fn.Entry())
+		if got := filepath.Base(file); got != sub.name+".go" {
+			t.Errorf("subtree %s: routes registered by %s in %s, want %s.go", sub.name, fn.Name(), got, sub.name)
+		}
+	}
 }
 
 func TestOverlap(t *testing.T) {
