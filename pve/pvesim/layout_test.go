@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"go/ast"
-	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
@@ -15,6 +14,15 @@ import (
 // flow downward only: route files (one per subtree, see subtrees) call the
 // router, the helpers they share and the state model, never each other; the
 // state model never calls a route file. A new file must be placed here.
+// stubImporter answers every import with an empty package.
+type stubImporter struct{}
+
+func (stubImporter) Import(path string) (*types.Package, error) {
+	p := types.NewPackage(path, filepath.Base(path))
+	p.MarkComplete()
+	return p, nil
+}
+
 func layerOf(file string) (int, bool) {
 	switch {
 	case file == "call.go" || file == "values.go" || file == "params.go" || file == "status.go" || file == "doc.go":
@@ -61,10 +69,11 @@ func TestCallsFlowDownward(t *testing.T) {
 		files = append(files, f)
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
-	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
-	if _, err := conf.Check("pvesim", fset, files, info); err != nil {
-		t.Fatal(err)
-	}
+	// Only the package's own names matter, so imports are stubbed (type
+	// errors about them are expected and ignored); type-checking the
+	// standard library from source would cost seconds.
+	conf := types.Config{Importer: stubImporter{}, Error: func(error) {}}
+	conf.Check("pvesim", fset, files, info)
 	fileOf := map[types.Object]string{}
 	for _, f := range files {
 		for _, d := range f.Decls {
