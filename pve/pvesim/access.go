@@ -3,62 +3,8 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
-
-// User is one entry of user.cfg. The simulator never keeps a password.
-type User struct {
-	ID        string // name@realm
-	Enable    bool
-	Expire    int64
-	FirstName string
-	LastName  string
-	Email     string
-	Comment   string
-	Keys      string
-	Groups    []string
-	Tokens    []string // token names, for user@realm!name
-}
-
-// Role is a named set of privileges; built-in roles are "special".
-type Role struct {
-	ID      string
-	Privs   []string
-	Special bool
-}
-
-// Group is a user group; its members are the users naming it.
-type Group struct {
-	ID      string
-	Comment string
-}
-
-// ACL grants a role on a path to a user, group or API token.
-type ACL struct {
-	Path      string
-	Type      string // user | group | token
-	UGID      string
-	Role      string
-	Propagate bool
-}
-
-// Domain is an authentication realm.
-type Domain struct {
-	Realm, Type, Comment string
-}
-
-type accessState struct {
-	users   []*User
-	roles   []*Role
-	groups  []*Group
-	acls    []*ACL
-	domains []*Domain
-}
-
-func init() {
-	addModule(module{name: "access", seed: (*Sim).seedAccess, routes: (*Sim).routesAccess})
-}
 
 // Privilege sets of the built-in roles (PVE 9).
 var (
@@ -76,147 +22,11 @@ var (
 	privsPoolAdm  = []string{"Pool.Allocate", "Pool.Audit"}
 )
 
-func allPrivs() []string {
-	var all []string
-	for _, l := range [][]string{privsVMAdmin, privsDSAdmin, privsSys, privsSDNAdmin, privsMapAdmin, privsUserAdm, privsPoolAdm, {"Realm.Allocate"}} {
-		all = append(all, l...)
-	}
-	return all
-}
-
-func (s *Sim) seedAccess() {
-	cat := func(lists ...[]string) []string {
-		var out []string
-		for _, l := range lists {
-			out = append(out, l...)
-		}
-		return out
-	}
-	for _, r := range []*Role{
-		{ID: "Administrator", Privs: allPrivs()},
-		{ID: "NoAccess"},
-		{ID: "PVEAdmin", Privs: cat(privsVMAdmin, privsDSAdmin, privsSDNAdmin, privsMapAdmin, privsUserAdm, privsPoolAdm, []string{"Sys.Audit", "Sys.Console", "Sys.Syslog"})},
-		{ID: "PVEAuditor", Privs: []string{"Datastore.Audit", "Mapping.Audit", "Pool.Audit", "SDN.Audit", "Sys.Audit", "VM.Audit", "VM.GuestAgent.Audit"}},
-		{ID: "PVEDatastoreAdmin", Privs: privsDSAdmin},
-		{ID: "PVEDatastoreUser", Privs: privsDSUser},
-		{ID: "PVEMappingAdmin", Privs: privsMapAdmin},
-		{ID: "PVEMappingUser", Privs: privsMapUser},
-		{ID: "PVEPoolAdmin", Privs: privsPoolAdm},
-		{ID: "PVEPoolUser", Privs: privsPool},
-		{ID: "PVESDNAdmin", Privs: privsSDNAdmin},
-		{ID: "PVESDNUser", Privs: privsSDNUser},
-		{ID: "PVESysAdmin", Privs: cat(privsSys, []string{"Permissions.Modify"})},
-		{ID: "PVETemplateUser", Privs: []string{"VM.Audit", "VM.Clone"}},
-		{ID: "PVEUserAdmin", Privs: cat(privsUserAdm[:3], []string{"Sys.Audit"})},
-		{ID: "PVEVMAdmin", Privs: privsVMAdmin},
-		{ID: "PVEVMUser", Privs: privsVMUser},
-	} {
-		r.Special = true
-		r.Privs = append([]string(nil), r.Privs...)
-		sort.Strings(r.Privs)
-		s.access.roles = append(s.access.roles, r)
-	}
-	s.access.roles = append(s.access.roles, &Role{ID: "Operator", Privs: []string{"VM.Audit", "VM.Console", "VM.PowerMgmt", "Sys.Audit"}})
-	s.access.domains = []*Domain{
-		{Realm: "pam", Type: "pam", Comment: "Linux PAM standard authentication"},
-		{Realm: "pve", Type: "pve", Comment: "Proxmox VE authentication server"},
-	}
-	s.access.groups = []*Group{{ID: "admins", Comment: "Cluster administrators"}, {ID: "operators", Comment: "On-call operators"}, {ID: "developers"}}
-	s.access.users = []*User{
-		{ID: "root@pam", Enable: true, Email: "root@lab.example", Groups: nil},
-		{ID: "alice@pve", Enable: true, FirstName: "Alice", LastName: "Berger", Email: "alice@lab.example", Groups: []string{"admins"}},
-		{ID: "bob@pve", Enable: true, FirstName: "Bob", LastName: "Hofer", Email: "bob@lab.example", Groups: []string{"operators"}, Comment: "on-call"},
-		{ID: "carol@pve", Enable: false, FirstName: "Carol", Expire: 1767225600, Groups: []string{"developers"}, Comment: "left the team"},
-	}
-	// The token the simulator accepts belongs to a user too.
-	if owner, name, ok := strings.Cut(s.opts.TokenID, "!"); ok && owner != "" {
-		if u := s.user(owner); u != nil {
-			u.Tokens = append(u.Tokens, name)
-		} else {
-			s.access.users = append(s.access.users, &User{ID: owner, Enable: true, Comment: "API automation", Tokens: []string{name}})
-		}
-	}
-	s.access.acls = []*ACL{
-		{Path: "/", Type: "group", UGID: "admins", Role: "Administrator", Propagate: true},
-		{Path: "/vms", Type: "group", UGID: "operators", Role: "Operator", Propagate: true},
-		{Path: "/pool/lab", Type: "group", UGID: "developers", Role: "PVEVMAdmin", Propagate: true},
-		{Path: "/storage/nfs-backup", Type: "user", UGID: "bob@pve", Role: "PVEDatastoreUser", Propagate: false},
-	}
-	if s.opts.TokenID != "" {
-		s.access.acls = append(s.access.acls, &ACL{Path: "/", Type: "token", UGID: s.opts.TokenID, Role: "PVEAdmin", Propagate: true})
-	}
-}
-
-func (s *Sim) user(id string) *User {
-	for _, u := range s.access.users {
-		if u.ID == id {
-			return u
-		}
-	}
-	return nil
-}
-
-func (s *Sim) group(id string) *Group {
-	for _, g := range s.access.groups {
-		if g.ID == id {
-			return g
-		}
-	}
-	return nil
-}
-
-func (s *Sim) role(id string) *Role {
-	for _, r := range s.access.roles {
-		if r.ID == id {
-			return r
-		}
-	}
-	return nil
-}
-
-func (s *Sim) domain(realm string) *Domain {
-	for _, d := range s.access.domains {
-		if d.Realm == realm {
-			return d
-		}
-	}
-	return nil
-}
-
-// User returns a copy of a user's state, for tests.
-func (s *Sim) User(id string) (User, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.user(id)
-	if u == nil {
-		return User{}, false
-	}
-	cp := *u
-	cp.Groups = append([]string(nil), u.Groups...)
-	return cp, true
-}
-
-// ACLs returns a copy of the access control list, for tests.
-func (s *Sim) ACLs() []ACL {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]ACL, len(s.access.acls))
-	for i, a := range s.access.acls {
-		out[i] = *a
-	}
-	return out
-}
-
 var (
 	reUserID  = regexp.MustCompile(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
 	reTokenID = regexp.MustCompile(`^([^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$`)
 	reACLPath = regexp.MustCompile(`^/(|access(/groups(/[^/]+)?|/realm(/[^/]+)?)?|vms(/\d+)?|storage(/[^/]+)?|pool(/[^/]+)+|nodes(/[^/]+)?|sdn(/.+)?|mapping(/.+)?)$`)
 )
-
-// listItems splits a Proxmox -list value (comma, semicolon or space separated).
-func listItems(v string) []string {
-	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' })
-}
 
 func userEntry(u *User, withTokens bool) map[string]any {
 	m := map[string]any{"userid": u.ID, "enable": b2i(u.Enable), "expire": u.Expire}
@@ -364,6 +174,36 @@ func (s *Sim) routesAccess() {
 		return out, nil
 	})
 	s.handle("PUT", "/access/acl", "path:string roles:string users?:string groups?:string tokens?:string propagate?:boolean delete?:boolean", s.updateACL)
+	s.handle("GET", "/access/permissions", "path?:string userid?:string", func(c *Call) (any, error) {
+		subject := c.Str("userid")
+		if subject == "" {
+			subject = c.User
+		}
+		owner, _, isToken := strings.Cut(subject, "!")
+		if s.user(owner) == nil {
+			return nil, badParam("userid", "no such user ('"+owner+"')")
+		}
+		if isToken && !s.hasToken(subject) {
+			return nil, badParam("userid", "no such token ('"+subject+"')")
+		}
+		paths := map[string]bool{"/": true}
+		for _, a := range s.access.acls {
+			if s.aclApplies(a, subject) {
+				paths[a.Path] = true
+			}
+		}
+		if p := c.Str("path"); p != "" {
+			paths = map[string]bool{p: true}
+		}
+		out := map[string]any{}
+		for p := range paths {
+			privs := s.privsAt(subject, p)
+			if len(privs) > 0 || c.Has("path") {
+				out[p] = privs
+			}
+		}
+		return out, nil
+	})
 }
 
 // setUser applies the user properties of a create or update call.
@@ -400,25 +240,6 @@ func (s *Sim) setUser(u *User, c *Call, what string) error {
 		}
 	}
 	return nil
-}
-
-func containsStr(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Sim) dropACLs(match func(*ACL) bool) {
-	kept := s.access.acls[:0]
-	for _, a := range s.access.acls {
-		if !match(a) {
-			kept = append(kept, a)
-		}
-	}
-	s.access.acls = kept
 }
 
 // updateACL adds or removes (delete=1) one role per subject on a path, as

@@ -1,9 +1,5 @@
 package pvesim
 
-func init() {
-	addModule(module{name: "apt", seed: func(*Sim) {}, routes: (*Sim).routesApt})
-}
-
 // aptUpdate is one entry of GET /nodes/{node}/apt/update.
 type aptUpdate struct {
 	Package, Title, OldVersion, Version, Priority, Section, Origin string

@@ -4,54 +4,10 @@ import (
 	"fmt"
 	"net"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
-
-// clusterState is datacenter-wide data: the cluster's name and config
-// version, datacenter.cfg options and storage replication jobs.
-type clusterState struct {
-	name    string
-	version int
-	options map[string]string // datacenter.cfg as written: property strings stay strings
-	repl    []*ReplJob
-}
-
-// ReplJob is a storage replication job (/etc/pve/replication.cfg).
-type ReplJob struct {
-	ID       string // <vmid>-<jobnum>
-	Guest    int
-	JobNum   int
-	Target   string
-	Schedule string
-	Rate     float64
-	Comment  string
-	Disable  bool
-}
-
-func init() {
-	addModule(module{name: "cluster", seed: (*Sim).seedCluster, routes: (*Sim).routesCluster})
-}
-
-func (s *Sim) seedCluster() {
-	s.cluster = clusterState{
-		name:    "lab",
-		version: 7,
-		options: map[string]string{
-			"keyboard":    "en-us",
-			"console":     "html5",
-			"migration":   "type=secure,network=10.0.0.0/24",
-			"crs":         "ha=static,ha-rebalance-on-start=1",
-			"description": "Lab cluster, three nodes",
-		},
-		repl: []*ReplJob{
-			{ID: "101-0", Guest: 101, JobNum: 0, Target: "pve2", Schedule: "*/15", Comment: "db01 to pve2"},
-			{ID: "200-0", Guest: 200, JobNum: 0, Target: "pve3", Schedule: "*/30", Rate: 50, Disable: true},
-		},
-	}
-}
 
 func (s *Sim) routesCluster() {
 	s.handle("GET", "/cluster/status", "", func(c *Call) (any, error) {
@@ -158,81 +114,47 @@ func (s *Sim) routesCluster() {
 		s.cluster.version++
 		return nil, nil
 	})
-	s.handle("GET", "/cluster/backup-info/not-backed-up", "", func(c *Call) (any, error) {
-		out := []map[string]any{}
-		for _, g := range s.sortedGuests() {
-			if g.Template || s.backupCovers(g) {
-				continue
-			}
-			out = append(out, map[string]any{"vmid": g.VMID, "name": g.name(), "type": g.Type})
-		}
-		return out, nil
-	})
-	s.handle("GET", "/cluster/replication", "", func(c *Call) (any, error) {
-		out := []map[string]any{}
-		for _, j := range s.cluster.repl {
-			g := s.guests[j.Guest]
-			e := map[string]any{"id": j.ID, "type": "local", "guest": j.Guest, "jobnum": j.JobNum, "target": j.Target,
-				"schedule": j.Schedule}
-			if g != nil {
-				e["source"] = g.Node
-			}
-			if j.Rate > 0 {
-				e["rate"] = j.Rate
-			}
-			if j.Comment != "" {
-				e["comment"] = j.Comment
-			}
-			if j.Disable {
-				e["disable"] = 1
-			}
-			out = append(out, e)
-		}
-		return out, nil
-	})
 	s.routesBulk()
-}
-
-// quorate reports whether more than half of the nodes are online.
-func (s *Sim) quorate() bool {
-	online := 0
-	for _, n := range s.nodes {
-		if n.Online {
-			online++
-		}
-	}
-	return online*2 > len(s.nodes)
-}
-
-// backupCovers reports whether some backup job (jobs.cfg) includes the
-// guest, as vzdump selects guests: a job limited to a node only covers
-// guests there; then its pool, or all guests but the excluded, or its list.
-func (s *Sim) backupCovers(g *Guest) bool {
-	for _, j := range s.backup.jobs {
-		p := j.Props
-		if n := p["node"]; n != "" && n != g.Node {
-			continue
-		}
-		id := strconv.Itoa(g.VMID)
-		switch {
-		case p["pool"] != "":
-			if s.poolOf(g.VMID) == p["pool"] {
-				return true
+	s.handle("GET", "/cluster/resources", "type?:enum(vm|storage|node|sdn)", func(c *Call) (any, error) {
+		typ := c.Str("type")
+		out := []map[string]any{}
+		if typ == "" || typ == "node" {
+			for _, n := range s.nodes {
+				e := map[string]any{"id": "node/" + n.Name, "type": "node", "node": n.Name, "status": "offline", "maxcpu": n.CPUs, "maxmem": n.MaxMem, "level": ""}
+				if n.Online {
+					e["status"] = "online"
+					e["cpu"], e["mem"] = s.nodeCPU(n), s.nodeMem(n)
+					e["disk"], e["maxdisk"] = 12*gib, 94*gib
+					e["uptime"] = int64(s.now().Sub(n.Boot).Seconds())
+				}
+				out = append(out, e)
 			}
-		case p["all"] == "1":
-			if !slices.Contains(cfgList(p["exclude"]), id) {
-				return true
-			}
-		case slices.Contains(cfgList(p["vmid"]), id):
-			return true
 		}
-	}
-	return false
-}
-
-// logCluster adds a line to the cluster log, as pvedaemon does for tasks.
-func (s *Sim) logCluster(node, user, tag, msg string) {
-	s.clusterLog = append(s.clusterLog, LogEntry{Time: s.now().Unix(), Node: node, User: user, Tag: tag, Pri: 6, Msg: msg})
+		if typ == "" || typ == "vm" {
+			for _, g := range s.sortedGuests() {
+				e := s.resourceEntry(g)
+				if p := s.poolOf(g.VMID); p != "" {
+					e["pool"] = p
+				}
+				if n := s.node(g.Node); n != nil && !n.Online {
+					e["status"] = "unknown"
+				}
+				out = append(out, e)
+			}
+		}
+		if typ == "" || typ == "storage" {
+			out = append(out, s.storageResources()...)
+		}
+		if typ == "" {
+			out = append(out, s.poolResources()...)
+		}
+		if typ == "" || typ == "sdn" {
+			for _, n := range s.nodes {
+				out = append(out, map[string]any{"id": "sdn/" + n.Name + "/localnetwork", "type": "sdn", "sdn": "localnetwork", "node": n.Name, "status": "ok"})
+			}
+		}
+		return out, nil
+	})
 }
 
 // ---- datacenter.cfg options ----
@@ -378,48 +300,6 @@ func checkDatacenterOption(k, v string) string {
 		}
 	}
 	return ""
-}
-
-// splitPropString splits "a=1,b=2" (or "x,b=2" with a default key) into
-// ordered key/value pairs, reporting duplicate and malformed parts.
-func splitPropString(v, defaultKey string) ([][2]string, string) {
-	var out [][2]string
-	seen := map[string]bool{}
-	for _, part := range strings.Split(v, ",") {
-		if part == "" {
-			continue
-		}
-		k, val, ok := strings.Cut(part, "=")
-		if !ok {
-			if defaultKey == "" {
-				return nil, fmt.Sprintf("value without key, but schema does not define a default key: '%s'", part)
-			}
-			k, val = defaultKey, part
-		}
-		if seen[k] {
-			return nil, fmt.Sprintf("duplicate key in comma-separated list property: %s", k)
-		}
-		seen[k] = true
-		out = append(out, [2]string{k, val})
-	}
-	return out, ""
-}
-
-func parsePropString(v, defaultKey string) map[string]string {
-	if v == "" {
-		return nil
-	}
-	kv, _ := splitPropString(v, defaultKey)
-	m := map[string]string{}
-	for _, p := range kv {
-		m[p[0]] = p[1]
-	}
-	return m
-}
-
-// cfgList splits a Proxmox list value (commas, semicolons or spaces).
-func cfgList(v string) []string {
-	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == 0 })
 }
 
 // ---- bulk guest actions ----
@@ -624,14 +504,4 @@ func (s *Sim) bulk(c *Call, a bulkAction) (any, error) {
 	})
 	s.logCluster(node, c.User, "pvedaemon", fmt.Sprintf("<%s> starting task %s", c.User, upid))
 	return upid, nil
-}
-
-// localNode is the node that answers API calls: the first online one.
-func (s *Sim) localNode() string {
-	for _, n := range s.nodes {
-		if n.Online {
-			return n.Name
-		}
-	}
-	return s.nodes[0].Name
 }

@@ -8,4 +8,17 @@
 // It backs the tests and the -demo mode. It answers as Proxmox would, not as
 // a client hopes: starting a running VM fails, deleting a running guest is
 // refused, a parameter the endpoint does not define is a 400.
+//
+// Layout, bottom to top (calls only go down; TestCallsFlowDownward):
+//   - call.go, values.go, params.go, status.go: the request a handler sees,
+//     error answers, Proxmox's value formats, parameter checks;
+//   - state.go and state_*.go: the cluster state model (types, seed data,
+//     look-ups and state changes), one file per kind of state;
+//   - guest_ops.go, guest_disks.go, restore.go: operations the qemu and lxc
+//     routes share;
+//   - sim.go: the router (ServeHTTP, Sim.handle);
+//   - one file per API subtree (nodes.go, qemu.go, lxc.go, storage.go,
+//     access.go, cluster.go, ha.go ...), holding its routes and handlers;
+//   - routes.go: the seed table and the route table naming every subtree
+//     file and the paths it owns (TestRouteTable walks it).
 package pvesim

@@ -12,96 +12,8 @@ import (
 // (<vmid>.fw): rules with positions and digests as in cluster.fw, their own
 // options, and the pve-firewall log each node writes.
 
-// fwScopedState holds every non-cluster firewall config, keyed "node/pve1",
-// "qemu/100" or "lxc/200", and each node's firewall log.
-type fwScopedState struct {
-	conf map[string]*fwScopedConf
-	log  map[string][]string // node -> /var/log/pve-firewall.log lines
-}
-
-type fwScopedConf struct {
-	options map[string]string
-	rules   []FirewallRule
-}
-
-func init() {
-	addModule(module{name: "firewall_scoped", seed: (*Sim).seedFwScoped, routes: (*Sim).routesFwScoped})
-}
-
-func (s *Sim) seedFwScoped() {
-	s.fwScoped = fwScopedState{conf: map[string]*fwScopedConf{}, log: map[string][]string{}}
-	for _, n := range s.nodes {
-		s.fwScoped.conf["node/"+n.Name] = &fwScopedConf{
-			options: map[string]string{"enable": "1", "log_level_in": "info", "tcpflags": "1", "nosmurfs": "1"},
-			rules: []FirewallRule{
-				{"type": "in", "action": "ACCEPT", "macro": "Ceph", "source": "10.0.1.0/24", "enable": "1", "comment": "Ceph public network"},
-			},
-		}
-	}
-	s.fwScoped.conf["qemu/100"] = &fwScopedConf{
-		options: map[string]string{"enable": "1", "policy_in": "DROP", "macfilter": "1", "log_level_in": "info"},
-		rules: []FirewallRule{
-			{"type": "in", "action": "ACCEPT", "macro": "HTTPS", "enable": "1", "comment": "public web"},
-			{"type": "in", "action": "ACCEPT", "macro": "HTTP", "enable": "1"},
-			{"type": "in", "action": "ACCEPT", "macro": "SSH", "source": "+management", "enable": "1", "iface": "net0"},
-		},
-	}
-	s.fwScoped.conf["lxc/201"] = &fwScopedConf{
-		options: map[string]string{"enable": "1", "policy_in": "ACCEPT", "log_level_in": "nolog"},
-		rules: []FirewallRule{
-			{"type": "in", "action": "DROP", "source": "+blocklist", "enable": "1", "log": "info", "comment": "known bad ranges"},
-		},
-	}
-	// Log lines as pve-firewall writes them: "<vmid> <level> <chain> <time> <text>",
-	// vmid 0 for the host; newest last.
-	now := s.now()
-	for _, n := range s.nodes {
-		var lines []string
-		add := func(at time.Time, vmid int, chain, text string) {
-			lines = append(lines, fmt.Sprintf("%d 6 %s %s %s", vmid, chain, at.Format(fwLogTime), text))
-		}
-		add(now.Add(-6*time.Hour), 0, "-", "starting pvefw logger")
-		for i := 0; i < 40; i++ {
-			at := now.Add(-time.Duration(40-i) * 7 * time.Minute)
-			switch {
-			case n.Name == "pve1" && i%2 == 0:
-				add(at, 100, "tap100i0-IN", fmt.Sprintf("policy DROP: IN=fwbr100i0 OUT=fwbr100i0 PHYSIN=fwln100o0 PHYSOUT=tap100i0 SRC=203.0.113.%d DST=10.0.0.100 LEN=60 TTL=51 PROTO=TCP SPT=%d DPT=3389 SYN", 10+i, 40000+i))
-			case n.Name == "pve2" && i%3 == 0:
-				add(at, 201, "veth201i0-IN", fmt.Sprintf("DROP: IN=fwbr201i0 OUT=fwbr201i0 PHYSIN=fwln201o0 PHYSOUT=veth201i0 SRC=198.51.100.%d DST=10.0.0.201 LEN=52 TTL=49 PROTO=TCP SPT=%d DPT=443 SYN", 20+i, 50000+i))
-			default:
-				add(at, 0, "PVEFW-HOST-IN", fmt.Sprintf("policy DROP: IN=vmbr0 SRC=198.51.100.%d DST=%s LEN=44 TTL=240 PROTO=TCP SPT=%d DPT=111 SYN", 100+i%50, n.IP, 30000+i))
-			}
-		}
-		s.fwScoped.log[n.Name] = lines
-	}
-}
-
 // fwLogTime is the timestamp format of pve-firewall.log.
 const fwLogTime = "02/Jan/2006:15:04:05 -0700"
-
-// FirewallRulesAt returns a copy of the rules of a node ("node/pve1") or a
-// guest ("qemu/100", "lxc/200") firewall, for tests.
-func (s *Sim) FirewallRulesAt(scope string) []FirewallRule {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []FirewallRule
-	if conf := s.fwScoped.conf[scope]; conf != nil {
-		for _, r := range conf.rules {
-			out = append(out, FirewallRule(cloneMap(r)))
-		}
-	}
-	return out
-}
-
-// FirewallOptionsAt returns a copy of a node's or guest's firewall options, for tests.
-func (s *Sim) FirewallOptionsAt(scope string) map[string]string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if conf := s.fwScoped.conf[scope]; conf != nil {
-		return cloneMap(conf.options)
-	}
-	return map[string]string{}
-}
 
 // fwScope describes one kind of non-cluster firewall: its path prefix and
 // options, and how a call names its config.
@@ -170,14 +82,6 @@ func (s *Sim) fwConf(c *Call, sc fwScope) (*fwScopedConf, string, error) {
 		s.fwScoped.conf[key] = conf
 	}
 	return conf, key, nil
-}
-
-func fwScopedRulesDigest(conf *fwScopedConf) string {
-	items := make([]map[string]string, len(conf.rules))
-	for i, r := range conf.rules {
-		items[i] = r
-	}
-	return listDigest(items)
 }
 
 func (s *Sim) routesFwScoped() {

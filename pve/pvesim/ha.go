@@ -4,63 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
-
-// haState is the HA stack: managed resources (resources.cfg), rules
-// (rules.cfg) and the cluster-wide arm state the CRM keeps.
-type haState struct {
-	resources    map[string]*HAResource
-	rules        map[string]*HARule
-	disarmed     bool
-	resourceMode string // freeze | ignore, while disarmed
-	master       string // node running the active CRM
-}
-
-// HAResource is one HA-managed guest; Props holds the set properties
-// (state, max_restart, max_relocate, failback, comment) as written.
-type HAResource struct {
-	SID   string // vm:100, ct:200
-	Type  string // vm | ct
-	VMID  int
-	Props map[string]string
-}
-
-// HARule is a node-affinity or resource-affinity rule; Props holds its
-// properties (resources, nodes, strict, affinity, disable, comment).
-type HARule struct {
-	ID    string
-	Type  string
-	Props map[string]string
-}
-
-func init() {
-	addModule(module{name: "ha", seed: (*Sim).seedHa, routes: (*Sim).routesHa})
-}
-
-func (s *Sim) seedHa() {
-	s.ha = haState{resources: map[string]*HAResource{}, rules: map[string]*HARule{}, master: "pve1"}
-	for _, r := range []struct {
-		sid   string
-		props map[string]string
-	}{
-		{"vm:100", map[string]string{"state": "started"}},
-		{"vm:101", map[string]string{"state": "started", "max_restart": "2", "comment": "primary database"}},
-		{"vm:104", map[string]string{"state": "started"}},
-		{"ct:201", map[string]string{"state": "started", "max_relocate": "2"}},
-	} {
-		typ, id, _ := strings.Cut(r.sid, ":")
-		vmid, _ := strconv.Atoi(id)
-		s.ha.resources[r.sid] = &HAResource{SID: r.sid, Type: typ, VMID: vmid, Props: r.props}
-	}
-	s.ha.rules["db-prefers-pve1"] = &HARule{ID: "db-prefers-pve1", Type: "node-affinity",
-		Props: map[string]string{"resources": "vm:101", "nodes": "pve1:2,pve2:1", "comment": "keep the database near its replica"}}
-	s.ha.rules["web-apart-from-k8s"] = &HARule{ID: "web-apart-from-k8s", Type: "resource-affinity",
-		Props: map[string]string{"resources": "vm:100,vm:104", "affinity": "negative"}}
-}
 
 var (
 	reSID    = regexp.MustCompile(`^([a-z]+):(\S+)$`)
@@ -276,13 +222,6 @@ func rejectGroup(c *Call) error {
 	return nil
 }
 
-func checkDigest(c *Call, current string) error {
-	if d := c.Str("digest"); d != "" && d != current {
-		return fail("detected modified configuration - file changed by other user? Try again.")
-	}
-	return nil
-}
-
 func normalizeHAValue(c *Call, k string) string {
 	switch k {
 	case "failback", "strict", "disable":
@@ -293,13 +232,6 @@ func normalizeHAValue(c *Call, k string) string {
 		}
 	}
 	return c.Str(k)
-}
-
-func haType(g *Guest) string {
-	if g.Type == "lxc" {
-		return "ct"
-	}
-	return "vm"
 }
 
 // parseSID reads an HA resource ID ("vm:100", "ct:200" or a bare VMID),
@@ -344,43 +276,6 @@ func (s *Sim) haRule(id string) (*HARule, error) {
 		return nil, fail("no such ha rule '%s'", id)
 	}
 	return r, nil
-}
-
-func (r *HAResource) digest() string {
-	cfg := cloneMap(r.Props)
-	cfg["sid"] = r.SID
-	return digest(cfg)[:40]
-}
-
-func (r *HAResource) view() map[string]any {
-	out := map[string]any{"sid": r.SID, "type": r.Type, "digest": r.digest()}
-	for k, v := range r.Props {
-		if n, err := strconv.Atoi(v); err == nil && k != "comment" {
-			out[k] = n
-		} else {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func (r *HARule) digest() string {
-	cfg := cloneMap(r.Props)
-	cfg["rule"], cfg["type"] = r.ID, r.Type
-	return digest(cfg)[:40]
-}
-
-func (r *HARule) view() map[string]any {
-	out := map[string]any{"rule": r.ID, "type": r.Type, "digest": r.digest()}
-	for k, v := range r.Props {
-		if k == "strict" || k == "disable" {
-			n, _ := strconv.Atoi(v)
-			out[k] = n
-		} else {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // ruleKeys are the properties each rule type has.
@@ -462,88 +357,6 @@ func (s *Sim) setRuleProps(c *Call, rule *HARule, del []string) error {
 		}
 	}
 	return nil
-}
-
-func (s *Sim) sortedHAResources() []*HAResource {
-	out := make([]*HAResource, 0, len(s.ha.resources))
-	for _, r := range s.ha.resources {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].SID < out[j].SID })
-	return out
-}
-
-func (s *Sim) sortedHARules() []*HARule {
-	out := make([]*HARule, 0, len(s.ha.rules))
-	for _, r := range s.ha.rules {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// haApply is what the CRM does with a requested state: it starts or stops
-// the guest, unless HA is disarmed or the resource is ignored.
-func (s *Sim) haApply(r *HAResource) {
-	g := s.guests[r.VMID]
-	if g == nil || s.ha.disarmed {
-		return
-	}
-	if n := s.node(g.Node); n == nil || !n.Online {
-		return
-	}
-	switch r.Props["state"] {
-	case "started":
-		if g.Status != "running" && !g.Template {
-			s.setRunning(g)
-		}
-	case "stopped", "disabled":
-		if g.Status == "running" {
-			s.setStopped(g)
-		}
-	}
-}
-
-// haServiceState is the CRM's state of a resource.
-func (s *Sim) haServiceState(r *HAResource) string {
-	g := s.guests[r.VMID]
-	switch {
-	case g == nil:
-		return "error"
-	case s.ha.disarmed && s.ha.resourceMode == "freeze":
-		return "freeze"
-	}
-	if n := s.node(g.Node); n == nil || !n.Online {
-		return "fence"
-	}
-	switch r.Props["state"] {
-	case "stopped", "disabled":
-		if g.Status == "running" {
-			return "request_stop"
-		}
-		return "stopped"
-	}
-	if g.Status == "running" {
-		return "started"
-	}
-	return "request_start"
-}
-
-func perlTime(t time.Time) string { return t.Format("Mon Jan _2 15:04:05 2006") }
-
-// tracked lists the resources the manager tracks: ignored ones, and all of
-// them while disarmed in ignore mode, are left alone.
-func (s *Sim) trackedHAResources() []*HAResource {
-	var out []*HAResource
-	if s.ha.disarmed && s.ha.resourceMode == "ignore" {
-		return nil
-	}
-	for _, r := range s.sortedHAResources() {
-		if r.Props["state"] != "ignored" {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // haStatus is GET /cluster/ha/status/current: quorum, master, one LRM per

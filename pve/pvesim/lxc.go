@@ -13,13 +13,6 @@ import (
 // /cluster/resources, pools and vmid checks see both kinds alike.
 type lxcState struct{}
 
-func init() {
-	addModule(module{name: "lxc", seed: (*Sim).seedLxc, routes: (*Sim).routesLxc})
-}
-
-// seedLxc adds nothing: the core seed already holds the containers.
-func (s *Sim) seedLxc() {}
-
 // lxcOptions are the container options accepted on create and update,
 // declared as the API schema declares them.
 const lxcOptions = "hostname?:string memory?:integer(16-) swap?:integer(0-) cores?:integer(1-8192) cpulimit?:number(0-8192) " +
@@ -145,6 +138,113 @@ func (s *Sim) routesLxc() {
 		}
 		return s.snapshotRollback(c, g)
 	})
+	s.handle("PUT", "/nodes/{node}/lxc/{vmid}/resize", guestIDs+" disk:string size:string digest?:string", func(c *Call) (any, error) {
+		g, err := s.guest(c, "lxc")
+		if err != nil {
+			return nil, err
+		}
+		if err := extrasCheckEnum(c, "disk", reLxcVolume); err != nil {
+			return nil, err
+		}
+		if !reResizeSize.MatchString(c.Str("size")) {
+			return nil, badParam("size", "value does not match the regex pattern")
+		}
+		// pve-container checks before it forks the worker.
+		if g.Lock != "" {
+			return nil, fail("CT is locked (%s)", g.Lock)
+		}
+		if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+			return nil, fail("detected modified configuration - file changed by other user? Try again.")
+		}
+		disk := c.Str("disk")
+		v, ok := g.Config[disk]
+		if !ok {
+			return nil, fail("disk '%s' does not exist", disk)
+		}
+		size, newSize := sizeOf(v), extrasNewSize(sizeOf(v), c.Str("size"))
+		if newSize < size {
+			return nil, fail("unable to shrink disk size")
+		}
+		if newSize == size {
+			return nil, fail("disk is already at specified size")
+		}
+		return s.startTask(g.Node, "resize", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+			g.Config[disk] = extrasSetProp(g.Config[disk], "size", extrasFormatSize(newSize))
+			t.Log = append(t.Log, fmt.Sprintf("Resizing %s (%s) to %s", disk, extrasVolume(v), extrasFormatSize(newSize)))
+			return nil
+		}), nil
+	})
+	s.handle("POST", "/nodes/{node}/lxc/{vmid}/move_volume",
+		guestIDs+" volume:string storage?:string delete?:boolean digest?:string bwlimit?:number(0-) "+
+			"target-vmid?:integer(100-999999999) target-volume?:string target-digest?:string",
+		func(c *Call) (any, error) {
+			g, err := s.guest(c, "lxc")
+			if err != nil {
+				return nil, err
+			}
+			if err := extrasCheckEnum(c, "volume", reLxcVolumeOrUnused); err != nil {
+				return nil, err
+			}
+			if err := extrasCheckEnum(c, "target-volume", reLxcVolumeOrUnused); err != nil {
+				return nil, err
+			}
+			return s.extrasMove(c, g, "volume", "target-volume")
+		})
+	s.handle("POST", "/nodes/{node}/lxc/{vmid}/template", guestIDs, func(c *Call) (any, error) {
+		g, err := s.guest(c, "lxc")
+		if err != nil {
+			return nil, err
+		}
+		if g.Template {
+			return nil, fail("you can't convert a template to a template")
+		}
+		if g.Status == "running" {
+			return nil, fail("you can't convert a CT to template if the CT is running")
+		}
+		if g.Lock != "" {
+			return nil, fail("CT is locked (%s)", g.Lock)
+		}
+		// pve-container forks a worker here but answers null, not its UPID.
+		s.startTask(g.Node, "vztemplate", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+			s.extrasMakeTemplate(g, "", t)
+			return nil
+		})
+		return nil, nil
+	})
+	s.handle("GET", "/nodes/{node}/lxc/{vmid}/interfaces", guestIDs, func(c *Call) (any, error) {
+		g, err := s.guest(c, "lxc")
+		if err != nil {
+			return nil, err
+		}
+		if g.Status != "running" {
+			// Proxmox finds no container process and answers null.
+			return nil, nil
+		}
+		return lxcInterfaces(g), nil
+	})
+	s.handle("POST", "/nodes/{node}/lxc/{vmid}/migrate",
+		guestIDs+" target:string bwlimit?:number(0-) online?:boolean restart?:boolean target-storage?:string timeout?:integer",
+		func(c *Call) (any, error) {
+			g, err := s.guest(c, "lxc")
+			if err != nil {
+				return nil, err
+			}
+			running := g.Status == "running"
+			if running && !c.Bool("online") && !c.Bool("restart") {
+				return nil, fail("can't migrate running container without --online or --restart")
+			}
+			if running && !c.Bool("restart") {
+				// Checked by the migration task, after the target checks.
+				if tn := s.node(c.Str("target")); tn == nil || tn.Name == g.Node || !tn.Online {
+					return s.migrate(c, g, "vzmigrate", false, "")
+				}
+				return s.startTask(g.Node, "vzmigrate", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+					t.Log = append(t.Log, fmt.Sprintf("starting migration of CT %d to node '%s' (%s)", g.VMID, c.Str("target"), s.node(c.Str("target")).IP))
+					return fmt.Errorf("lxc live migration is currently not implemented")
+				}), nil
+			}
+			return s.migrate(c, g, "vzmigrate", false, "")
+		})
 }
 
 // routesLxcPower serves the container power actions. Proxmox refuses a
@@ -221,17 +321,6 @@ func (s *Sim) routesLxcPower() {
 			return nil
 		}), nil
 	})
-}
-
-// lxcHotplug reports whether a change applies to a running container at
-// once; the others (rootfs, features, ostype ...) wait for a restart.
-func lxcHotplug(key string) bool {
-	switch key {
-	case "hostname", "memory", "swap", "cores", "cpulimit", "cpuunits", "description", "onboot", "startup", "tags",
-		"protection", "hookscript", "nameserver", "searchdomain":
-		return true
-	}
-	return indexedKey(key, "net") || indexedKey(key, "mp") || indexedKey(key, "unused")
 }
 
 var reTemplateVol = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9_.-]*):(vztmpl|backup)/(.+)$`)
@@ -328,11 +417,58 @@ func (s *Sim) lxcCreate() func(*Call) (any, error) {
 	}
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// lxcInterfaces derives lo and one interface per netN from the config:
+// static addresses as configured, DHCP ones from the lab's 10.0.0.0/24.
+func lxcInterfaces(g *Guest) []map[string]any {
+	out := []map[string]any{lxcIface("lo", "00:00:00:00:00:00", "127.0.0.1/8", "::1/128")}
+	var keys []string
+	for k := range g.Config {
+		if strings.HasPrefix(k, "net") {
+			if _, err := strconv.Atoi(k[3:]); err == nil {
+				keys = append(keys, k)
+			}
+		}
 	}
 	sort.Strings(keys)
-	return keys
+	for i, k := range keys {
+		props := map[string]string{}
+		for _, part := range strings.Split(g.Config[k], ",") {
+			if kk, v, ok := strings.Cut(part, "="); ok {
+				props[kk] = v
+			}
+		}
+		mac := strings.ToLower(props["hwaddr"])
+		v4 := props["ip"]
+		if v4 == "dhcp" || v4 == "" {
+			v4 = fmt.Sprintf("10.0.%d.%d/24", i, g.VMID%250+2)
+		}
+		if v4 == "manual" {
+			v4 = ""
+		}
+		v6 := ""
+		if mac != "" {
+			b := strings.Split(mac, ":")
+			if len(b) == 6 {
+				v6 = fmt.Sprintf("fe80::be24:11ff:fe%s:%s%s/64", b[3], b[4], b[5])
+			}
+		}
+		out = append(out, lxcIface(props["name"], mac, v4, v6))
+	}
+	return out
+}
+
+func lxcIface(name, mac, v4, v6 string) map[string]any {
+	e := map[string]any{"name": name, "hwaddr": mac, "hardware-address": mac}
+	ips := []map[string]any{}
+	for _, a := range []struct{ cidr, typ string }{{v4, "inet"}, {v6, "inet6"}} {
+		if a.cidr == "" {
+			continue
+		}
+		e[a.typ] = a.cidr
+		ip, prefix, _ := strings.Cut(a.cidr, "/")
+		p, _ := strconv.Atoi(prefix)
+		ips = append(ips, map[string]any{"ip-address": ip, "ip-address-type": a.typ, "prefix": p})
+	}
+	e["ip-addresses"] = ips
+	return e
 }

@@ -1,19 +1,12 @@
 package pvesim
 
 import (
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
-
-func (s *Sim) routesCore() {
-	s.handle("GET", "/version", "", func(c *Call) (any, error) {
-		return map[string]any{"version": "9.1.2", "release": "9.1", "repoid": "f1a2b3c4d5e6f7a8"}, nil
-	})
-	s.routesNodes()
-	s.routesTasks()
-	s.routesQemu()
-	s.routesResources()
-}
 
 func (s *Sim) routesNodes() {
 	s.handle("GET", "/nodes", "", func(c *Call) (any, error) {
@@ -138,30 +131,9 @@ func (s *Sim) routesNodes() {
 			}), nil
 		})
 	}
-}
-
-func (s *Sim) nodeMem(n *Node) int64 {
-	used := 6 * gib
-	for _, g := range s.guests {
-		if g.Node == n.Name {
-			_, m := g.usage()
-			used += m
-		}
-	}
-	return used
-}
-
-func (s *Sim) nodeCPU(n *Node) float64 {
-	load := 0.02
-	// In vmid order: a float sum in map order differs in its last digits
-	// from one answer to the next.
-	for _, g := range s.sortedGuests() {
-		if g.Node == n.Name {
-			c, _ := g.usage()
-			load += c * float64(g.cpus()) / float64(n.CPUs)
-		}
-	}
-	return load
+	s.handle("GET", "/nodes/{node}/aplinfo", "node:string", func(c *Call) (any, error) {
+		return extrasAppliances(), nil
+	})
 }
 
 func sslFingerprint(node string) string {
@@ -170,4 +142,51 @@ func sslFingerprint(node string) string {
 		parts = append(parts, fmt.Sprintf("%02X", (int(node[len(node)-1])*31+i*7)%256))
 	}
 	return strings.Join(parts, ":")
+}
+
+// extrasAppliances is the appliance index (aplinfo) as a node has it after
+// pveam update: the Proxmox system templates and some TurnKey appliances.
+func extrasAppliances() []map[string]any {
+	type apl struct{ section, pkg, version, os, headline string }
+	list := []apl{
+		{"system", "alpine-3.21-default", "20241217", "alpine", "Alpine Linux 3.21 (default)"},
+		{"system", "almalinux-9-default", "20240911", "almalinux", "AlmaLinux 9 (default)"},
+		{"system", "archlinux-base", "20240911-1", "archlinux", "ArchLinux base image"},
+		{"system", "debian-12-standard", "12.7-1", "debian-12", "Debian 12 Bookworm (standard)"},
+		{"system", "debian-13-standard", "13.1-2", "debian-13", "Debian 13 Trixie (standard)"},
+		{"system", "fedora-42-default", "20250428", "fedora", "Fedora 42 (default)"},
+		{"system", "rockylinux-9-default", "20240912", "rockylinux", "Rocky Linux 9 (default)"},
+		{"system", "ubuntu-24.04-standard", "24.04-2", "ubuntu-24.04", "Ubuntu 24.04 Noble (standard)"},
+		{"turnkeylinux", "debian-12-turnkey-gitea", "18.1-1", "debian-12", "TurnKey Gitea"},
+		{"turnkeylinux", "debian-12-turnkey-nextcloud", "18.2-1", "debian-12", "TurnKey Nextcloud"},
+		{"turnkeylinux", "debian-12-turnkey-wordpress", "18.3-1", "debian-12", "TurnKey WordPress"},
+		{"mail", "proxmox-mailgateway-8.2-standard", "8.2-1", "debian-12", "Proxmox Mail Gateway 8.2"},
+	}
+	out := make([]map[string]any, 0, len(list))
+	for _, a := range list {
+		ext := "tar.zst"
+		if a.section == "turnkeylinux" {
+			ext = "tar.gz"
+		}
+		tmpl := fmt.Sprintf("%s_%s_amd64.%s", a.pkg, a.version, ext)
+		source := "http://download.proxmox.com/images"
+		if a.section == "turnkeylinux" {
+			source = "https://releases.turnkeylinux.org/pve"
+		}
+		sha, md := sha512.Sum512([]byte(tmpl)), md5.Sum([]byte(tmpl))
+		maintainer := "Proxmox Support Team <support@proxmox.com>"
+		if a.section == "turnkeylinux" {
+			maintainer = "Turnkey Linux <admin@turnkeylinux.org>"
+		}
+		out = append(out, map[string]any{
+			"template": tmpl, "package": a.pkg, "version": a.version, "os": a.os, "section": a.section, "type": "lxc",
+			"headline": a.headline, "architecture": "amd64",
+			"description": a.headline + ": a container template ready for pct create.",
+			"location":    source + "/" + a.section + "/" + tmpl, "source": source,
+			"infopage":   "https://pve.proxmox.com/wiki/Linux_Container#pct_supported_distributions",
+			"maintainer": maintainer,
+			"sha512sum":  hex.EncodeToString(sha[:]), "md5sum": hex.EncodeToString(md[:]),
+		})
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -161,4 +162,45 @@ func checkRange(p *param, n float64) string {
 		return fmt.Sprintf("value may have a maximum value of %v", *p.max)
 	}
 	return ""
+}
+
+func checkDigest(c *Call, current string) error {
+	if d := c.Str("digest"); d != "" && d != current {
+		return fail("detected modified configuration - file changed by other user? Try again.")
+	}
+	return nil
+}
+
+func matchPath(tmpl, segs []string) (map[string]string, bool) {
+	if len(tmpl) != len(segs) {
+		return nil, false
+	}
+	vals := map[string]string{}
+	for i, t := range tmpl {
+		if strings.HasPrefix(t, "{") {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			vals[strings.Trim(t, "{}")] = v
+			continue
+		}
+		if t != segs[i] {
+			return nil, false
+		}
+	}
+	return vals, true
+}
+
+// routeParams returns the declared parameters of the route serving c.
+func (s *Sim) routeParams(c *Call) []param {
+	for _, r := range s.routes {
+		if r.method != c.Method {
+			continue
+		}
+		if _, ok := matchPath(r.segs, strings.Split(strings.Trim(c.Path, "/"), "/")); ok {
+			return r.params
+		}
+	}
+	return nil
 }

@@ -1,11 +1,5 @@
 package pvesim
 
-import "sort"
-
-func init() {
-	addModule(module{name: "pending", seed: func(*Sim) {}, routes: (*Sim).routesPending})
-}
-
 func (s *Sim) routesPending() {
 	for _, kind := range []string{"qemu", "lxc"} {
 		kind := kind
@@ -17,22 +11,6 @@ func (s *Sim) routesPending() {
 			return pendingList(g), nil
 		})
 	}
-}
-
-// unionKeys returns the keys of both maps, sorted, each once.
-func unionKeys(a, b map[string]string) []string {
-	seen := make(map[string]bool, len(a)+len(b))
-	out := make([]string, 0, len(a)+len(b))
-	for _, m := range []map[string]string{a, b} {
-		for k := range m {
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // pendingList answers GET .../pending as Proxmox does: every config key

@@ -2,107 +2,11 @@ package pvesim
 
 import (
 	"regexp"
-	"sort"
 	"strconv"
 )
 
-// Pool groups guests and storages for permissions.
-type Pool struct {
-	ID      string
-	Comment string
-	VMs     []int
-	Storage []string
-}
-
-type poolState struct {
-	list []*Pool
-}
-
-func init() {
-	addModule(module{name: "pools", seed: (*Sim).seedPools, routes: (*Sim).routesPools})
-}
-
-func (s *Sim) seedPools() {
-	s.pools.list = []*Pool{
-		{ID: "production", Comment: "Customer-facing services", VMs: []int{100, 101, 200}, Storage: []string{"local-lvm"}},
-		{ID: "lab", Comment: "Experiments, may be wiped", VMs: []int{203}},
-	}
-}
-
-func (s *Sim) poolOf(vmid int) string {
-	for _, p := range s.pools.list {
-		for _, v := range p.VMs {
-			if v == vmid {
-				return p.ID
-			}
-		}
-	}
-	return ""
-}
-
-func (s *Sim) poolResources() []map[string]any {
-	var out []map[string]any
-	for _, p := range s.pools.list {
-		out = append(out, map[string]any{"id": "pool/" + p.ID, "type": "pool", "pool": p.ID, "status": "ok"})
-	}
-	return out
-}
-
-func (s *Sim) pool(id string) *Pool {
-	for _, p := range s.pools.list {
-		if p.ID == id {
-			return p
-		}
-	}
-	return nil
-}
-
-// Pool returns a copy of a pool's state, for tests.
-func (s *Sim) Pool(id string) (Pool, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.pool(id)
-	if p == nil {
-		return Pool{}, false
-	}
-	return Pool{ID: p.ID, Comment: p.Comment, VMs: append([]int(nil), p.VMs...), Storage: append([]string(nil), p.Storage...)}, true
-}
-
 // rePoolID is Proxmox's pve-poolid format (nested pools use '/').
 var rePoolID = regexp.MustCompile(`^[A-Za-z0-9.\-_]+(/[A-Za-z0-9.\-_]+){0,2}$`)
-
-// poolMembers lists a pool's guests and storages as /cluster/resources
-// entries, the way GET /pools?poolid= returns them.
-func (s *Sim) poolMembers(p *Pool, typ string) []map[string]any {
-	out := []map[string]any{}
-	vmids := append([]int(nil), p.VMs...)
-	sort.Ints(vmids)
-	for _, vmid := range vmids {
-		g := s.guests[vmid]
-		if g == nil || (typ != "" && typ != g.Type) {
-			continue
-		}
-		out = append(out, s.resourceEntry(g))
-	}
-	if typ != "" && typ != "storage" {
-		return out
-	}
-	for _, id := range p.Storage {
-		st := s.storageByID(id)
-		if st == nil {
-			continue
-		}
-		for _, n := range s.nodes {
-			if !st.onNode(n.Name) {
-				continue
-			}
-			out = append(out, map[string]any{"id": "storage/" + n.Name + "/" + id, "type": "storage", "storage": id, "node": n.Name,
-				"plugintype": st.Type, "content": join(st.Content), "shared": b2i(st.Shared), "status": "available",
-				"maxdisk": st.Total, "disk": s.storageUsed(st, n.Name)})
-		}
-	}
-	return out
-}
 
 func (s *Sim) routesPools() {
 	list := func(c *Call) (any, error) {
@@ -252,13 +156,4 @@ func (s *Sim) deletePool(c *Call) (any, error) {
 	}
 	s.dropACLs(func(a *ACL) bool { return a.Path == "/pool/"+id })
 	return nil, nil
-}
-
-func indexInt(list []int, v int) int {
-	for i, x := range list {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }

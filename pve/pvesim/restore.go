@@ -166,36 +166,3 @@ func (s *Sim) restoreDisk(g *Guest, key, val, target string) (string, error) {
 	}
 	return s.allocate(g, key, spec, "")
 }
-
-// deleteVolume is DELETE .../content/{volume}: an imgdel task that fails,
-// as Proxmox's does, on a protected backup.
-func (s *Sim) deleteVolume(c *Call) (any, error) {
-	st, err := s.storageOnNode(c)
-	if err != nil {
-		return nil, err
-	}
-	node, volid := c.Str("node"), c.Str("volume")
-	if sid, _, ok := strings.Cut(volid, ":"); ok {
-		if sid != st.ID {
-			return nil, badParam("volume", fmt.Sprintf("storage ID mismatch (%s != %s)", sid, st.ID))
-		}
-	} else {
-		volid = st.ID + ":" + volid
-	}
-	v := s.volumeOn(volid, node)
-	if v == nil {
-		return nil, fail("volume '%s' does not exist", volid)
-	}
-	id := st.ID
-	if v.VMID != 0 {
-		id = fmt.Sprintf("%d@%s", v.VMID, st.ID)
-	}
-	return s.startTask(node, "imgdel", id, c.User, func(t *Task) error {
-		if v.Protected {
-			return fmt.Errorf("cannot remove protected volume '%s' on '%s'", strings.TrimPrefix(volid, st.ID+":"), st.ID)
-		}
-		s.storage.volumes = removeFunc(s.storage.volumes, func(x *Volume) bool { return x == v })
-		t.Log = append(t.Log, fmt.Sprintf("Removed volume '%s'", volid))
-		return nil
-	}), nil
-}

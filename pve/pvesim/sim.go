@@ -9,28 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
-
-// Options configure a simulated cluster.
-type Options struct {
-	TokenID     string // user@realm!name the simulator accepts
-	TokenSecret string
-	// TaskDuration is how long a task runs before it finishes and its
-	// effect (VM started, disk moved ...) happens. Zero finishes tasks
-	// before the call that started them returns.
-	TaskDuration time.Duration
-	// Now is the clock (tests pin it); time.Now when nil.
-	Now func() time.Time
-	// Answered, when set, sees every successful answer: the route's
-	// method and path template and the JSON under "data". Tests check it
-	// against the endpoint's returns schema.
-	Answered func(method, template string, data json.RawMessage)
-}
 
 // Request is one API call the simulator received, for tests to assert on.
 type Request struct {
@@ -38,34 +19,6 @@ type Request struct {
 	Path   string     // below /api2/json, as sent (escaped)
 	Params url.Values // query or form values
 	Status int        // HTTP status answered
-}
-
-// Sim is a simulated Proxmox VE cluster. It is an http.Handler serving
-// /api2/json/...; every method is safe for concurrent use.
-type Sim struct {
-	opts   Options
-	routes []*route
-
-	mu         sync.Mutex
-	requests   []Request
-	nodes      []*Node
-	guests     map[int]*Guest
-	tasks      map[string]*Task
-	taskSeq    int
-	clusterLog []LogEntry
-
-	storage  storageState
-	cluster  clusterState
-	access   accessState
-	pools    poolState
-	network  networkState
-	firewall firewallState
-	backup   backupState
-	ha       haState
-	lxc      lxcState
-	health   healthState
-	fwScoped fwScopedState
-	agent    agentState
 }
 
 // New returns a simulated cluster seeded with realistic data: three nodes,
@@ -76,30 +29,13 @@ func New(opts Options) *Sim {
 		opts.Now = time.Now
 	}
 	s := &Sim{opts: opts, guests: map[int]*Guest{}, tasks: map[string]*Task{}}
-	s.seedCore()
-	for _, m := range modules {
-		m.seed(s)
+	for _, seed := range seeds {
+		seed(s)
 	}
-	s.routesCore()
-	for _, m := range modules {
-		m.routes(s)
+	for _, sub := range subtrees {
+		sub.routes(s)
 	}
 	return s
-}
-
-// module is one category's part of the simulator: its seed data and routes.
-// Each category file adds itself with addModule in an init function.
-type module struct {
-	name   string
-	seed   func(*Sim)
-	routes func(*Sim)
-}
-
-var modules []module
-
-func addModule(m module) {
-	modules = append(modules, m)
-	sort.Slice(modules, func(i, j int) bool { return modules[i].name < modules[j].name })
 }
 
 // route is one endpoint: method, path template, declared parameters, handler.
@@ -153,53 +89,6 @@ func (s *Sim) handle(method, template, decl string, h func(*Call) (any, error)) 
 		segs:   strings.Split(strings.Trim(template, "/"), "/"),
 		params: parseParams(decl), handler: h,
 	})
-}
-
-// Call is one request being handled: its merged parameters (path and
-// query/form) and helpers to read them.
-type Call struct {
-	Sim    *Sim
-	Method string
-	Path   string
-	Values map[string][]string
-	User   string // token owner user@realm!name
-}
-
-// Str returns a parameter ("" when absent).
-func (c *Call) Str(name string) string {
-	if v := c.Values[name]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
-// Has reports whether a parameter was sent.
-func (c *Call) Has(name string) bool { _, ok := c.Values[name]; return ok }
-
-// Int returns an integer parameter (0 when absent; the schema checked its type).
-func (c *Call) Int(name string) int { n, _ := strconv.Atoi(c.Str(name)); return n }
-
-// Bool returns a boolean parameter (false when absent).
-func (c *Call) Bool(name string) bool { return boolish[strings.ToLower(c.Str(name))] }
-
-// APIError is an error answer: the status and the message Proxmox puts in
-// the reason phrase.
-type APIError struct {
-	Status  int
-	Message string
-	Errors  map[string]string
-}
-
-func (e *APIError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
-
-// fail is a 500 with a message, Proxmox's answer for most refused operations.
-func fail(format string, args ...any) error {
-	return &APIError{Status: 500, Message: fmt.Sprintf(format, args...)}
-}
-
-// badParam is a 400 naming one parameter.
-func badParam(name, msg string) error {
-	return &APIError{Status: 400, Message: "Parameter verification failed.", Errors: map[string]string{name: msg}}
 }
 
 // ServeHTTP answers /api2/json/... as Proxmox's pveproxy does.
@@ -345,27 +234,6 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rec *Request) int {
 	return writeData(w, data)
 }
 
-func matchPath(tmpl, segs []string) (map[string]string, bool) {
-	if len(tmpl) != len(segs) {
-		return nil, false
-	}
-	vals := map[string]string{}
-	for i, t := range tmpl {
-		if strings.HasPrefix(t, "{") {
-			v, err := url.PathUnescape(segs[i])
-			if err != nil || v == "" {
-				return nil, false
-			}
-			vals[strings.Trim(t, "{}")] = v
-			continue
-		}
-		if t != segs[i] {
-			return nil, false
-		}
-	}
-	return vals, true
-}
-
 func (s *Sim) authenticate(h string) (string, error) {
 	if h == "" {
 		return "", &APIError{Status: 401, Message: "No ticket"}
@@ -438,5 +306,3 @@ func (s *Sim) Find(method, path string) *Request {
 	}
 	return nil
 }
-
-func (s *Sim) now() time.Time { return s.opts.Now() }

@@ -2,11 +2,16 @@ package pvesim
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// State model of nodes and guests: the types, the core seed (nodes, VMs,
+// containers), look-ups, usage figures and run/pending state changes.
 
 // Node is one cluster member.
 type Node struct {
@@ -154,14 +159,6 @@ func lxcConfig(host string, mem, cores int, rootfs, mac, tags string) map[string
 	}
 }
 
-func cloneMap(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // checkNode answers as Proxmox does for a path naming an unknown or offline node.
 func (s *Sim) checkNode(name string) error {
 	n := s.node(name)
@@ -258,41 +255,6 @@ func (g *Guest) diskBytes() int64 {
 	return total
 }
 
-func isDiskKey(k string) bool {
-	for _, p := range []string{"scsi", "virtio", "sata", "ide", "efidisk", "tpmstate", "mp"} {
-		if strings.HasPrefix(k, p) && len(k) > len(p) && k[len(p)] >= '0' && k[len(p)] <= '9' {
-			return true
-		}
-	}
-	return k == "rootfs"
-}
-
-// sizeOf reads size=32G from a volume property string, in bytes.
-func sizeOf(v string) int64 {
-	for _, part := range strings.Split(v, ",") {
-		if sz, ok := strings.CutPrefix(part, "size="); ok {
-			return parseSize(sz)
-		}
-	}
-	return 0
-}
-
-func parseSize(sz string) int64 {
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(sz, "T"):
-		mult, sz = 1<<40, strings.TrimSuffix(sz, "T")
-	case strings.HasSuffix(sz, "G"):
-		mult, sz = 1<<30, strings.TrimSuffix(sz, "G")
-	case strings.HasSuffix(sz, "M"):
-		mult, sz = 1<<20, strings.TrimSuffix(sz, "M")
-	case strings.HasSuffix(sz, "K"):
-		mult, sz = 1<<10, strings.TrimSuffix(sz, "K")
-	}
-	f, _ := strconv.ParseFloat(sz, 64)
-	return int64(f * float64(mult))
-}
-
 // usage is a deterministic, plausible load figure for a guest (no randomness,
 // so tests and demos repeat).
 func (g *Guest) usage() (cpu float64, mem int64) {
@@ -372,4 +334,171 @@ func (s *Sim) sortedGuests() []*Guest {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].VMID < out[j].VMID })
 	return out
+}
+
+func (s *Sim) setRunning(g *Guest) {
+	s.applyPending(g)
+	g.Status, g.Paused, g.Started = "running", false, s.now()
+	if g.Lock == "suspended" {
+		g.Lock = ""
+	}
+}
+
+func (s *Sim) setStopped(g *Guest) {
+	g.Status, g.Paused, g.Started = "stopped", false, time.Time{}
+	s.applyPending(g)
+}
+
+func (s *Sim) applyPending(g *Guest) {
+	for k, v := range g.Pending {
+		if v == "" {
+			delete(g.Config, k)
+		} else {
+			g.Config[k] = v
+		}
+	}
+	g.Pending = nil
+}
+
+func findSnapshot(g *Guest, name string) *Snapshot {
+	for _, sn := range g.Snapshots {
+		if sn.Name == name {
+			return sn
+		}
+	}
+	return nil
+}
+
+func (g *Guest) pend(k, v string) {
+	if g.Pending == nil {
+		g.Pending = map[string]string{}
+	}
+	g.Pending[k] = v
+}
+
+func nextUnused(g *Guest) int {
+	for i := 0; ; i++ {
+		if _, used := g.Config[fmt.Sprintf("unused%d", i)]; !used {
+			return i
+		}
+	}
+}
+
+// nextDiskIndex is the first disk number not used by the guest's volumes.
+func nextDiskIndex(g *Guest) int {
+	next := 0
+	for k, v := range g.Config {
+		if !isDiskKey(k) && !indexedKey(k, "unused") {
+			continue
+		}
+		if m := reDiskIndex.FindStringSubmatch(v); m != nil {
+			if n, _ := strconv.Atoi(m[1]); n >= next {
+				next = n + 1
+			}
+		}
+	}
+	return next
+}
+
+var reDiskIndex = regexp.MustCompile(`vm-\d+-disk-(\d+)`)
+
+// configDigests are the digests a client may hold for the guest: of the
+// config as stored and as shown with pending changes.
+func configDigests(g *Guest) []string {
+	merged := cloneMap(g.Config)
+	for k, v := range g.Pending {
+		merged[k] = v
+	}
+	return []string{digest(g.Config), digest(merged)}
+}
+
+// typeWord is how Proxmox names a guest type in messages.
+func typeWord(typ string) string {
+	if typ == "lxc" {
+		return "CT"
+	}
+	return "VM"
+}
+
+func guestUUID(seed int) string {
+	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", seed*2654435761%0xffffffff, seed%0xffff, seed%0xfff, (seed*7)%0xfff, seed*977)
+}
+
+// mac is a deterministic locally administered address in Proxmox's OUI.
+func guestMAC(vmid, idx int) string {
+	return fmt.Sprintf("BC:24:11:%02X:%02X:%02X", (vmid>>8)&0xff, vmid&0xff, (idx*37+vmid/65536)&0xff)
+}
+
+// qemuHotplug reports whether a change to key takes effect at once on a
+// running VM (Proxmox's "fast plug" options, plus NICs and disks, which are
+// hot-pluggable by default); other changes wait in pending until reboot.
+func qemuHotplug(key string) bool {
+	switch key {
+	case "name", "description", "onboot", "startup", "tags", "protection", "hookscript", "cpulimit", "cpuunits", "shares", "balloon":
+		return true
+	case "ciuser", "cipassword", "citype", "ciupgrade", "cicustom", "sshkeys", "nameserver", "searchdomain":
+		return true // written at once; the guest sees them when the cloud-init drive is regenerated
+	}
+	for _, p := range []string{"net", "scsi", "virtio", "sata", "unused", "ipconfig"} {
+		if indexedKey(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// lxcHotplug reports whether a change applies to a running container at
+// once; the others (rootfs, features, ostype ...) wait for a restart.
+func lxcHotplug(key string) bool {
+	switch key {
+	case "hostname", "memory", "swap", "cores", "cpulimit", "cpuunits", "description", "onboot", "startup", "tags",
+		"protection", "hookscript", "nameserver", "searchdomain":
+		return true
+	}
+	return indexedKey(key, "net") || indexedKey(key, "mp") || indexedKey(key, "unused")
+}
+
+func (s *Sim) nodeMem(n *Node) int64 {
+	used := 6 * gib
+	for _, g := range s.guests {
+		if g.Node == n.Name {
+			_, m := g.usage()
+			used += m
+		}
+	}
+	return used
+}
+
+func (s *Sim) nodeCPU(n *Node) float64 {
+	load := 0.02
+	// In vmid order: a float sum in map order differs in its last digits
+	// from one answer to the next.
+	for _, g := range s.sortedGuests() {
+		if g.Node == n.Name {
+			c, _ := g.usage()
+			load += c * float64(g.cpus()) / float64(n.CPUs)
+		}
+	}
+	return load
+}
+
+// seedExtras gives one running VM a cloud-init drive and settings, as a VM
+// cloned from a cloud image has them.
+func (s *Sim) seedExtras() {
+	if g := s.guests[104]; g != nil {
+		g.Config["ide0"] = "local-lvm:vm-104-cloudinit,media=cdrom,size=4M"
+		g.Config["ciuser"] = "ubuntu"
+		g.Config["sshkeys"] = url.PathEscape("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk8s0mZ1q9Jv4Yb3m0xZ0Q0p7p1sQ0b6f1y2Wq3rT4u ops@lab.example")
+		g.Config["ipconfig0"] = "ip=10.0.20.14/24,gw=10.0.20.1"
+		g.Config["nameserver"] = "10.0.0.2"
+		g.Config["searchdomain"] = "lab.example"
+	}
+}
+
+// vmidUnused fails as PVE::Cluster::check_vmid_unused does.
+func (s *Sim) vmidUnused(vmid int) error {
+	if g := s.guests[vmid]; g != nil {
+		return fail("%s %d already exists on node '%s'", typeWord(g.Type), vmid, g.Node)
+	}
+	return nil
 }

@@ -1,0 +1,126 @@
+package pvesim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// State model of tasks: UPIDs, running and finished tasks and their logs.
+
+// Task is a Proxmox worker task.
+type Task struct {
+	UPID       string
+	Node       string
+	Type       string
+	ID         string
+	User       string
+	PID        int
+	PStart     int
+	Start      time.Time
+	End        time.Time
+	Running    bool
+	ExitStatus string
+	Log        []string
+	work       func(*Task) error
+	timer      *time.Timer
+}
+
+// startTask starts a worker like Proxmox's fork_worker: it returns the UPID at
+// once; work runs when the task finishes (after TaskDuration) and its error,
+// if any, becomes the exit status. Called with s.mu held.
+func (s *Sim) startTask(node, typ, id, user string, work func(*Task) error) string {
+	s.taskSeq++
+	now := s.now()
+	t := &Task{
+		Node: node, Type: typ, ID: id, User: user,
+		PID: 100000 + s.taskSeq, PStart: 5000000 + s.taskSeq*17,
+		Start: now, Running: true, work: work,
+	}
+	t.UPID = fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", node, t.PID, t.PStart, now.Unix(), typ, id, user)
+	s.tasks[t.UPID] = t
+	if s.opts.TaskDuration <= 0 {
+		s.finishTask(t)
+		return t.UPID
+	}
+	t.timer = time.AfterFunc(s.opts.TaskDuration, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if t.Running {
+			s.finishTask(t)
+		}
+	})
+	return t.UPID
+}
+
+func (s *Sim) finishTask(t *Task) {
+	var err error
+	if t.work != nil {
+		err = t.work(t)
+	}
+	t.Running = false
+	t.End = s.now()
+	if err != nil {
+		msg := strings.TrimSpace(err.Error())
+		if ae, ok := err.(*APIError); ok {
+			msg = ae.Message
+		}
+		t.ExitStatus = msg
+		t.Log = append(t.Log, "TASK ERROR: "+msg)
+		return
+	}
+	t.ExitStatus = "OK"
+	t.Log = append(t.Log, "TASK OK")
+}
+
+// addHistory records an already finished task (seed data).
+func (s *Sim) addHistory(node, typ, id, user string, ago time.Duration, took time.Duration, exit string, log ...string) {
+	s.taskSeq++
+	start := s.now().Add(-ago)
+	t := &Task{Node: node, Type: typ, ID: id, User: user, PID: 90000 + s.taskSeq, PStart: 4000000 + s.taskSeq*13,
+		Start: start, End: start.Add(took), ExitStatus: exit, Log: log}
+	t.UPID = fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", node, t.PID, t.PStart, start.Unix(), typ, id, user)
+	if exit == "OK" {
+		t.Log = append(t.Log, "TASK OK")
+	} else {
+		t.Log = append(t.Log, "TASK ERROR: "+exit)
+	}
+	s.tasks[t.UPID] = t
+}
+
+func (t *Task) status() map[string]any {
+	m := map[string]any{
+		"upid": t.UPID, "node": t.Node, "pid": t.PID, "pstart": t.PStart,
+		"starttime": t.Start.Unix(), "type": t.Type, "id": t.ID, "user": t.User,
+	}
+	if t.Running {
+		m["status"] = "running"
+	} else {
+		m["status"] = "stopped"
+		m["exitstatus"] = t.ExitStatus
+	}
+	return m
+}
+
+func (t *Task) listEntry() map[string]any {
+	m := map[string]any{
+		"upid": t.UPID, "node": t.Node, "pid": t.PID, "pstart": t.PStart,
+		"starttime": t.Start.Unix(), "type": t.Type, "id": t.ID, "user": t.User,
+	}
+	if !t.Running {
+		m["endtime"] = t.End.Unix()
+		m["status"] = t.ExitStatus
+	}
+	return m
+}
+
+// TaskByUPID returns a copy of a task's state, for tests.
+func (s *Sim) TaskByUPID(upid string) (Task, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tasks[upid]
+	if !ok {
+		return Task{}, false
+	}
+	return *t, true
+}
