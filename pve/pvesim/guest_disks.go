@@ -11,18 +11,18 @@ import (
 // another storage or guest, unlink, and conversion to a template. The
 // routes that use them are in qemu_write.go and lxc.go.
 
-// extrasCheckEnum checks an optional enum parameter Proxmox declares with a
+// checkEnum checks an optional enum parameter Proxmox declares with a
 // long generated enumeration (disk keys), answering its 400.
-func extrasCheckEnum(c *Call, name string, re *regexp.Regexp) error {
+func checkEnum(c *Call, name string, re *regexp.Regexp) error {
 	if v := c.Str(name); c.Has(name) && !re.MatchString(v) {
 		return badParam(name, fmt.Sprintf("value '%s' does not have a value in the enumeration", v))
 	}
 	return nil
 }
 
-// extrasNewSize applies a resize request ("+10G", "50G", bytes without a
+// grownSize applies a resize request ("+10G", "50G", bytes without a
 // unit) to a size in bytes.
-func extrasNewSize(size int64, req string) int64 {
+func grownSize(size int64, req string) int64 {
 	add, grow := strings.CutPrefix(req, "+")
 	n := parseSize(add)
 	if grow {
@@ -31,9 +31,9 @@ func extrasNewSize(size int64, req string) int64 {
 	return n
 }
 
-// extrasFormatSize writes a size as PVE::JSONSchema::format_size does: the
+// formatSize writes a size as PVE::JSONSchema::format_size does: the
 // largest unit that divides it exactly.
-func extrasFormatSize(b int64) string {
+func formatSize(b int64) string {
 	units := []string{"", "K", "M", "G", "T"}
 	i := 0
 	for i < len(units)-1 && b != 0 && b%1024 == 0 {
@@ -43,8 +43,8 @@ func extrasFormatSize(b int64) string {
 	return strconv.FormatInt(b, 10) + units[i]
 }
 
-// extrasVolume is the volume of a drive property string (its first item).
-func extrasVolume(v string) string {
+// volumeOf is the volume of a drive property string (its first item).
+func volumeOf(v string) string {
 	first, _, _ := strings.Cut(v, ",")
 	for _, p := range []string{"file=", "volume="} {
 		first = strings.TrimPrefix(first, p)
@@ -52,8 +52,8 @@ func extrasVolume(v string) string {
 	return first
 }
 
-// extrasSetProp sets key=val in a property string, keeping its volume first.
-func extrasSetProp(v, key, val string) string {
+// setProp sets key=val in a property string, keeping its volume first.
+func setProp(v, key, val string) string {
 	parts := strings.Split(v, ",")
 	for i, p := range parts {
 		if i > 0 && strings.HasPrefix(p, key+"=") {
@@ -67,8 +67,8 @@ func extrasSetProp(v, key, val string) string {
 	return strings.Join(append(parts[:1], append([]string{key + "=" + val}, parts[1:]...)...), ",")
 }
 
-// extrasRename replaces the volume of a drive property string.
-func extrasRename(v, volid string) string {
+// renameVolume replaces the volume of a drive property string.
+func renameVolume(v, volid string) string {
 	_, rest, ok := strings.Cut(v, ",")
 	if !ok {
 		return volid
@@ -76,11 +76,11 @@ func extrasRename(v, volid string) string {
 	return volid + "," + rest
 }
 
-// extrasInSnapshots reports whether a snapshot still references a volume.
-func extrasInSnapshots(g *Guest, volid string) bool {
+// volumeInSnapshots reports whether a snapshot still references a volume.
+func volumeInSnapshots(g *Guest, volid string) bool {
 	for _, sn := range g.Snapshots {
 		for k, v := range sn.Config {
-			if isDiskKey(k) && extrasVolume(v) == volid {
+			if isDiskKey(k) && volumeOf(v) == volid {
 				return true
 			}
 		}
@@ -88,10 +88,10 @@ func extrasInSnapshots(g *Guest, volid string) bool {
 	return false
 }
 
-// extrasMove serves qemu move_disk and lxc move_volume: to another storage
+// moveDisk serves qemu move_disk and lxc move_volume: to another storage
 // (a copy; the source kept as unusedN unless delete) or to another guest of
 // the same type on the same node (the volume renamed and reassigned).
-func (s *Sim) extrasMove(c *Call, g *Guest, keyParam, targetKeyParam string) (any, error) {
+func (s *Sim) moveDisk(c *Call, g *Guest, keyParam, targetKeyParam string) (any, error) {
 	key, storage := c.Str(keyParam), c.Str("storage")
 	targetVMID := c.Int("target-vmid")
 	word := typeWord(g.Type)
@@ -105,12 +105,12 @@ func (s *Sim) extrasMove(c *Call, g *Guest, keyParam, targetKeyParam string) (an
 		return nil, fail("Provide either a 'storage' to move the disk to a different storage or 'target-vmid' and 'target-disk' to move the disk to another VM")
 	}
 	if storage != "" {
-		return s.extrasMoveStorage(c, g, key, storage)
+		return s.moveDiskStorage(c, g, key, storage)
 	}
-	return s.extrasReassign(c, g, key, targetVMID, targetKeyParam)
+	return s.reassignDisk(c, g, key, targetVMID, targetKeyParam)
 }
 
-func (s *Sim) extrasMoveStorage(c *Call, g *Guest, key, storage string) (any, error) {
+func (s *Sim) moveDiskStorage(c *Call, g *Guest, key, storage string) (any, error) {
 	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
 		return nil, fail("VM config checksum missmatch (file change by other user?)")
 	}
@@ -127,7 +127,7 @@ func (s *Sim) extrasMoveStorage(c *Call, g *Guest, key, storage string) (any, er
 	if strings.Contains(v, "media=cdrom") {
 		return nil, fail("you can't move a cdrom")
 	}
-	old := extrasVolume(v)
+	old := volumeOf(v)
 	oldStorage, name, ok := strings.Cut(old, ":")
 	if !ok {
 		return nil, fail("disk '%s' has no associated volume", key)
@@ -147,14 +147,14 @@ func (s *Sim) extrasMoveStorage(c *Call, g *Guest, key, storage string) (any, er
 		return nil, fail("storage '%s' is not available on node '%s'", storage, g.Node)
 	}
 	format := c.Str("format")
-	if oldStorage == storage && (format == "" || format == extrasFormatOf(name)) {
+	if oldStorage == storage && (format == "" || format == volumeFormatOf(name)) {
 		return nil, fail("you can't move to the same storage with same format")
 	}
-	if format != "" && format != "raw" && !extrasFileStorage(st) {
+	if format != "" && format != "raw" && !fileStorage(st) {
 		return nil, fail("storage '%s' does not support format '%s'", storage, format)
 	}
 	del := c.Bool("delete")
-	if del && extrasInSnapshots(g, old) {
+	if del && volumeInSnapshots(g, old) {
 		return nil, fail("you can't move a disk with snapshots and delete the source")
 	}
 	typ, id := "qmmove", strconv.Itoa(g.VMID)
@@ -164,13 +164,13 @@ func (s *Sim) extrasMoveStorage(c *Call, g *Guest, key, storage string) (any, er
 	g.Lock = "disk"
 	return s.startTask(g.Node, typ, id, c.User, func(t *Task) error {
 		g.Lock = ""
-		base := strings.TrimSuffix(name, "."+extrasFormatOf(name))
+		base := strings.TrimSuffix(name, "."+volumeFormatOf(name))
 		if format != "" && format != "raw" {
 			base += "." + format
 		}
 		newVol := storage + ":" + base
 		t.Log = append(t.Log, fmt.Sprintf("moving %s '%s' to '%s'", key, old, newVol))
-		g.Config[key] = extrasRename(g.Config[key], newVol)
+		g.Config[key] = renameVolume(g.Config[key], newVol)
 		if del {
 			t.Log = append(t.Log, fmt.Sprintf("removing volume '%s'", old))
 		} else {
@@ -180,7 +180,7 @@ func (s *Sim) extrasMoveStorage(c *Call, g *Guest, key, storage string) (any, er
 	}), nil
 }
 
-func (s *Sim) extrasReassign(c *Call, g *Guest, key string, targetVMID int, targetKeyParam string) (any, error) {
+func (s *Sim) reassignDisk(c *Call, g *Guest, key string, targetVMID int, targetKeyParam string) (any, error) {
 	word := typeWord(g.Type)
 	if targetVMID == g.VMID {
 		return nil, fail("Reassigning a disk to the same %s is not possible. Did you mean to move the disk?", word)
@@ -216,8 +216,8 @@ func (s *Sim) extrasReassign(c *Call, g *Guest, key string, targetVMID int, targ
 	if strings.Contains(v, "media=cdrom") {
 		return nil, fail("CD drive contents can't be moved to another VM")
 	}
-	old := extrasVolume(v)
-	if extrasInSnapshots(g, old) {
+	old := volumeOf(v)
+	if volumeInSnapshots(g, old) {
 		return nil, fail("Can't move disk used by a snapshot to another %s", word)
 	}
 	if g.Status == "running" && !indexedKey(key, "unused") {
@@ -230,7 +230,7 @@ func (s *Sim) extrasReassign(c *Call, g *Guest, key string, targetVMID int, targ
 	id := fmt.Sprintf("%d-%s>%d-%s", g.VMID, key, targetVMID, targetKey)
 	return s.startTask(g.Node, map[string]string{"qemu": "qmmove", "lxc": "move_volume"}[g.Type], id, c.User, func(t *Task) error {
 		newVol := fmt.Sprintf("%s:vm-%d-disk-%d", storage, targetVMID, nextDiskIndex(tg))
-		val := extrasRename(g.Config[key], newVol)
+		val := renameVolume(g.Config[key], newVol)
 		if indexedKey(targetKey, "unused") {
 			val = newVol
 		}
@@ -242,7 +242,7 @@ func (s *Sim) extrasReassign(c *Call, g *Guest, key string, targetVMID int, targ
 	}), nil
 }
 
-func extrasFormatOf(name string) string {
+func volumeFormatOf(name string) string {
 	for _, f := range []string{"qcow2", "vmdk", "raw"} {
 		if strings.HasSuffix(name, "."+f) {
 			return f
@@ -251,7 +251,7 @@ func extrasFormatOf(name string) string {
 	return "raw"
 }
 
-func extrasFileStorage(st *Storage) bool {
+func fileStorage(st *Storage) bool {
 	switch st.Type {
 	case "dir", "nfs", "cifs", "btrfs", "cephfs":
 		return true
@@ -259,11 +259,11 @@ func extrasFileStorage(st *Storage) bool {
 	return false
 }
 
-// extrasUnlink serves PUT .../unlink: each listed drive leaves the config;
+// unlinkDisks serves PUT .../unlink: each listed drive leaves the config;
 // without force a disk is kept as unusedN, with force (and always for an
 // unusedN) its volume is destroyed. Changes Proxmox cannot hot-unplug from
 // a running VM wait in pending.
-func (s *Sim) extrasUnlink(c *Call, g *Guest) error {
+func (s *Sim) unlinkDisks(c *Call, g *Guest) error {
 	if g.Lock != "" {
 		return fail("VM is locked (%s)", g.Lock)
 	}
@@ -290,28 +290,28 @@ func (s *Sim) extrasUnlink(c *Call, g *Guest) error {
 		delete(g.Config, k)
 		delete(g.Pending, k)
 		if isDiskKey(k) && !force && !strings.Contains(v, "media=cdrom") {
-			g.Config[fmt.Sprintf("unused%d", nextUnused(g))] = extrasVolume(v)
+			g.Config[fmt.Sprintf("unused%d", nextUnused(g))] = volumeOf(v)
 		}
 	}
 	return nil
 }
 
-// extrasMakeTemplate turns a guest (or one VM disk) into a template: its
+// makeTemplate turns a guest (or one VM disk) into a template: its
 // volumes become base images and the guest is flagged template.
-func (s *Sim) extrasMakeTemplate(g *Guest, only string, t *Task) {
+func (s *Sim) makeTemplate(g *Guest, only string, t *Task) {
 	prefix := fmt.Sprintf("vm-%d-", g.VMID)
 	for _, k := range sortedKeys(g.Config) {
 		v := g.Config[k]
 		if !isDiskKey(k) || (only != "" && k != only) || strings.Contains(v, "media=cdrom") {
 			continue
 		}
-		vol := extrasVolume(v)
+		vol := volumeOf(v)
 		sid, name, ok := strings.Cut(vol, ":")
 		if !ok || !strings.HasPrefix(name, prefix) {
 			continue
 		}
 		base := sid + ":base-" + strings.TrimPrefix(name, "vm-")
-		g.Config[k] = extrasRename(v, base)
+		g.Config[k] = renameVolume(v, base)
 		t.Log = append(t.Log, fmt.Sprintf("%s: converted '%s' to base image '%s'", k, vol, base))
 	}
 	g.Template = true

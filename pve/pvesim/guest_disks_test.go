@@ -9,8 +9,8 @@ import (
 
 func TestExtrasFormatSize(t *testing.T) {
 	for in, want := range map[int64]string{0: "0", 512: "512", 4 << 10: "4K", 1536 << 20: "1536M", 40 << 30: "40G", 2 << 40: "2T", 66048 << 20: "66048M"} {
-		if got := extrasFormatSize(in); got != want {
-			t.Errorf("extrasFormatSize(%d) = %q, want %q", in, got, want)
+		if got := formatSize(in); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", in, got, want)
 		}
 	}
 	for _, tc := range []struct {
@@ -18,12 +18,12 @@ func TestExtrasFormatSize(t *testing.T) {
 		req  string
 		want int64
 	}{{32 << 30, "+8G", 40 << 30}, {32 << 30, "50G", 50 << 30}, {1 << 30, "+512M", 1536 << 20}, {1 << 30, "1073741825", 1<<30 + 1}} {
-		if got := extrasNewSize(tc.size, tc.req); got != tc.want {
-			t.Errorf("extrasNewSize(%d, %q) = %d, want %d", tc.size, tc.req, got, tc.want)
+		if got := grownSize(tc.size, tc.req); got != tc.want {
+			t.Errorf("grownSize(%d, %q) = %d, want %d", tc.size, tc.req, got, tc.want)
 		}
 	}
-	if got := extrasSetProp("local-lvm:vm-1-disk-0", "size", "4G"); got != "local-lvm:vm-1-disk-0,size=4G" {
-		t.Errorf("extrasSetProp appended: %q", got)
+	if got := setProp("local-lvm:vm-1-disk-0", "size", "4G"); got != "local-lvm:vm-1-disk-0,size=4G" {
+		t.Errorf("setProp appended: %q", got)
 	}
 }
 

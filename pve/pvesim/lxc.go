@@ -9,10 +9,6 @@ import (
 	"strings"
 )
 
-// lxcState is empty: containers live in Sim.guests next to VMs, so
-// /cluster/resources, pools and vmid checks see both kinds alike.
-type lxcState struct{}
-
 // lxcOptions are the container options accepted on create and update,
 // declared as the API schema declares them.
 const lxcOptions = "hostname?:string memory?:integer(16-) swap?:integer(0-) cores?:integer(1-8192) cpulimit?:number(0-8192) " +
@@ -143,7 +139,7 @@ func (s *Sim) routesLxc() {
 		if err != nil {
 			return nil, err
 		}
-		if err := extrasCheckEnum(c, "disk", reLxcVolume); err != nil {
+		if err := checkEnum(c, "disk", reLxcVolume); err != nil {
 			return nil, err
 		}
 		if !reResizeSize.MatchString(c.Str("size")) {
@@ -161,7 +157,7 @@ func (s *Sim) routesLxc() {
 		if !ok {
 			return nil, fail("disk '%s' does not exist", disk)
 		}
-		size, newSize := sizeOf(v), extrasNewSize(sizeOf(v), c.Str("size"))
+		size, newSize := sizeOf(v), grownSize(sizeOf(v), c.Str("size"))
 		if newSize < size {
 			return nil, fail("unable to shrink disk size")
 		}
@@ -169,8 +165,8 @@ func (s *Sim) routesLxc() {
 			return nil, fail("disk is already at specified size")
 		}
 		return s.startTask(g.Node, "resize", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			g.Config[disk] = extrasSetProp(g.Config[disk], "size", extrasFormatSize(newSize))
-			t.Log = append(t.Log, fmt.Sprintf("Resizing %s (%s) to %s", disk, extrasVolume(v), extrasFormatSize(newSize)))
+			g.Config[disk] = setProp(g.Config[disk], "size", formatSize(newSize))
+			t.Log = append(t.Log, fmt.Sprintf("Resizing %s (%s) to %s", disk, volumeOf(v), formatSize(newSize)))
 			return nil
 		}), nil
 	})
@@ -182,13 +178,13 @@ func (s *Sim) routesLxc() {
 			if err != nil {
 				return nil, err
 			}
-			if err := extrasCheckEnum(c, "volume", reLxcVolumeOrUnused); err != nil {
+			if err := checkEnum(c, "volume", reLxcVolumeOrUnused); err != nil {
 				return nil, err
 			}
-			if err := extrasCheckEnum(c, "target-volume", reLxcVolumeOrUnused); err != nil {
+			if err := checkEnum(c, "target-volume", reLxcVolumeOrUnused); err != nil {
 				return nil, err
 			}
-			return s.extrasMove(c, g, "volume", "target-volume")
+			return s.moveDisk(c, g, "volume", "target-volume")
 		})
 	s.handle("POST", "/nodes/{node}/lxc/{vmid}/template", guestIDs, func(c *Call) (any, error) {
 		g, err := s.guest(c, "lxc")
@@ -206,7 +202,7 @@ func (s *Sim) routesLxc() {
 		}
 		// pve-container forks a worker here but answers null, not its UPID.
 		s.startTask(g.Node, "vztemplate", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			s.extrasMakeTemplate(g, "", t)
+			s.makeTemplate(g, "", t)
 			return nil
 		})
 		return nil, nil

@@ -132,7 +132,7 @@ func (s *Sim) routesNodes() {
 		})
 	}
 	s.handle("GET", "/nodes/{node}/aplinfo", "node:string", func(c *Call) (any, error) {
-		return extrasAppliances(), nil
+		return applianceList(), nil
 	})
 }
 
@@ -144,9 +144,9 @@ func sslFingerprint(node string) string {
 	return strings.Join(parts, ":")
 }
 
-// extrasAppliances is the appliance index (aplinfo) as a node has it after
+// applianceList is the appliance index (aplinfo) as a node has it after
 // pveam update: the Proxmox system templates and some TurnKey appliances.
-func extrasAppliances() []map[string]any {
+func applianceList() []map[string]any {
 	type apl struct{ section, pkg, version, os, headline string }
 	list := []apl{
 		{"system", "alpine-3.21-default", "20241217", "alpine", "Alpine Linux 3.21 (default)"},

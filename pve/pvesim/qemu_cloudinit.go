@@ -15,16 +15,16 @@ import (
 // The /nodes/{node}/qemu/{vmid}/cloudinit subtree: dump, pending view and
 // regenerate of a VM's cloud-init drive.
 
-// extrasState is what this file keeps beside the guests: the cloud-init
+// diskState is what this file keeps beside the guests: the cloud-init
 // values last written to each VM's drive (Proxmox's [special:cloudinit]
 // section), against which pending changes are shown.
-type extrasState struct {
+type diskState struct {
 	ciDrive map[int]map[string]string
 }
 
 func (s *Sim) routesQemuCloudinit() {
 	// The drives as the seed left them are up to date with the configs.
-	st := &extrasState{ciDrive: map[int]map[string]string{}}
+	st := &diskState{ciDrive: map[int]map[string]string{}}
 	for _, g := range s.guests {
 		if g.Type == "qemu" && ciDriveKey(g) != "" {
 			st.ciDrive[g.VMID] = ciValues(g.Config)
@@ -85,7 +85,7 @@ func ciValues(cfg map[string]string) map[string]string {
 // ciDriveKey is the key of the VM's cloud-init drive ("" if it has none).
 func ciDriveKey(g *Guest) string {
 	for _, k := range sortedKeys(g.Config) {
-		if isDiskKey(k) && strings.Contains(extrasVolume(g.Config[k]), "cloudinit") {
+		if isDiskKey(k) && strings.Contains(volumeOf(g.Config[k]), "cloudinit") {
 			return k
 		}
 	}
@@ -200,7 +200,7 @@ func ciNetworkConfig(g *Guest) string {
 			continue
 		}
 		b.WriteString(fmt.Sprintf("    - type: physical\n      name: eth%d\n", i))
-		if mac := extrasNICMAC(nic); mac != "" {
+		if mac := nicMAC(nic); mac != "" {
 			b.WriteString("      mac_address: '" + strings.ToLower(mac) + "'\n")
 		}
 		ipc := g.Config[fmt.Sprintf("ipconfig%d", i)]
@@ -268,7 +268,7 @@ func ciMetaData(g *Guest) string {
 	return "instance-id: " + hex.EncodeToString(sum[:]) + "\n"
 }
 
-func extrasNICMAC(nic string) string {
+func nicMAC(nic string) string {
 	for _, p := range strings.Split(nic, ",") {
 		k, v, ok := strings.Cut(p, "=")
 		if ok && (inList(nicModels, k) || k == "macaddr" || k == "hwaddr") {

@@ -151,7 +151,7 @@ func (s *Sim) routesQemuWrite() {
 		if err != nil {
 			return nil, err
 		}
-		if err := extrasCheckEnum(c, "disk", reQemuDrive); err != nil {
+		if err := checkEnum(c, "disk", reQemuDrive); err != nil {
 			return nil, err
 		}
 		if !reResizeSize.MatchString(c.Str("size")) {
@@ -173,15 +173,15 @@ func (s *Sim) routesQemuWrite() {
 			if strings.Contains(v, "media=cdrom") {
 				return fail("you can't resize a cdrom")
 			}
-			size, newSize := sizeOf(v), extrasNewSize(sizeOf(v), sizeStr)
+			size, newSize := sizeOf(v), grownSize(sizeOf(v), sizeStr)
 			if newSize < size {
 				return fail("shrinking disks is not supported")
 			}
 			if newSize == size {
 				return nil
 			}
-			g.Config[disk] = extrasSetProp(v, "size", extrasFormatSize(newSize))
-			t.Log = append(t.Log, fmt.Sprintf("resized %s (%s) from %s to %s", disk, extrasVolume(v), extrasFormatSize(size), extrasFormatSize(newSize)))
+			g.Config[disk] = setProp(v, "size", formatSize(newSize))
+			t.Log = append(t.Log, fmt.Sprintf("resized %s (%s) from %s to %s", disk, volumeOf(v), formatSize(size), formatSize(newSize)))
 			return nil
 		}), nil
 	})
@@ -193,20 +193,20 @@ func (s *Sim) routesQemuWrite() {
 			if err != nil {
 				return nil, err
 			}
-			if err := extrasCheckEnum(c, "disk", reQemuDriveOrUnused); err != nil {
+			if err := checkEnum(c, "disk", reQemuDriveOrUnused); err != nil {
 				return nil, err
 			}
-			if err := extrasCheckEnum(c, "target-disk", reQemuDriveOrUnused); err != nil {
+			if err := checkEnum(c, "target-disk", reQemuDriveOrUnused); err != nil {
 				return nil, err
 			}
-			return s.extrasMove(c, g, "disk", "target-disk")
+			return s.moveDisk(c, g, "disk", "target-disk")
 		})
 	s.handle("PUT", "/nodes/{node}/qemu/{vmid}/unlink", guestIDs+" idlist:string force?:boolean", func(c *Call) (any, error) {
 		g, err := s.guest(c, "qemu")
 		if err != nil {
 			return nil, err
 		}
-		return nil, s.extrasUnlink(c, g)
+		return nil, s.unlinkDisks(c, g)
 	})
 
 	// Templates and images.
@@ -215,7 +215,7 @@ func (s *Sim) routesQemuWrite() {
 		if err != nil {
 			return nil, err
 		}
-		if err := extrasCheckEnum(c, "disk", reQemuDrive); err != nil {
+		if err := checkEnum(c, "disk", reQemuDrive); err != nil {
 			return nil, err
 		}
 		disk := c.Str("disk")
@@ -234,7 +234,7 @@ func (s *Sim) routesQemuWrite() {
 		g.Lock = "create"
 		return s.startTask(g.Node, "qmtemplate", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
 			g.Lock = ""
-			s.extrasMakeTemplate(g, disk, t)
+			s.makeTemplate(g, disk, t)
 			return nil
 		}), nil
 	})

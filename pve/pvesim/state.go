@@ -46,7 +46,6 @@ type Sim struct {
 	firewall firewallState
 	backup   backupState
 	ha       haState
-	lxc      lxcState
 	health   healthState
 	fwScoped fwScopedState
 	agent    agentState

@@ -247,7 +247,7 @@ func (s *Sim) routesStorage() {
 	s.handle("POST", "/nodes/{node}/storage/{storage}/download-url",
 		"node:string storage:string url:string filename:string content:enum(iso|vztmpl|import) checksum?:string "+
 			"checksum-algorithm?:enum(md5|sha1|sha224|sha256|sha384|sha512) verify-certificates?:boolean compression?:string",
-		s.extrasDownload)
+		s.downloadToStorage)
 }
 
 func containsAny(have, want []string) bool {
@@ -468,11 +468,11 @@ func (s *Sim) ociPull(c *Call) (any, error) {
 	}), nil
 }
 
-// extrasDownload serves download-url: checks as Proxmox makes them, then a
+// downloadToStorage serves download-url: checks as Proxmox makes them, then a
 // "download" task that stores the file. The simulator cannot fetch the URL:
 // a checksum of all zeros stands for a mismatch, any other is taken as
 // verified, and a host under .invalid cannot be resolved.
-func (s *Sim) extrasDownload(c *Call) (any, error) {
+func (s *Sim) downloadToStorage(c *Call) (any, error) {
 	rawURL := c.Str("url")
 	if !reDownloadURL.MatchString(rawURL) {
 		return nil, badParam("url", "value does not match the regex pattern")
