@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/config"
+	"github.com/pve-mcp/pve-mcp/internal/mcptest"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -29,17 +30,7 @@ func TestStdioAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := mcptest.Connect(t, srv, nil, nil)
 	if _, err := cs.ListTools(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/internal/apischema"
+	"github.com/pve-mcp/pve-mcp/internal/mcptest"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -59,18 +60,7 @@ func (f *confirmFixture) stdio(opts *mcp.ClientOptions) *mcp.ClientSession {
 // stdioOn is stdio on a given protocol version ("" the latest).
 func (f *confirmFixture) stdioOn(version string, opts *mcp.ClientOptions) *mcp.ClientSession {
 	f.t.Helper()
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := f.srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, opts).Connect(context.Background(), ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { cs.Close() })
-	return cs
+	return mcptest.Connect(f.t, f.srv, opts, &mcp.ClientSessionOptions{ProtocolVersion: version})
 }
 
 type bearer struct{ token string }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/internal/apischema"
+	"github.com/pve-mcp/pve-mcp/internal/mcptest"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -60,18 +61,7 @@ func newTestEnvWith(t *testing.T, sel Selection, opts pvesim.Options) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ct, st := mcp.NewInMemoryTransports()
-	ctx := context.Background()
-	ss, err := srv.Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
+	cs := mcptest.Connect(t, srv, nil, nil)
 	return &testEnv{t: t, sim: sim, session: cs, env: env}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pve-mcp/pve-mcp/internal/mcptest"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -32,21 +33,13 @@ func TestWaitSendsProgress(t *testing.T) {
 		}
 		var mu sync.Mutex
 		var got []*mcp.ProgressNotificationParams
-		ct, st := mcp.NewInMemoryTransports()
-		ss, err := srv.Connect(context.Background(), st, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, &mcp.ClientOptions{
+		cs := mcptest.Connect(t, srv, &mcp.ClientOptions{
 			ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
 				mu.Lock()
 				got = append(got, req.Params)
 				mu.Unlock()
 			},
-		}).Connect(context.Background(), ct, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		}, nil)
 		args := map[string]any{"vmid": 102, "wait": 10}
 		params := &mcp.CallToolParams{Name: "pve_start_qemu_vm", Arguments: args}
 		if mode == ModeCompact {
@@ -99,8 +92,6 @@ func TestWaitSendsProgress(t *testing.T) {
 			t.Errorf("%v: %d progress notifications without a progress token", mode, len(got))
 		}
 		mu.Unlock()
-		cs.Close()
-		ss.Close()
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pve-mcp/pve-mcp/internal/mcptest"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
@@ -45,17 +46,7 @@ func TestPanicInToolIsContained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := mcptest.Connect(t, srv, nil, nil)
 	for _, node := range []string{"plain", "nil-map"} {
 		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "pve_test_panic", Arguments: map[string]any{"node": node}})
 		if err != nil {
