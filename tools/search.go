@@ -40,7 +40,7 @@ var searchTool = sync.OnceValue(func() *Tool {
 			Name:  searchToolName,
 			Title: "Search tools",
 			Kind:  Read,
-			Desc:  "Find tools by what you want to do: the best matches with input schemas. Call one through the dispatcher in via.",
+			Desc:  "Find tools for a task: the best matches with input schemas. Call one through the dispatcher in via.",
 		},
 		Input: reflect.TypeFor[searchIn](),
 	}
