@@ -82,6 +82,8 @@ func TestDryRunPower(t *testing.T) {
 		{tool: "pve_stop_lxc_container", vmid: 203, now: "running", after: "stopped"},
 		{tool: "pve_stop_lxc_container", vmid: 203, now: "stopped", after: "stopped", fail: "CT 203 not running"},
 		{tool: "pve_suspend_lxc_container", vmid: 202, now: "running", after: "paused"},
+		// A frozen container is listed as running: the plan cannot tell.
+		{tool: "pve_resume_lxc_container", vmid: 202, now: "running", after: "running"},
 		{tool: "pve_shutdown_lxc_container", vmid: 200, now: "running", after: "stopped"},
 	} {
 		args := map[string]any{"vmid": c.vmid}
@@ -254,6 +256,16 @@ func TestDryRunDeletes(t *testing.T) {
 		t.Error("snapshot still there")
 	}
 
+	e.ok("pve_create_lxc_snapshot", map[string]any{"vmid": 201, "snapname": "before", "wait": 30})
+	p = e.dryRun("pve_delete_lxc_snapshot", map[string]any{"vmid": 201, "snapname": "before"})
+	if len(p.WouldFail) > 0 || !strings.Contains(joined(p), "snapshot before of lxc 201") {
+		t.Fatalf("CT snapshot plan: %+v", p)
+	}
+	e.ok("pve_delete_lxc_snapshot", map[string]any{"vmid": 201, "snapname": "before", "wait": 30})
+	if p = e.dryRun("pve_delete_lxc_snapshot", map[string]any{"vmid": 201, "snapname": "before"}); !strings.Contains(joined(p), "does not exist") {
+		t.Errorf("deleted CT snapshot still planned: %+v", p)
+	}
+
 	// Storage volumes: size and the protection the task would trip on.
 	protected := e.backupOf("pve1", "local", 101)
 	p = e.dryRun("pve_delete_storage_volume", map[string]any{"node": "pve1", "volume": protected})
@@ -318,17 +330,25 @@ func TestDryRunConfig(t *testing.T) {
 	if p = e.dryRun("pve_update_cluster_options", map[string]any{"console": "xtermjs"}); len(p.Changes) != 0 || !strings.Contains(joined(p), "no setting would change") {
 		t.Errorf("after the change, the same plan changes %+v", p.Changes)
 	}
-	p = e.dryRun("pve_update_firewall_options", map[string]any{"enable": 0})
-	if len(p.Changes) != 1 || p.Changes[0].Key != "enable" {
-		t.Errorf("firewall options plan: %+v", p)
-	}
-	p = e.dryRun("pve_update_user", map[string]any{"userid": "root@pam", "email": "ops@example.com"})
-	if len(p.Changes) != 1 || p.Changes[0].Key != "email" {
-		t.Errorf("user plan: %+v", p)
-	}
-	p = e.dryRun("pve_update_storage", map[string]any{"storage": "local", "content": []string{"iso", "backup"}})
-	if len(p.Changes) != 1 || p.Changes[0].Key != "content" || p.Changes[0].Now == nil {
-		t.Errorf("storage plan: %+v", p)
+	// Each settings tool: the plan's change, the real call, then nothing left to change.
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+		key  string
+	}{
+		{"pve_update_firewall_options", map[string]any{"enable": 0}, "enable"},
+		{"pve_update_user", map[string]any{"userid": "root@pam", "email": "ops@example.com"}, "email"},
+		{"pve_update_storage", map[string]any{"storage": "local", "content": []string{"iso", "backup"}}, "content"},
+	} {
+		p = e.dryRun(c.tool, c.args)
+		if len(p.Changes) != 1 || p.Changes[0].Key != c.key || len(p.WouldFail) > 0 {
+			t.Errorf("%s plan: %+v", c.tool, p)
+			continue
+		}
+		e.ok(c.tool, c.args)
+		if p = e.dryRun(c.tool, c.args); len(p.Changes) != 0 {
+			t.Errorf("%s: after the real call the plan still changes %+v", c.tool, p.Changes)
+		}
 	}
 }
 

@@ -25,7 +25,7 @@ const (
 )
 
 type searchIn struct {
-	Query    string `json:"query,omitempty" jsonschema:"A few words; empty lists the categories"`
+	Query    string `json:"query,omitempty" jsonschema:"A few words; empty lists categories"`
 	Category string `json:"category,omitempty" jsonschema:"Only this category" enum:"nodes|qemu|lxc|storage|cluster|access|pools|network|firewall|backup|tasks|ha"`
 	Kind     string `json:"kind,omitempty" jsonschema:"Safety class" enum:"read|change|destroy"`
 	Limit    int    `json:"limit,omitempty" jsonschema:"Results (default 5)" min:"1" max:"20"`
