@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/pve"
 )
 
@@ -125,11 +126,24 @@ func planOutput(p *Plan) (Output, error) {
 	if err != nil {
 		return out, err
 	}
-	out.Note = "DRY RUN: nothing was changed."
+	out.Note = dryRunNote
 	if len(p.WouldFail) > 0 {
 		out.Note += " The real call would fail (see would_fail)."
 	}
 	return out, nil
+}
+
+// dryRunNote ends the text of every dry run's answer.
+const dryRunNote = "DRY RUN: nothing was changed."
+
+// IsDryRunAnswer reports whether res is a dry run's plan (nothing done),
+// for the audit log.
+func IsDryRunAnswer(res *mcp.CallToolResult) bool {
+	if res == nil || res.IsError || len(res.Content) == 0 {
+		return false
+	}
+	tc, ok := res.Content[0].(*mcp.TextContent)
+	return ok && strings.Contains(tc.Text, "\n"+dryRunNote)
 }
 
 // planSchema is the second shape of a planner tool's output schema.
