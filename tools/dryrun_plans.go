@@ -150,22 +150,25 @@ func powerAfter(verb string, g *guest, now string) (string, []string) {
 	return after, problems
 }
 
+// clusterEntry is one entry of /cluster/resources as plans read it.
+type clusterEntry struct {
+	Type     string `json:"type"`
+	VMID     int    `json:"vmid"`
+	Name     string `json:"name"`
+	Node     string `json:"node"`
+	Status   string `json:"status"`
+	Lock     string `json:"lock"`
+	Template flag   `json:"template"`
+	HAState  string `json:"hastate"`
+	Storage  string `json:"storage"`
+	Shared   flag   `json:"shared"`
+}
+
 // bulkPlan plans a bulk action: one read of the cluster's resources
 // (and, for a migration, each guest's disks).
 func bulkPlan(ctx context.Context, env *Env, action string, b *bulkIn, call Call, in any, mig *bulkMigrateIn) (*Plan, error) {
 	p := &Plan{}
-	var res []struct {
-		Type     string `json:"type"`
-		VMID     int    `json:"vmid"`
-		Name     string `json:"name"`
-		Node     string `json:"node"`
-		Status   string `json:"status"`
-		Lock     string `json:"lock"`
-		Template flag   `json:"template"`
-		HAState  string `json:"hastate"`
-		Storage  string `json:"storage"`
-		Shared   flag   `json:"shared"`
-	}
+	var res []clusterEntry
 	if err := env.PVE.Get(ctx, resourcesCall.Path, nil, &res); err != nil {
 		return nil, err
 	}
@@ -195,18 +198,7 @@ func bulkPlan(ctx context.Context, env *Env, action string, b *bulkIn, call Call
 		}
 	}
 	for _, id := range b.VMs {
-		i := slices.IndexFunc(res, func(r struct {
-			Type     string `json:"type"`
-			VMID     int    `json:"vmid"`
-			Name     string `json:"name"`
-			Node     string `json:"node"`
-			Status   string `json:"status"`
-			Lock     string `json:"lock"`
-			Template flag   `json:"template"`
-			HAState  string `json:"hastate"`
-			Storage  string `json:"storage"`
-			Shared   flag   `json:"shared"`
-		}) bool {
+		i := slices.IndexFunc(res, func(r clusterEntry) bool {
 			return (r.Type == "qemu" || r.Type == "lxc") && r.VMID == id
 		})
 		if i < 0 {
@@ -555,13 +547,7 @@ func migratePlanner[In guestInput](typ string, call Call, opts func(In) (target 
 			return nil, err
 		}
 		target, online, localDisks := opts(in)
-		var res []struct {
-			Type    string `json:"type"`
-			Node    string `json:"node"`
-			Status  string `json:"status"`
-			Storage string `json:"storage"`
-			Shared  flag   `json:"shared"`
-		}
+		var res []clusterEntry
 		if err := env.PVE.Get(ctx, resourcesCall.Path, nil, &res); err != nil {
 			return nil, err
 		}
