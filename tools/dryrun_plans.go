@@ -468,6 +468,8 @@ func configPlan(ctx context.Context, env *Env, get, call Call, in any) (*Plan, m
 	sort.Strings(keys)
 	for _, k := range keys {
 		switch k {
+		case "append": // how a user's groups change, not a setting
+			continue
 		case "digest":
 			if d := params.Get(k); p.Digest != "" && d != p.Digest {
 				p.fail("digest %s does not match the current %s: the settings changed since they were read", d, p.Digest)
