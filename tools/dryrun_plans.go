@@ -608,3 +608,119 @@ func migratePlanner[In guestInput](typ string, call Call, opts func(In) (target 
 		return p, nil
 	}
 }
+
+// rollbackPlanner plans reverting a guest to a snapshot: the settings that
+// go back (current → the snapshot's), and the state the guest is left in.
+func rollbackPlanner(typ string, call Call) Planner[rollbackIn] {
+	return func(ctx context.Context, env *Env, in rollbackIn) (*Plan, error) {
+		p := &Plan{}
+		g, err := env.planGuest(ctx, p, typ, in.GuestIn)
+		if err != nil || len(p.WouldFail) > 0 {
+			return p, err
+		}
+		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
+			return nil, err
+		}
+		ids := map[string]string{"node": g.Node, "vmid": strconv.Itoa(g.VMID)}
+		snapPath, err := pve.BuildPath("/nodes/{node}/"+typ+"/{vmid}/snapshot", ids)
+		if err != nil {
+			return nil, err
+		}
+		var snaps []struct {
+			Name     string `json:"name"`
+			VMState  flag   `json:"vmstate"`
+			SnapTime int64  `json:"snaptime"`
+		}
+		if err := env.PVE.Get(ctx, snapPath, nil, &snaps); err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(snaps, func(s struct {
+			Name     string `json:"name"`
+			VMState  flag   `json:"vmstate"`
+			SnapTime int64  `json:"snaptime"`
+		}) bool {
+			return s.Name == in.SnapName
+		})
+		if i < 0 {
+			p.fail("snapshot '%s' does not exist (snapshots: %s)", in.SnapName, strings.Join(g.Snapshots, ", "))
+			return p, nil
+		}
+		snap := snaps[i]
+		if g.Lock != "" {
+			p.fail("%s is locked (%s)", g.Type, g.Lock)
+		}
+		cfgPath, err := pve.BuildPath("/nodes/{node}/"+typ+"/{vmid}/config", ids)
+		if err != nil {
+			return nil, err
+		}
+		var cur, old map[string]any
+		if err := env.PVE.Get(ctx, cfgPath, nil, &cur); err != nil {
+			return nil, err
+		}
+		if err := env.PVE.Get(ctx, cfgPath, pve.Values{"snapshot": {in.SnapName}}, &old); err != nil {
+			return nil, err
+		}
+		str := func(v any) string {
+			if s, ok := v.(string); ok {
+				return s
+			}
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+		keys := map[string]bool{}
+		for k := range cur {
+			keys[k] = true
+		}
+		for k := range old {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			switch k {
+			case "digest", "snaptime", "vmstate", "parent", "snapstate", "lock":
+				continue
+			}
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			c, inCur := cur[k]
+			o, inOld := old[k]
+			switch {
+			case inCur && !inOld:
+				now := str(c)
+				p.Changes = append(p.Changes, Change{Key: k, Now: &now, Removed: true})
+			case inOld && (!inCur || str(c) != str(o)):
+				ch := Change{Key: k, To: str(o)}
+				if inCur {
+					now := str(c)
+					ch.Now = &now
+				}
+				p.Changes = append(p.Changes, ch)
+			}
+		}
+		p.Digest, _ = cur["digest"].(string)
+		after := "stopped"
+		switch {
+		case bool(snap.VMState):
+			after = "running"
+			p.note("the snapshot saved RAM: the VM resumes as it ran then")
+		case in.Start:
+			after = "running"
+		}
+		p.Destroys = []string{"every change to disks and config since snapshot " + in.SnapName}
+		if g.Status == "running" && !bool(snap.VMState) {
+			p.Destroys = append(p.Destroys, "the running guest's memory: it is stopped first")
+		}
+		for _, s := range snaps {
+			if s.Name != "current" && s.Name != in.SnapName && s.SnapTime > snap.SnapTime {
+				p.note("later snapshot %s: some storages (ZFS, LVM-thin) refuse to roll back past it", s.Name)
+			}
+		}
+		if len(p.WouldFail) > 0 {
+			after = g.Status
+		}
+		p.Guests = []GuestPlan{{VMID: g.VMID, Name: g.Name, Type: g.Type, Node: g.Node, Now: g.Status, After: after, Lock: g.Lock, HA: haOf(g)}}
+		return p, nil
+	}
+}

@@ -489,3 +489,44 @@ func TestDryRunNeverConfirms(t *testing.T) {
 	}
 	e.onlyGETs("compact dry runs")
 }
+
+// TestDryRunRollback: the settings that go back and the state left; the
+// real rollback does exactly that.
+func TestDryRunRollback(t *testing.T) {
+	e := fullEnv(t)
+	p := e.dryRun("pve_rollback_qemu_snapshot", map[string]any{"vmid": 101, "snapname": "nope"})
+	if !strings.Contains(joined(p), "snapshot 'nope' does not exist") {
+		t.Errorf("missing snapshot: %v", p.WouldFail)
+	}
+	p = e.dryRun("pve_rollback_qemu_snapshot", map[string]any{"vmid": 101, "snapname": "pre-upgrade"})
+	if len(p.WouldFail) > 0 || p.Guests[0].Now != "running" || p.Guests[0].After != "stopped" {
+		t.Fatalf("rollback plan: %+v", p)
+	}
+	var mem *Change
+	for i, c := range p.Changes {
+		if c.Key == "memory" {
+			mem = &p.Changes[i]
+		}
+	}
+	if mem == nil || mem.Now == nil || *mem.Now != "16384" || mem.To != "8192" || len(p.Changes) != 1 {
+		t.Errorf("rollback changes: %+v", p.Changes)
+	}
+	if !strings.Contains(joined(p), "memory: it is stopped first") {
+		t.Errorf("rollback destroys: %v", p.Destroys)
+	}
+	e.ok("pve_rollback_qemu_snapshot", map[string]any{"vmid": 101, "snapname": "pre-upgrade", "wait": 30})
+	if g, _ := e.sim.Guest(101); g.Config["memory"] != "8192" || g.Status != "stopped" {
+		t.Errorf("after the rollback: memory %s, %s", g.Config["memory"], g.Status)
+	}
+
+	e.ok("pve_create_lxc_snapshot", map[string]any{"vmid": 203, "snapname": "clean", "wait": 30})
+	e.ok("pve_update_lxc_config", map[string]any{"vmid": 203, "cores": 2})
+	p = e.dryRun("pve_rollback_lxc_snapshot", map[string]any{"vmid": 203, "snapname": "clean", "start": true})
+	if len(p.WouldFail) > 0 || p.Guests[0].After != "running" || len(p.Changes) != 1 || p.Changes[0].Key != "cores" || p.Changes[0].To != "1" {
+		t.Fatalf("CT rollback plan: %+v", p)
+	}
+	e.ok("pve_rollback_lxc_snapshot", map[string]any{"vmid": 203, "snapname": "clean", "start": true, "wait": 30})
+	if g, _ := e.sim.Guest(203); g.Config["cores"] != "1" || g.Status != "running" {
+		t.Errorf("after the CT rollback: cores %s, %s", g.Config["cores"], g.Status)
+	}
+}

@@ -153,7 +153,8 @@ func lxcTools() []*Tool {
 		planned(Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_lxc_snapshot", Title: "Delete container snapshot", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a container snapshot."}, "DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"), nil,
 			deleteSnapshotPlanner("lxc", Call{"DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"})),
-		Endpoint[rollbackIn](Spec{Name: "pve_rollback_lxc_snapshot", Title: "Roll back container", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Revert a container to a snapshot, losing later changes; stops it if running."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"),
+		planned(Endpoint[rollbackIn](Spec{Name: "pve_rollback_lxc_snapshot", Title: "Roll back container", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Revert a container to a snapshot, losing later changes; stops it if running."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"), nil,
+			rollbackPlanner("lxc", Call{"POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"})),
 	)
 }

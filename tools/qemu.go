@@ -147,8 +147,9 @@ func qemuTools() []*Tool {
 		planned(Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_qemu_snapshot", Title: "Delete VM snapshot", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a VM snapshot."}, "DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"), nil,
 			deleteSnapshotPlanner("qemu", Call{"DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"})),
-		Endpoint[rollbackIn](Spec{Name: "pve_rollback_qemu_snapshot", Title: "Roll back VM", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Revert a VM to a snapshot, losing later changes; stops it unless RAM was saved."}, "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback"),
+		planned(Endpoint[rollbackIn](Spec{Name: "pve_rollback_qemu_snapshot", Title: "Roll back VM", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Revert a VM to a snapshot, losing later changes; stops it unless RAM was saved."}, "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback"), nil,
+			rollbackPlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback"})),
 	)
 	return tools
 }
