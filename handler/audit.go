@@ -54,6 +54,8 @@ const (
 	// OutcomeConfirm: nothing done, the call asks for a yes first (a
 	// question to the user, or a summary and a token; see tools/confirm.go).
 	OutcomeConfirm = "confirmation_needed"
+	// OutcomeDryRun: nothing done, the call answered a plan (tools/dryrun.go).
+	OutcomeDryRun = "dry_run"
 )
 
 // Bounds that keep an audit record one reasonable line.
@@ -155,6 +157,8 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 	default:
 		if r, ok := res.(*mcp.CallToolResult); ok && r != nil && (r.InputRequests != nil || tools.IsConfirmAnswer(r)) {
 			outcome = OutcomeConfirm
+		} else if ok && r != nil && tools.IsDryRunAnswer(r) {
+			outcome = OutcomeDryRun
 		} else if ok && r != nil && r.IsError {
 			outcome, detail = OutcomeError, resultText(r)
 			for _, c := range calls {

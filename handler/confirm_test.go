@@ -35,6 +35,22 @@ func (e *secEnv) confirmToken(bearer, tool string, args map[string]any) string {
 	return m[1]
 }
 
+// A dry run over HTTP under PVE_CONFIRM=writes: the plan at once, no
+// write, and the audit line says dry_run.
+func TestDryRunOverHTTP(t *testing.T) {
+	e := newSecEnv(t, map[string]string{"MCP_AUTH_TOKENS": allTokens, "PVE_CONFIRM": "writes", "PVE_CONFIRM_KEY": confirmKey})
+	res, err := e.call(tokAdmin, "pve_stop_qemu_vm", map[string]any{"vmid": 101, "dry_run": true})
+	if err != nil || res.IsError || !strings.Contains(res.text(), `"after":"stopped"`) || !strings.Contains(res.text(), "DRY RUN") {
+		t.Fatalf("dry run: %v %s", err, res.text())
+	}
+	if w := e.writes(); len(w) > 0 {
+		t.Errorf("dry run wrote %v", w)
+	}
+	if l := e.logs.auditLines(t); len(l) != 1 || l[0]["outcome"] != OutcomeDryRun {
+		t.Errorf("audit of the dry run: %v", l)
+	}
+}
+
 // Over stateless HTTP with the production default: a token from one
 // instance works on another with the same PVE_CONFIRM_KEY, for the same
 // caller only.

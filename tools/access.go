@@ -88,8 +88,9 @@ func accessTools() []*Tool {
 				}
 				return out, nil
 			}),
-		Endpoint[updateUserIn](Spec{Name: "pve_update_user", Title: "Change user", Keywords: []string{"disable", "enable", "expire", "lock", "password"}, Tier: Full, Kind: Set,
-			Desc: "Change given user settings; groups replace unless append."}, "PUT", "/access/users/{userid}"),
+		planned(Endpoint[updateUserIn](Spec{Name: "pve_update_user", Title: "Change user", Keywords: []string{"disable", "enable", "expire", "lock", "password"}, Tier: Full, Kind: Set,
+			Desc: "Change given user settings; groups replace unless append."}, "PUT", "/access/users/{userid}"), []Call{{"GET", "/access/users/{userid}"}},
+			settingsPlanner[updateUserIn](Call{"GET", "/access/users/{userid}"}, Call{"PUT", "/access/users/{userid}"})),
 		Endpoint[userIn](Spec{Name: "pve_delete_user", Title: "Delete user", Tier: Full, Kind: Destroy,
 			Desc: "Delete a user, its API tokens and its ACL entries."}, "DELETE", "/access/users/{userid}"),
 		Endpoint[updateACLIn](Spec{Name: "pve_update_acl", Title: "Grant or revoke roles", Tier: Full, Kind: Set,

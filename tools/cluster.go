@@ -72,7 +72,7 @@ func bulkTool[In any, P interface {
 	bulk() *bulkIn
 }](name, title, action, desc string) *Tool {
 	call := Call{Method: "POST", Path: "/cluster/bulk-action/guest/" + action}
-	return Custom(Spec{Name: name, Title: title, Tier: ReadExecute, Kind: Act, Task: true, Desc: desc},
+	t := Custom(Spec{Name: name, Title: title, Tier: ReadExecute, Kind: Act, Task: true, Desc: desc},
 		[]Call{call, resourcesCall},
 		func(ctx context.Context, env *Env, in In) (Output, error) {
 			b := P(&in).bulk()
@@ -100,6 +100,14 @@ func bulkTool[In any, P interface {
 			}
 			return env.Call(ctx, call, &in)
 		})
+	return planned(t, confirmReads, func(ctx context.Context, env *Env, in In) (*Plan, error) {
+		b := P(&in).bulk()
+		if len(b.VMs) == 0 {
+			return nil, fmt.Errorf("vms must list at least one guest ID")
+		}
+		mig, _ := any(&in).(*bulkMigrateIn)
+		return bulkPlan(ctx, env, action, b, call, &in, mig)
+	})
 }
 
 // resourceFields leave out I/O counters, pids, swap and internal levels.
@@ -124,8 +132,9 @@ func clusterTools() []*Tool {
 			Desc: "HA manager status: quorum, master, LRMs, armed, each resource's state and node."}, "GET", "/cluster/ha/status/current"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_cluster_replication", Title: "List replication jobs", Tier: ReadOnly, Kind: Read,
 			Desc: "Replication jobs: guest, target, schedule, rate, enabled."}, "GET", "/cluster/replication"),
-		Endpoint[clusterOptionsIn](Spec{Name: "pve_update_cluster_options", Title: "Change datacenter options", Tier: Full, Kind: Set,
-			Desc: "Change datacenter options; only given ones change."}, "PUT", "/cluster/options"),
+		planned(Endpoint[clusterOptionsIn](Spec{Name: "pve_update_cluster_options", Title: "Change datacenter options", Tier: Full, Kind: Set,
+			Desc: "Change datacenter options; only given ones change."}, "PUT", "/cluster/options"), nil,
+			settingsPlanner[clusterOptionsIn](Call{"GET", "/cluster/options"}, Call{"PUT", "/cluster/options"})),
 		bulkTool[bulkStartIn]("pve_bulk_start_guests", "Start guests", "start",
 			"Start several guests in one task; running ones are skipped."),
 		bulkTool[bulkShutdownIn]("pve_bulk_shutdown_guests", "Shut down guests", "shutdown",

@@ -61,9 +61,9 @@ type dispatcher struct {
 }
 
 var dispatchers = []dispatcher{
-	{"pve_read", "Run a read tool", "Run a read-only tool found with pve_search_tools: {tool, arguments}.", ClassRead, Read, "read"},
-	{"pve_change", "Run a change tool", "Run a non-destructive change tool found with pve_search_tools: {tool, arguments}.", ClassChange, Act, "change"},
-	{"pve_destroy", "Run a destructive tool", "Run a destructive tool (delete, stop, rollback ...) found with pve_search_tools: {tool, arguments}.", ClassDestroy, Destroy, "destroy"},
+	{"pve_read", "Run a read tool", "Run a read-only tool from pve_search_tools: {tool, arguments}.", ClassRead, Read, "read"},
+	{"pve_change", "Run a change tool", "Run a non-destructive tool from pve_search_tools: {tool, arguments}.", ClassChange, Act, "change"},
+	{"pve_destroy", "Run a destructive tool", "Run a destructive tool (delete, stop, rollback...) from pve_search_tools: {tool, arguments}.", ClassDestroy, Destroy, "destroy"},
 }
 
 // dispatcherOf returns the dispatcher of a class.

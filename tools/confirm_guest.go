@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -65,7 +66,8 @@ type guest struct {
 	Status    string   `json:"status,omitempty"`
 	Lock      string   `json:"lock,omitempty"`
 	Template  bool     `json:"template,omitempty"`
-	Digest    string   `json:"digest,omitempty"` // Proxmox's config digest
+	Protected bool     `json:"protected,omitempty"` // protection=1: Proxmox refuses to destroy it
+	Digest    string   `json:"digest,omitempty"`    // Proxmox's config digest
 	Disks     []string `json:"disks,omitempty"`
 	Snapshots []string `json:"snapshots,omitempty"`
 	HA        []string `json:"ha,omitempty"`
@@ -118,6 +120,10 @@ func (env *Env) guestFacts(ctx context.Context, vmid int) (*guest, error) {
 		g.Unread = append(g.Unread, "config: "+err.Error())
 	} else {
 		g.Digest, _ = cfg["digest"].(string)
+		var prot flag
+		if b, err := json.Marshal(cfg["protection"]); err == nil && prot.UnmarshalJSON(b) == nil {
+			g.Protected = bool(prot)
+		}
 		keys := make([]string, 0, len(cfg))
 		for k := range cfg {
 			keys = append(keys, k)
@@ -206,6 +212,9 @@ func (g *guest) String() string {
 	}
 	if g.Template {
 		b.WriteString(", template")
+	}
+	if g.Protected {
+		b.WriteString(", protected")
 	}
 	list := func(label string, items []string) {
 		if len(items) == 0 {

@@ -133,23 +133,28 @@ func lxcTools() []*Tool {
 				}
 				return env.Call(ctx, createLxcCall, &in)
 			}),
-		Endpoint[deleteLxcIn](Spec{Name: "pve_delete_lxc_container", Title: "Destroy container", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Destroy a container with its volumes and snapshots; irreversible."}, "DELETE", "/nodes/{node}/lxc/{vmid}"),
-		Custom(Spec{Name: "pve_update_lxc_config", Title: "Change container config", Tier: Full, Kind: Set,
+		planned(Endpoint[deleteLxcIn](Spec{Name: "pve_delete_lxc_container", Title: "Destroy container", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Destroy a container with its volumes and snapshots; irreversible."}, "DELETE", "/nodes/{node}/lxc/{vmid}"), []Call{replicationCall},
+			deleteGuestPlanner("lxc", Call{"DELETE", "/nodes/{node}/lxc/{vmid}"},
+				func(in deleteLxcIn) bool { return in.Purge }, func(in deleteLxcIn) bool { return in.Force })),
+		planned(Custom(Spec{Name: "pve_update_lxc_config", Title: "Change container config", Tier: Full, Kind: Set,
 			Desc: "Change container settings; on a running one some stay pending until restart."}, []Call{updateLxcCall},
 			func(ctx context.Context, env *Env, in updateLxcIn) (Output, error) {
 				if err := addEnv(in.Env, &in.Extra); err != nil {
 					return Output{}, err
 				}
 				return env.Call(ctx, updateLxcCall, &in)
-			}),
+			}), nil,
+			guestConfigPlanner("lxc", updateLxcCall, func(in *updateLxcIn) error { return addEnv(in.Env, &in.Extra) })),
 		Endpoint[cloneLxcIn](Spec{Name: "pve_clone_lxc_container", Title: "Clone container", Tier: Full, Kind: Act, Task: true,
 			Desc: "Copy a container or template to a new VMID."}, "POST", "/nodes/{node}/lxc/{vmid}/clone"),
 		Endpoint[createLxcSnapshotIn](Spec{Name: "pve_create_lxc_snapshot", Title: "Snapshot container", Tier: Full, Kind: Act, Task: true,
 			Desc: "Snapshot a container's volumes and config."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot"),
-		Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_lxc_snapshot", Title: "Delete container snapshot", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Delete a container snapshot."}, "DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"),
-		Endpoint[rollbackIn](Spec{Name: "pve_rollback_lxc_snapshot", Title: "Roll back container", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Revert a container to a snapshot, losing later changes; stops it if running."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"),
+		planned(Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_lxc_snapshot", Title: "Delete container snapshot", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Delete a container snapshot."}, "DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"), nil,
+			deleteSnapshotPlanner("lxc", Call{"DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"})),
+		planned(Endpoint[rollbackIn](Spec{Name: "pve_rollback_lxc_snapshot", Title: "Roll back container", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Revert a container to a snapshot, losing later changes; stops it if running."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"), nil,
+			rollbackPlanner("lxc", Call{"POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"})),
 	)
 }

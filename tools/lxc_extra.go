@@ -29,7 +29,10 @@ func lxcExtraTools() []*Tool {
 				}
 				return out, err
 			}),
-		Endpoint[migrateLxcIn](Spec{Name: "pve_migrate_lxc_container", Title: "Migrate container", Tier: ReadExecute, Kind: Act, Task: true,
-			Desc: "Move a container to another node; a running one needs restart."}, "POST", "/nodes/{node}/lxc/{vmid}/migrate"),
+		planned(Endpoint[migrateLxcIn](Spec{Name: "pve_migrate_lxc_container", Title: "Migrate container", Tier: ReadExecute, Kind: Act, Task: true,
+			Desc: "Move a container to another node; a running one needs restart."}, "POST", "/nodes/{node}/lxc/{vmid}/migrate"), nil,
+			migratePlanner("lxc", Call{"POST", "/nodes/{node}/lxc/{vmid}/migrate"}, func(in migrateLxcIn) (string, bool, bool) {
+				return in.Target, in.Restart, true
+			})),
 	}
 }

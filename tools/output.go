@@ -169,6 +169,15 @@ func (t *Tool) fieldSchema(name string) *jsonschema.Schema {
 
 // outputSchema is the schema of the tool's structuredContent.
 func (t *Tool) outputSchema() *jsonschema.Schema {
+	s := t.baseOutputSchema()
+	if t.DryRun() {
+		// Or a dry run's plan (dryrun.go).
+		return &jsonschema.Schema{Type: "object", AnyOf: []*jsonschema.Schema{s, planSchema()}}
+	}
+	return s
+}
+
+func (t *Tool) baseOutputSchema() *jsonschema.Schema {
 	o := t.outputOf()
 	if o.either != nil {
 		a, b := o, *o.either

@@ -27,11 +27,15 @@ type powerAction struct {
 	kind  Kind
 	desc  string // %s is "VM" or "container"
 	lxc   bool   // containers have it too
-	new   func(spec Spec, path string) *Tool
+	new   func(spec Spec, guest, verb, path string) *Tool
 }
 
-func endpointOf[In any]() func(Spec, string) *Tool {
-	return func(s Spec, path string) *Tool { return Endpoint[In](s, "POST", path) }
+// endpointOf builds a power tool with its dry-run planner.
+func endpointOf[In guestInput]() func(Spec, string, string, string) *Tool {
+	return func(s Spec, guest, verb, path string) *Tool {
+		call := Call{Method: "POST", Path: path}
+		return planned(Endpoint[In](s, call.Method, call.Path), guestStatusReads, powerPlanner[In](guest, verb, call))
+	}
 }
 
 var powerActions = []powerAction{
@@ -63,7 +67,7 @@ func powerTools(guest string) []*Tool {
 			Task:  true,
 			Desc:  fmt.Sprintf(a.desc, noun),
 		}
-		out = append(out, a.new(spec, fmt.Sprintf("/nodes/{node}/%s/{vmid}/status/%s", guest, a.verb)))
+		out = append(out, a.new(spec, guest, a.verb, fmt.Sprintf("/nodes/{node}/%s/{vmid}/status/%s", guest, a.verb)))
 	}
 	return out
 }

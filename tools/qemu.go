@@ -126,22 +126,30 @@ func qemuTools() []*Tool {
 	}
 	tools = append(tools, powerTools("qemu")...)
 	tools = append(tools,
-		Endpoint[migrateQemuIn](Spec{Name: "pve_migrate_qemu_vm", Title: "Migrate VM", Tier: ReadExecute, Kind: Act, Task: true,
-			Desc: "Move a VM to another node."}, "POST", "/nodes/{node}/qemu/{vmid}/migrate"),
+		planned(Endpoint[migrateQemuIn](Spec{Name: "pve_migrate_qemu_vm", Title: "Migrate VM", Tier: ReadExecute, Kind: Act, Task: true,
+			Desc: "Move a VM to another node."}, "POST", "/nodes/{node}/qemu/{vmid}/migrate"), nil,
+			migratePlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/migrate"}, func(in migrateQemuIn) (string, bool, bool) {
+				return in.Target, in.Online, in.WithLocalDisks
+			})),
 		Endpoint[createQemuIn](Spec{Name: "pve_create_qemu_vm", Title: "Create VM", Tier: Full, Kind: Act, Task: true,
 			Desc: "Create a VM."}, "POST", "/nodes/{node}/qemu"),
-		Endpoint[deleteQemuIn](Spec{Name: "pve_delete_qemu_vm", Title: "Destroy VM", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Destroy a stopped VM with its disks and snapshots; irreversible."}, "DELETE", "/nodes/{node}/qemu/{vmid}"),
-		Endpoint[updateQemuIn](Spec{Name: "pve_update_qemu_config", Title: "Change VM config", Tier: Full, Kind: Set,
-			Desc: "Change VM settings; on a running VM some stay pending until restart."}, "PUT", "/nodes/{node}/qemu/{vmid}/config"),
+		planned(Endpoint[deleteQemuIn](Spec{Name: "pve_delete_qemu_vm", Title: "Destroy VM", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Destroy a stopped VM with its disks and snapshots; irreversible."}, "DELETE", "/nodes/{node}/qemu/{vmid}"), []Call{replicationCall},
+			deleteGuestPlanner("qemu", Call{"DELETE", "/nodes/{node}/qemu/{vmid}"},
+				func(in deleteQemuIn) bool { return in.Purge }, func(deleteQemuIn) bool { return false })),
+		planned(Endpoint[updateQemuIn](Spec{Name: "pve_update_qemu_config", Title: "Change VM config", Tier: Full, Kind: Set,
+			Desc: "Change VM settings; on a running VM some stay pending until restart."}, "PUT", "/nodes/{node}/qemu/{vmid}/config"), nil,
+			guestConfigPlanner[updateQemuIn]("qemu", Call{"PUT", "/nodes/{node}/qemu/{vmid}/config"}, nil)),
 		Endpoint[cloneQemuIn](Spec{Name: "pve_clone_qemu_vm", Title: "Clone VM", Tier: Full, Kind: Act, Task: true,
 			Desc: "Copy a VM or template to a new VMID."}, "POST", "/nodes/{node}/qemu/{vmid}/clone"),
 		Endpoint[createQemuSnapshotIn](Spec{Name: "pve_create_qemu_snapshot", Title: "Snapshot VM", Tier: Full, Kind: Act, Task: true,
 			Desc: "Snapshot a VM's disks and config."}, "POST", "/nodes/{node}/qemu/{vmid}/snapshot"),
-		Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_qemu_snapshot", Title: "Delete VM snapshot", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Delete a VM snapshot."}, "DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"),
-		Endpoint[rollbackIn](Spec{Name: "pve_rollback_qemu_snapshot", Title: "Roll back VM", Tier: Full, Kind: Destroy, Task: true,
-			Desc: "Revert a VM to a snapshot, losing later changes; stops it unless RAM was saved."}, "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback"),
+		planned(Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_qemu_snapshot", Title: "Delete VM snapshot", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Delete a VM snapshot."}, "DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"), nil,
+			deleteSnapshotPlanner("qemu", Call{"DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"})),
+		planned(Endpoint[rollbackIn](Spec{Name: "pve_rollback_qemu_snapshot", Title: "Roll back VM", Tier: Full, Kind: Destroy, Task: true,
+			Desc: "Revert a VM to a snapshot, losing later changes; stops it unless RAM was saved."}, "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback"), nil,
+			rollbackPlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback"})),
 	)
 	return tools
 }

@@ -147,6 +147,9 @@ func instructionsFor(m Mode, env *Env, selected []*Tool) string {
 	if slices.ContainsFunc(selected, env.needsConfirm) {
 		s += confirmInstructions
 	}
+	if slices.ContainsFunc(selected, (*Tool).DryRun) {
+		s += dryRunInstructions
+	}
 	return s
 }
 

@@ -65,12 +65,12 @@ func restoreTools() []*Tool {
 			[]Call{restoreLxcCall}, func(ctx context.Context, env *Env, in restoreLxcIn) (Output, error) {
 				return env.Call(ctx, restoreLxcCall, &lxcRestoreCall{restoreLxcIn: in, Restore: true})
 			}),
-		Custom(Spec{Name: "pve_delete_storage_volume", Title: "Delete storage volume", Tier: Full, Kind: Destroy, Task: true,
+		planned(Custom(Spec{Name: "pve_delete_storage_volume", Title: "Delete storage volume", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a backup, ISO, template or other file volume; a protected backup fails the task."},
 			[]Call{deleteVolumeCall}, func(ctx context.Context, env *Env, in deleteVolumeIn) (Output, error) {
 				// The schema's pattern guarantees the "storage:" prefix.
 				storage, _, _ := strings.Cut(in.Volume, ":")
 				return env.Call(ctx, deleteVolumeCall, &deleteVolumePath{Node: in.Node, Storage: storage, Volume: in.Volume})
-			}).In(Storage),
+			}).In(Storage), []Call{storageContentCall}, deleteVolumePlan),
 	}
 }

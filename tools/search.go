@@ -25,7 +25,7 @@ const (
 )
 
 type searchIn struct {
-	Query    string `json:"query,omitempty" jsonschema:"A few words; empty lists the categories"`
+	Query    string `json:"query,omitempty" jsonschema:"A few words; empty lists categories"`
 	Category string `json:"category,omitempty" jsonschema:"Only this category" enum:"nodes|qemu|lxc|storage|cluster|access|pools|network|firewall|backup|tasks|ha"`
 	Kind     string `json:"kind,omitempty" jsonschema:"Safety class" enum:"read|change|destroy"`
 	Limit    int    `json:"limit,omitempty" jsonschema:"Results (default 5)" min:"1" max:"20"`
@@ -40,7 +40,7 @@ var searchTool = sync.OnceValue(func() *Tool {
 			Name:  searchToolName,
 			Title: "Search tools",
 			Kind:  Read,
-			Desc:  "Find tools by what you want to do: the best matches with input schemas. Call one through the dispatcher in via.",
+			Desc:  "Find tools for a task: the best matches with input schemas. Call one through the dispatcher in via.",
 		},
 		Input: reflect.TypeFor[searchIn](),
 	}

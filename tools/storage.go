@@ -88,8 +88,9 @@ func storageTools() []*Tool {
 			Desc: "Pull an OCI (Docker) image into a storage as a container template. Returns the task."}, "POST", "/nodes/{node}/storage/{storage}/oci-registry-pull"),
 		Endpoint[createStorageIn](Spec{Name: "pve_create_storage", Title: "Add storage", Tier: Full, Kind: Act,
 			Desc: "Add a storage definition (dir, nfs, cifs, lvm, lvmthin, zfspool, rbd, pbs ...)."}, "POST", "/storage"),
-		Endpoint[updateStorageIn](Spec{Name: "pve_update_storage", Title: "Change storage", Tier: Full, Kind: Set,
-			Desc: "Change a storage definition; only given settings change."}, "PUT", "/storage/{storage}"),
+		planned(Endpoint[updateStorageIn](Spec{Name: "pve_update_storage", Title: "Change storage", Tier: Full, Kind: Set,
+			Desc: "Change a storage definition; only given settings change."}, "PUT", "/storage/{storage}"), []Call{{"GET", "/storage/{storage}"}},
+			settingsPlanner[updateStorageIn](Call{"GET", "/storage/{storage}"}, Call{"PUT", "/storage/{storage}"})),
 		Endpoint[storageIn](Spec{Name: "pve_delete_storage", Title: "Remove storage", Tier: Full, Kind: Destroy,
 			Desc: "Remove a storage definition; volumes still on it stay but become unusable."}, "DELETE", "/storage/{storage}"),
 	}

@@ -90,7 +90,7 @@ var taskFields = []string{"upid", "node", "type", "id", "user", "status", "start
 func taskTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_wait_task", Title: "Wait for task", Tier: ReadOnly, Kind: Read,
-			Desc: "Wait for a task to end; returns status, exitstatus, duration and, on failure, the log tail."},
+			Desc: "Wait for a task to end: status, exitstatus, duration and, on failure, the log tail."},
 			[]Call{taskStatusCall, taskLogCall, listTasksCall},
 			func(ctx context.Context, env *Env, in waitTaskIn) (Output, error) {
 				in.UPID = env.PVE.RestoreUPID(in.UPID)

@@ -105,6 +105,10 @@ type Tool struct {
 		err  error
 	}
 	confirmReads []Call
+
+	// planner, when set (planned, dryrun.go), is the tool's Planner[In]:
+	// the tool then takes dry_run.
+	planner any
 }
 
 // decode validates a call's arguments against the tool's input schema and
@@ -170,6 +174,18 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 		if err := t.decode(raw, &in); err != nil {
 			return env.errorResult(err)
 		}
+		if t.DryRun() && isDryRun(raw) {
+			// Only reads: nothing to confirm.
+			plan, err := t.planner.(Planner[In])(ctx, env, in)
+			if err != nil {
+				return env.errorResult(fmt.Errorf("dry run of %s: %w", t.Name, err))
+			}
+			out, err := planOutput(plan)
+			if err != nil {
+				return env.errorResult(err)
+			}
+			return env.result(out)
+		}
 		if env.needsConfirm(t) {
 			if res := env.confirmGate(ctx, t, raw, token); res != nil {
 				return res
@@ -228,6 +244,16 @@ func (t *Tool) MCP() (*mcp.Tool, error) {
 				schema.Properties = map[string]*jsonschema.Schema{}
 			}
 			schema.Properties["verbose"] = verboseProperty()
+		}
+		if t.DryRun() {
+			if _, clash := schema.Properties[dryRunArg]; clash {
+				t.err = fmt.Errorf("tool %s: input already has a %s field", t.Name, dryRunArg)
+				return
+			}
+			if schema.Properties == nil {
+				schema.Properties = map[string]*jsonschema.Schema{}
+			}
+			schema.Properties[dryRunArg] = dryRunProperty()
 		}
 		t.mcpDef = &mcp.Tool{
 			Name:        t.Name,
