@@ -196,7 +196,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	return s, nil
 }
 
-const instructions = "Proxmox VE cluster tools. Guest tools find the node from vmid when node is omitted. " +
+const instructions = "Proxmox VE cluster tools. vmid is a guest's (VM's or container's) ID; guest tools find its node when node is omitted. " +
 	"Tools that start a task take wait: seconds (up to 600) to wait for the task to end and return its outcome; without it they return the UPID, which pve_wait_task follows. " +
 	"Lists answer their main fields; verbose: true returns every field."
 
