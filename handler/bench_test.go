@@ -54,8 +54,15 @@ func benchHandlerIn(b *testing.B, mode string) http.Handler {
 		io.WriteString(w, benchNodes)
 	}))
 	b.Cleanup(pve.Close)
+	return handlerFor(b, pve.URL, mode)
+}
+
+// handlerFor is handler.New in front of the Proxmox at pveURL, configured
+// the way the runners configure it, in tool mode mode.
+func handlerFor(b *testing.B, pveURL, mode string) http.Handler {
+	b.Helper()
 	vars := map[string]string{
-		"PVE_BASE_URL":     pve.URL,
+		"PVE_BASE_URL":     pveURL,
 		"PVE_TOKEN_ID":     "mcp@pve!bench",
 		"PVE_TOKEN_SECRET": "00000000-bench-4000-8000-000000000000",
 		"PVE_TOOL_MODE":    mode,

@@ -12,7 +12,6 @@ package handler_test
 import (
 	"bufio"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,9 +21,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/pve-mcp/pve-mcp/config"
-	"github.com/pve-mcp/pve-mcp/handler"
 )
 
 // slowPVE is a Proxmox stand-in answering GET /nodes after delay; peak is
@@ -51,22 +47,9 @@ func newSlowPVE(b *testing.B, delay time.Duration) *slowPVE {
 	return p
 }
 
-func hostileHandler(b *testing.B, pveURL string) http.Handler {
-	vars := map[string]string{
-		"PVE_BASE_URL":     pveURL,
-		"PVE_TOKEN_ID":     "mcp@pve!bench",
-		"PVE_TOKEN_SECRET": "00000000-bench-4000-8000-000000000000",
-	}
-	cfg, err := config.FromEnv(func(k string) string { return vars[k] }, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := handler.New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return h
-}
+// hostileHandler is the handler in mode all: the hostile calls name
+// pve_list_nodes directly, so they reach the Proxmox stand-in.
+func hostileHandler(b *testing.B, pveURL string) http.Handler { return handlerFor(b, pveURL, "all") }
 
 // batchOf is a batch of n copies of item, each with its own id.
 func batchOf(n int, item string) string {
