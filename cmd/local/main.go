@@ -25,7 +25,7 @@ const terminalHint = `pve-mcp: this is an MCP server on stdio: it waits for JSON
   Let a client start it (README, "Connect a client"), or paste these three lines:
 {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"terminal","version":"0"}}}
 {"jsonrpc":"2.0","method":"notifications/initialized"}
-{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pve_list_nodes","arguments":{}}}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pve_read","arguments":{"tool":"pve_list_nodes"}}}
   Ctrl-C stops the server.`
 
 func main() {
