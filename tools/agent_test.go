@@ -180,6 +180,7 @@ func TestAgentPolicyOff(t *testing.T) {
 }
 
 func TestAgentExec(t *testing.T) {
+	t.Parallel() // waits on simulated tasks; shares nothing
 	e := fullEnv(t)
 	e.env.GuestExec = agentPolicy(t, "hostname", "uptime", "false", "cat( /etc/[a-z-]+)?", "nosuch", `sh -c [a-z ]+`, "echo [a-z ]+")
 

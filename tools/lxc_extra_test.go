@@ -104,6 +104,7 @@ func TestMigrateLxcOnlineFails(t *testing.T) {
 // TestMigrateLxcWaitTimesOut: a wait shorter than the migration returns the
 // still-running task instead of blocking.
 func TestMigrateLxcWaitTimesOut(t *testing.T) {
+	t.Parallel() // waits on simulated tasks; shares nothing
 	e := newTestEnvWith(t, Selection{Tier: Full}, pvesim.Options{TaskDuration: time.Hour})
 	txt := e.ok("pve_migrate_lxc_container", map[string]any{"vmid": 203, "target": "pve2", "wait": 1})
 	if !strings.Contains(txt, "running") || !strings.Contains(txt, "UPID:pve1:") {

@@ -142,6 +142,7 @@ func TestListTasksPagesMergedList(t *testing.T) {
 
 // A start with wait answers the guest's state next to the task's.
 func TestWaitShowsGuestStatus(t *testing.T) {
+	t.Parallel() // waits on simulated tasks; shares nothing
 	e := newTestEnvWith(t, Selection{Tier: Full}, pvesim.Options{TaskDuration: 300 * time.Millisecond})
 	var res TaskResult
 	e.okJSON("pve_start_qemu_vm", map[string]any{"vmid": 102, "wait": 10}, &res)

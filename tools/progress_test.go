@@ -18,6 +18,7 @@ import (
 // task's log as it grows, with a progress value that only increases; a
 // client without one gets none. Both get the same result.
 func TestWaitSendsProgress(t *testing.T) {
+	t.Parallel() // waits on simulated tasks; shares nothing
 	sim := pvesim.New(pvesim.Options{TokenID: testTokenID, TokenSecret: testTokenSecret, TaskDuration: 600 * time.Millisecond})
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)
