@@ -164,6 +164,21 @@ type clusterEntry struct {
 	Shared   flag   `json:"shared"`
 }
 
+// clusterFacts reads what migration plans check in the cluster's
+// resources: each node and whether it is online, and the shared storages.
+func clusterFacts(res []clusterEntry) (online, shared map[string]bool) {
+	online, shared = map[string]bool{}, map[string]bool{}
+	for _, r := range res {
+		switch {
+		case r.Type == "node":
+			online[r.Node] = r.Status == "online"
+		case r.Type == "storage" && bool(r.Shared):
+			shared[r.Storage] = true
+		}
+	}
+	return online, shared
+}
+
 // bulkPlan plans a bulk action: one read of the cluster's resources
 // (and, for a migration, each guest's disks).
 func bulkPlan(ctx context.Context, env *Env, action string, b *bulkIn, call Call, in any, mig *bulkMigrateIn) (*Plan, error) {
@@ -176,25 +191,14 @@ func bulkPlan(ctx context.Context, env *Env, action string, b *bulkIn, call Call
 	if p.Request, err = env.requestOf(ctx, call, in); err != nil {
 		return nil, err
 	}
+	online, shared := clusterFacts(res)
 	if mig != nil {
-		online := false
-		found := false
-		for _, r := range res {
-			if r.Type == "node" && r.Node == mig.Target {
-				found, online = true, r.Status == "online"
-			}
-		}
+		up, found := online[mig.Target]
 		switch {
 		case !found:
 			p.fail("no cluster node %q", mig.Target)
-		case !online:
+		case !up:
 			p.fail("target node %s is not online", mig.Target)
-		}
-	}
-	shared := map[string]bool{}
-	for _, r := range res {
-		if r.Type == "storage" && bool(r.Shared) {
-			shared[r.Storage] = true
 		}
 	}
 	for _, id := range b.VMs {
@@ -553,16 +557,8 @@ func migratePlanner[In guestInput](typ string, call Call, opts func(In) (target 
 		if err := env.PVE.Get(ctx, resourcesCall.Path, nil, &res); err != nil {
 			return nil, err
 		}
-		found, up := false, false
-		shared := map[string]bool{}
-		for _, r := range res {
-			if r.Type == "node" && r.Node == target {
-				found, up = true, r.Status == "online"
-			}
-			if r.Type == "storage" && bool(r.Shared) {
-				shared[r.Storage] = true
-			}
-		}
+		nodes, shared := clusterFacts(res)
+		up, found := nodes[target]
 		switch {
 		case target == g.Node:
 			p.fail("target is local node %s", target)
