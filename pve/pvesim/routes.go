@@ -21,6 +21,7 @@ var seeds = []func(*Sim){
 	(*Sim).seedNetwork,
 	(*Sim).seedPools,
 	(*Sim).seedStorage,
+	(*Sim).seedSiteJobs, // last: replaces the lab's jobs and pools on another site
 }
 
 // subtree is one part of the API: the file that serves it (name.go), the

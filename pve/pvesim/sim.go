@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,6 +20,9 @@ type Request struct {
 	Path   string     // below /api2/json, as sent (escaped)
 	Params url.Values // query or form values
 	Status int        // HTTP status answered
+	// TokenID is the API token that made the call ("" when it carried
+	// none that the simulator accepts), so a test can tell whose request it was.
+	TokenID string
 }
 
 // New returns a simulated cluster seeded with realistic data: three nodes,
@@ -28,6 +32,7 @@ func New(opts Options) *Sim {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Tokens = maps.Clone(opts.Tokens) // SetToken changes the simulator's copy
 	s := &Sim{opts: opts, guests: map[int]*Guest{}, tasks: map[string]*Task{}}
 	for _, seed := range seeds {
 		seed(s)
@@ -147,6 +152,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rec *Request) int {
 	if err != nil {
 		return writeErr(w, err)
 	}
+	rec.TokenID = user
 	values := url.Values{}
 	for k, v := range r.URL.Query() {
 		values[k] = v
@@ -243,10 +249,32 @@ func (s *Sim) authenticate(h string) (string, error) {
 		return "", &APIError{Status: 401, Message: "No ticket"}
 	}
 	id, secret, ok := strings.Cut(rest, "=")
-	if !ok || id != s.opts.TokenID || secret != s.opts.TokenSecret {
+	if !ok || !s.acceptsToken(id, secret) {
 		return "", &APIError{Status: 401, Message: "authentication failure"}
 	}
 	return id, nil
+}
+
+// acceptsToken reports whether secret is the current secret of token id.
+func (s *Sim) acceptsToken(id, secret string) bool {
+	if id == s.opts.TokenID {
+		return secret == s.opts.TokenSecret
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want, ok := s.opts.Tokens[id]
+	return ok && secret == want
+}
+
+// SetToken makes the simulator accept token id with secret from now on,
+// replacing its old secret: how a test rotates a person's token.
+func (s *Sim) SetToken(id, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.Tokens == nil {
+		s.opts.Tokens = map[string]string{}
+	}
+	s.opts.Tokens[id] = secret
 }
 
 func writeErr(w http.ResponseWriter, err error) int {

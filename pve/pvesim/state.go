@@ -12,6 +12,15 @@ import (
 type Options struct {
 	TokenID     string // user@realm!name the simulator accepts
 	TokenSecret string
+	// Tokens are more API tokens the simulator accepts (token id to
+	// secret), as a cluster with one token per person has them; each acts
+	// as its own user, so tasks it starts name that user.
+	Tokens map[string]string
+	// Site chooses the seeded cluster: "" (or "lab") is three nodes pve1-3
+	// with the guests the tests know; "office" is a second, smaller
+	// cluster with other nodes and guests (vmids overlap, as they do
+	// between real clusters), for the multi-cluster demo.
+	Site string
 	// TaskDuration is how long a task runs before it finishes and its
 	// effect (VM started, disk moved ...) happens. Zero finishes tasks
 	// before the call that started them returns.

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -109,8 +110,17 @@ func (s *Sim) seedAccess() {
 		{ID: "bob@pve", Enable: true, FirstName: "Bob", LastName: "Hofer", Email: "bob@lab.example", Groups: []string{"operators"}, Comment: "on-call"},
 		{ID: "carol@pve", Enable: false, FirstName: "Carol", Expire: 1767225600, Groups: []string{"developers"}, Comment: "left the team"},
 	}
-	// The token the simulator accepts belongs to a user too.
-	if owner, name, ok := strings.Cut(s.opts.TokenID, "!"); ok && owner != "" {
+	// The tokens the simulator accepts belong to users too.
+	ids := []string{s.opts.TokenID}
+	for id := range s.opts.Tokens {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids[1:])
+	for _, id := range ids {
+		owner, name, ok := strings.Cut(id, "!")
+		if !ok || owner == "" {
+			continue
+		}
 		if u := s.user(owner); u != nil {
 			u.Tokens = append(u.Tokens, name)
 		} else {

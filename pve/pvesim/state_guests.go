@@ -69,33 +69,19 @@ type LogEntry struct {
 const gib = int64(1) << 30
 
 func (s *Sim) seedCore() {
+	if s.opts.Site == siteOffice {
+		s.seedOffice()
+		return
+	}
 	boot := s.now().Add(-41 * 24 * time.Hour)
 	for i, name := range []string{"pve1", "pve2", "pve3"} {
-		n := &Node{
+		s.addNode(&Node{
 			Name: name, Online: true, IP: fmt.Sprintf("10.0.0.%d", 11+i),
 			CPUs: []int{32, 32, 16}[i], CPUModel: "AMD EPYC 7302P 16-Core Processor",
 			MaxMem: []int64{256, 256, 128}[i] * gib, Boot: boot.Add(time.Duration(i) * time.Hour),
 			DNS:      map[string]string{"search": "lab.example", "dns1": "10.0.0.2", "dns2": "1.1.1.1"},
 			Timezone: "Europe/Vienna",
-		}
-		for _, sv := range [][2]string{
-			{"pveproxy", "PVE API Proxy Server"}, {"pvedaemon", "PVE API Daemon"}, {"pvestatd", "PVE Status Daemon"},
-			{"pve-cluster", "The Proxmox VE cluster filesystem"}, {"corosync", "Corosync Cluster Engine"},
-			{"pve-firewall", "Proxmox VE firewall"}, {"pve-ha-lrm", "PVE Local HA Resource Manager Daemon"},
-			{"pve-ha-crm", "PVE Cluster HA Resource Manager Daemon"}, {"chrony", "chrony, an NTP client/server"},
-			{"sshd", "OpenBSD Secure Shell server"}, {"postfix", "Postfix Mail Transport Agent"}, {"cron", "Regular background program processing daemon"},
-		} {
-			n.Services = append(n.Services, &Service{Name: sv[0], Desc: sv[1], State: "running"})
-		}
-		for j := 0; j < 120; j++ {
-			ts := boot.Add(time.Duration(j) * 7 * time.Hour).Format("Jan 02 15:04:05")
-			msg := []string{"pvedaemon[2216]: <root@pam> successful auth for user 'root@pam'",
-				"pveproxy[1871]: worker 30121 finished", "corosync[1204]:   [TOTEM ] Token has not been received in 2737 ms",
-				"systemd[1]: Starting pve-daily-update.service - Daily PVE download activities...",
-				"pvestatd[1542]: status update time (5.112 seconds)", "chronyd[987]: Selected source 10.0.0.2"}[j%6]
-			n.Syslog = append(n.Syslog, ts+" "+name+" "+msg)
-		}
-		s.nodes = append(s.nodes, n)
+		})
 	}
 	now := s.now()
 	vm := func(vmid int, node, status string, cfg map[string]string) {
@@ -139,6 +125,29 @@ func (s *Sim) seedCore() {
 		s.clusterLog = append(s.clusterLog, LogEntry{Time: now.Add(-time.Duration(30-i) * time.Hour).Unix(), Node: s.nodes[i%3].Name,
 			User: user, Tag: "pvedaemon", Pri: 6, Msg: fmt.Sprintf("<root@pam> starting task UPID:%s:0000%04X:task%d", s.nodes[i%3].Name, i, i)})
 	}
+}
+
+// addNode gives n the services and syslog every Proxmox node has, and adds it.
+func (s *Sim) addNode(n *Node) {
+	boot, name := n.Boot, n.Name
+	for _, sv := range [][2]string{
+		{"pveproxy", "PVE API Proxy Server"}, {"pvedaemon", "PVE API Daemon"}, {"pvestatd", "PVE Status Daemon"},
+		{"pve-cluster", "The Proxmox VE cluster filesystem"}, {"corosync", "Corosync Cluster Engine"},
+		{"pve-firewall", "Proxmox VE firewall"}, {"pve-ha-lrm", "PVE Local HA Resource Manager Daemon"},
+		{"pve-ha-crm", "PVE Cluster HA Resource Manager Daemon"}, {"chrony", "chrony, an NTP client/server"},
+		{"sshd", "OpenBSD Secure Shell server"}, {"postfix", "Postfix Mail Transport Agent"}, {"cron", "Regular background program processing daemon"},
+	} {
+		n.Services = append(n.Services, &Service{Name: sv[0], Desc: sv[1], State: "running"})
+	}
+	for j := 0; j < 120; j++ {
+		ts := boot.Add(time.Duration(j) * 7 * time.Hour).Format("Jan 02 15:04:05")
+		msg := []string{"pvedaemon[2216]: <root@pam> successful auth for user 'root@pam'",
+			"pveproxy[1871]: worker 30121 finished", "corosync[1204]:   [TOTEM ] Token has not been received in 2737 ms",
+			"systemd[1]: Starting pve-daily-update.service - Daily PVE download activities...",
+			"pvestatd[1542]: status update time (5.112 seconds)", "chronyd[987]: Selected source 10.0.0.2"}[j%6]
+		n.Syslog = append(n.Syslog, ts+" "+name+" "+msg)
+	}
+	s.nodes = append(s.nodes, n)
 }
 
 func qemuConfig(name string, mem, cores int, disk, mac, ostype, tags string) map[string]string {
