@@ -52,6 +52,12 @@ type BearerToken struct {
 	Tier tools.Tier
 	// Categories narrows the deployment's categories for this token (nil: all of them).
 	Categories []tools.Category
+	// Clusters narrows the clusters (PVE_CLUSTERS) this token may use (nil: all of them).
+	Clusters []string
+	// Confirm, when set, is this token's confirmation policy instead of
+	// PVE_CONFIRM: an operator may ask more of a person's token, or nothing
+	// of an automation's that runs only planned changes.
+	Confirm *tools.ConfirmPolicy
 	// Hash is the SHA-256 of the token.
 	Hash [sha256.Size]byte
 	// length and roll find the token inside longer strings (RedactTokens).
@@ -258,7 +264,11 @@ type tokenJSON struct {
 	Name       string   `json:"name"`
 	Tier       string   `json:"tier"`
 	Categories []string `json:"categories"`
-	Token      string   `json:"token"`
+	// Clusters narrows the clusters of PVE_CLUSTERS the token may use.
+	Clusters []string `json:"clusters"`
+	// Confirm replaces PVE_CONFIRM for this token's calls.
+	Confirm string `json:"confirm"`
+	Token   string `json:"token"`
 }
 
 // ParseTokens reads static bearer tokens, in either of two forms:
@@ -337,12 +347,25 @@ func ParseTokens(raw string) ([]BearerToken, error) {
 		if !tokenValueRE.MatchString(e.Token) {
 			return nil, fmt.Errorf("token %s may hold only base64/hex characters (A-Z a-z 0-9 . _ ~ + / = -)", label)
 		}
+		var confirm *tools.ConfirmPolicy
+		if e.Confirm != "" {
+			p, err := tools.ParseConfirmPolicy(e.Confirm)
+			if err != nil {
+				return nil, fmt.Errorf("token %s: confirm: %w", label, err)
+			}
+			confirm = &p
+		}
+		for _, c := range e.Clusters {
+			if !clusterNameRE.MatchString(c) {
+				return nil, fmt.Errorf("token %s: clusters holds a name that is not a cluster name", label)
+			}
+		}
 		h := sha256.Sum256([]byte(e.Token))
 		if other, dup := hashes[h]; dup {
 			return nil, fmt.Errorf("tokens %s and %s are the same token", other, label)
 		}
 		hashes[h] = label
-		out = append(out, BearerToken{Name: e.Name, Tier: tier, Categories: cats, Hash: h, length: len(e.Token), roll: fingerprint(e.Token)})
+		out = append(out, BearerToken{Name: e.Name, Tier: tier, Categories: cats, Clusters: e.Clusters, Confirm: confirm, Hash: h, length: len(e.Token), roll: fingerprint(e.Token)})
 	}
 	return out, nil
 }

@@ -37,6 +37,14 @@ type Config struct {
 	// ConfirmKeySecretARN names a Secrets Manager secret holding the
 	// confirmation key; the handler reads it at startup into Confirm.Key.
 	ConfirmKeySecretARN string
+	// Clusters are the named clusters of PVE_CLUSTERS (nil: the one cluster
+	// of PVE_BASE_URL); DefaultCluster is the one a call without a cluster
+	// argument goes to ("" : none, the argument is required).
+	Clusters       []Cluster
+	DefaultCluster string
+	// ClustersSecretARN names the secret holding the cluster list; the
+	// runner reads it at startup (UseClusters).
+	ClustersSecretARN string
 }
 
 // Var documents one environment variable; the README's table is checked against this list.
@@ -63,6 +71,7 @@ var Vars = []Var{
 	{"PVE_SKIP_CHECK", "false", "`true` skips the startup connection check (`GET /version`)"},
 	{"DEBUG", "false", "`true` logs debug lines to stderr"},
 	ConfirmVars[0], ConfirmVars[1], ConfirmVars[2],
+	ClusterVars[0], ClusterVars[1], ClusterVars[2],
 }
 
 // FromEnv reads the configuration. getenv is os.Getenv in production and a
@@ -74,7 +83,9 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	c.PVE.BaseURL = strings.TrimSpace(getenv("PVE_BASE_URL"))
 	c.PVE.TokenID = strings.TrimSpace(getenv("PVE_TOKEN_ID"))
 	c.PVE.TokenSecret = strings.TrimSpace(getenv("PVE_TOKEN_SECRET"))
-	if !demo {
+	errs = append(errs, clustersFromEnv(getenv, demo, &c)...)
+	multi := len(c.Clusters) > 0 || c.ClustersSecretARN != ""
+	if !demo && !multi {
 		for _, v := range []struct{ name, val string }{{"PVE_BASE_URL", c.PVE.BaseURL}, {"PVE_TOKEN_ID", c.PVE.TokenID}, {"PVE_TOKEN_SECRET", c.PVE.TokenSecret}} {
 			if v.val == "" {
 				errs = append(errs, fmt.Errorf("%s is required (or run with -demo to try the simulated cluster)", v.name))
@@ -140,7 +151,10 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	if _, err := tools.Select(c.Tools); err != nil {
 		errs = append(errs, err)
 	}
-	if !demo && c.PVE.BaseURL != "" && c.PVE.TokenID != "" && c.PVE.TokenSecret != "" {
+	if err := CheckTokenClusters(c.Auth.Tokens, c.Clusters); err != nil && c.ClustersSecretARN == "" {
+		errs = append(errs, err)
+	}
+	if !demo && !multi && c.PVE.BaseURL != "" && c.PVE.TokenID != "" && c.PVE.TokenSecret != "" {
 		// The client's own checks (URL and token id form, PVE_CA_CERT
 		// readable) belong with the rest too; a bad fingerprint is reported above.
 		check := c.PVE

@@ -162,6 +162,9 @@ func withConfirmProperty(def *mcp.Tool) (*mcp.Tool, error) {
 // wireFor is the tool as a server with policy env.Confirm lists it, with
 // or without its output schema (see Tool.wire).
 func (t *Tool) wireFor(env *Env, withOutput bool) (*mcp.Tool, error) {
+	if env.Fleet.Multi() {
+		return t.clusterWire(env, withOutput, env.needsConfirm(t))
+	}
 	if !env.needsConfirm(t) {
 		return t.wire(withOutput)
 	}
@@ -295,7 +298,7 @@ func (env *Env) confirmGate(ctx context.Context, t *Tool, raw json.RawMessage, t
 	c := env.Confirm
 	mint := func() (string, time.Time) {
 		exp := c.now().Add(cmpDur(c.TTL, DefaultConfirmTTL)).Truncate(time.Second)
-		return mintToken(c.key(), t.Name, args, ci.caller, plan.digest, exp), exp
+		return mintToken(c.key(), env.tokenScope(t), args, ci.caller, plan.digest, exp), exp
 	}
 	if ci.session != nil && elicits(ci.session) {
 		if ci.state == "" {
@@ -331,7 +334,7 @@ func (env *Env) checkToken(t *Tool, ci *callInfo, args []byte, plan *plan, token
 	if !c.now().Before(exp) {
 		return env.errorResult(fmt.Errorf("%s was not run: the confirmation expired at %s; call it again without confirm for a new summary, and show it to the user", t.Name, exp.UTC().Format(time.RFC3339)))
 	}
-	want := mintToken(c.key(), t.Name, args, ci.caller, plan.digest, exp)
+	want := mintToken(c.key(), env.tokenScope(t), args, ci.caller, plan.digest, exp)
 	_, wantMAC, _ := parseToken(want)
 	if !hmac.Equal(mac, wantMAC) {
 		return env.errorResult(fmt.Errorf("%s was not run: the confirmation does not match this call (the arguments, the caller or the target's state changed since it was issued); call it again without confirm for a new summary, and show it to the user.\nNow:\n%s", t.Name, plan.text))
@@ -468,6 +471,10 @@ type plan struct {
 func (env *Env) planOf(ctx context.Context, t *Tool, args []byte) (*plan, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s): %s\nArguments: %s", t.Title, t.Name, t.Desc, args)
+	if env.cluster != "" && env.Fleet.Multi() {
+		// The arguments shown lack it (it was taken out to bind the call).
+		fmt.Fprintf(&b, "\nCluster: %s", env.cluster)
+	}
 	p := &plan{}
 	if guestVMID(t.Input) {
 		var in struct {

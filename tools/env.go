@@ -22,6 +22,14 @@ type Env struct {
 	GuestExec GuestExecPolicy
 	// Confirm is which tools ask for a yes first, and how (confirm.go).
 	Confirm Confirmation
+	// Fleet, when set, is every cluster the deployment talks to
+	// (clusters.go); PVE is then the default's client, and each call is
+	// bound to its own cluster and caller before it runs.
+	Fleet *Fleet
+	// Reach lists the clusters this server's callers may use (nil: all).
+	Reach []string
+	// cluster is the cluster a bound Env talks to.
+	cluster string
 }
 
 var resourcesCall = Call{Method: "GET", Path: "/cluster/resources"}
@@ -121,8 +129,15 @@ func (env *Env) NodeOf(ctx context.Context, vmid int) (string, error) {
 func (env *Env) errText(err error) string {
 	msg := err.Error()
 	var ce *pve.ConnError
-	if errors.As(err, &ce) {
+	multi := env.cluster != "" && env.Fleet.Multi()
+	switch {
+	case errors.As(err, &ce) && multi:
+		msg += " (check the url of cluster " + env.cluster + " in PVE_CLUSTERS, the network path to it and its TLS settings)"
+	case errors.As(err, &ce):
 		msg += " (check PVE_BASE_URL, the network path to Proxmox and its TLS settings)"
+	}
+	if multi {
+		msg = "cluster " + env.cluster + ": " + msg
 	}
 	if step := nextStep(msg); step != "" {
 		msg += "\nNext step: " + step

@@ -40,6 +40,8 @@ type resource struct {
 // guestHit is one guest as pve_find_guests returns it: only what an agent
 // needs to pick a guest and act on it.
 type guestHit struct {
+	// Cluster is set when the search looked at several clusters.
+	Cluster  string `json:"cluster,omitempty"`
 	VMID     int    `json:"vmid"`
 	Name     string `json:"name"`
 	Type     string `json:"type"`
@@ -62,9 +64,51 @@ func (env *Env) resources(ctx context.Context, typ string) ([]resource, error) {
 }
 
 func findGuests(ctx context.Context, env *Env, in findGuestsIn) (Output, error) {
-	res, err := env.resources(ctx, "vm")
+	if env.acrossAll() {
+		return findAcross(ctx, env, in)
+	}
+	hits, err := env.findHits(ctx, in)
 	if err != nil {
 		return Output{}, err
+	}
+	out, err := JSON(hits)
+	if len(hits) == 0 && err == nil {
+		out.Note = "No guest matches; loosen the filters or list all with pve_list_cluster_resources type=vm."
+	}
+	return out, err
+}
+
+// findAcross searches every cluster the caller may read; a cluster that
+// does not answer is named in the note, and the others still answer.
+func findAcross(ctx context.Context, env *Env, in findGuestsIn) (Output, error) {
+	hits := []guestHit{}
+	var down []string
+	for _, o := range env.eachCluster(ctx, func(ctx context.Context, env *Env) (any, error) { return env.findHits(ctx, in) }) {
+		if o.Err != nil {
+			down = append(down, o.Err.Error()) // it names the cluster
+			continue
+		}
+		for _, h := range o.Value.([]guestHit) {
+			h.Cluster = o.Cluster
+			hits = append(hits, h)
+		}
+	}
+	out, err := JSON(hits)
+	switch {
+	case err != nil:
+	case len(down) > 0:
+		out.Note = "Not searched, the cluster did not answer: " + strings.Join(down, "; ")
+	case len(hits) == 0:
+		out.Note = "No guest matches in any cluster; loosen the filters."
+	}
+	return out, err
+}
+
+// findHits are the guests of env's cluster that match in, by vmid.
+func (env *Env) findHits(ctx context.Context, in findGuestsIn) ([]guestHit, error) {
+	res, err := env.resources(ctx, "vm")
+	if err != nil {
+		return nil, err
 	}
 	name := strings.ToLower(in.Name)
 	hits := []guestHit{}
@@ -86,11 +130,7 @@ func findGuests(ctx context.Context, env *Env, in findGuestsIn) (Output, error) 
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].VMID < hits[j].VMID })
-	out, err := JSON(hits)
-	if len(hits) == 0 && err == nil {
-		out.Note = "No guest matches; loosen the filters or list all with pve_list_cluster_resources type=vm."
-	}
-	return out, err
+	return hits, nil
 }
 
 func containsFold(list []string, s string) bool {
@@ -126,6 +166,47 @@ type storageUse struct {
 var clusterStatusCall = Call{Method: "GET", Path: "/cluster/status"}
 
 func summarize(ctx context.Context, env *Env, _ EmptyIn) (Output, error) {
+	if env.acrossAll() {
+		return summarizeAcross(ctx, env)
+	}
+	sum, err := env.summary(ctx)
+	if err != nil {
+		return Output{}, err
+	}
+	return JSON(sum)
+}
+
+// clustersSummary is the summary of every cluster a caller may read.
+type clustersSummary struct {
+	Clusters []namedSummary `json:"clusters"`
+	// Unreachable are the clusters that did not answer, with the error.
+	Unreachable []clusterError `json:"unreachable,omitempty"`
+}
+
+type namedSummary struct {
+	Name string `json:"name"`
+	clusterSummary
+}
+
+type clusterError struct {
+	Cluster string `json:"cluster"`
+	Error   string `json:"error"`
+}
+
+func summarizeAcross(ctx context.Context, env *Env) (Output, error) {
+	all := clustersSummary{Clusters: []namedSummary{}}
+	for _, o := range env.eachCluster(ctx, func(ctx context.Context, env *Env) (any, error) { return env.summary(ctx) }) {
+		if o.Err != nil {
+			all.Unreachable = append(all.Unreachable, clusterError{o.Cluster, o.Err.Error()})
+			continue
+		}
+		all.Clusters = append(all.Clusters, namedSummary{o.Cluster, *o.Value.(*clusterSummary)})
+	}
+	return JSON(all)
+}
+
+// summary is the health view of env's cluster.
+func (env *Env) summary(ctx context.Context) (*clusterSummary, error) {
 	var status []struct {
 		Type    string `json:"type"`
 		Name    string `json:"name"`
@@ -133,11 +214,11 @@ func summarize(ctx context.Context, env *Env, _ EmptyIn) (Output, error) {
 		Online  int    `json:"online"`
 	}
 	if err := env.PVE.Get(ctx, clusterStatusCall.Path, nil, &status); err != nil {
-		return Output{}, err
+		return nil, err
 	}
 	var raw []json.RawMessage
 	if err := env.PVE.Get(ctx, resourcesCall.Path, nil, &raw); err != nil {
-		return Output{}, err
+		return nil, err
 	}
 	sum := clusterSummary{Guests: map[string]int{}, NodesOnline: []string{}, NodesDown: []string{}, StorageFull: []storageUse{}}
 	single := true
@@ -196,17 +277,17 @@ func summarize(ctx context.Context, env *Env, _ EmptyIn) (Output, error) {
 	if memMax > 0 {
 		sum.Memory = round2(memUsed / memMax)
 	}
-	return JSON(sum)
+	return &sum, nil
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 func findTools() []*Tool {
 	return []*Tool{
-		Custom(Spec{Name: "pve_find_guests", Title: "Find guests", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_find_guests", Title: "Find guests", Tier: ReadOnly, Kind: Read, AcrossClusters: true,
 			Desc: "Find guests by name, tag, status, node, pool or type."},
 			[]Call{resourcesCall}, findGuests),
-		Custom(Spec{Name: "pve_get_cluster_summary", Title: "Cluster health summary", Tier: ReadOnly, Kind: Read,
+		Custom(Spec{Name: "pve_get_cluster_summary", Title: "Cluster health summary", Tier: ReadOnly, Kind: Read, AcrossClusters: true,
 			Desc: "Cluster health: quorum, nodes up/down, guests by state, CPU/memory, storages over 80 %, HA errors, locks."},
 			[]Call{clusterStatusCall, resourcesCall}, summarize),
 	}

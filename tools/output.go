@@ -91,7 +91,7 @@ var outputs = map[string]output{
 	"pve_get_backup_job":     object("id", "schedule", "storage", "enabled"), "pve_get_disk_smart": object("health", "type"),
 	"pve_get_node_dns": object("search", "dns1"),
 	// Answers the tools build.
-	"pve_find_guests": ownList(), "pve_get_cluster_summary": ownObject(), "pve_get_pool": ownObject(),
+	"pve_find_guests": ownList(), "pve_list_clusters": ownList(), "pve_get_cluster_summary": ownObject(), "pve_get_pool": ownObject(),
 	"pve_list_ceph_osds": ownObject(), "pve_list_replication_status": ownList(),
 	"pve_wait_task": {kind: outTask, own: true}, "pve_get_next_vmid": {kind: outValue, value: "integer"},
 	// Changes Proxmox answers with an object.

@@ -41,6 +41,8 @@ var declarations = []struct {
 	{Cluster, healthTools},
 	{Backup, restoreTools},
 	{QEMU, pendingTools},
+	// Several clusters (issue 15).
+	{Cluster, fleetTools},
 }
 
 var (
@@ -81,6 +83,9 @@ type Selection struct {
 	Categories []Category // empty: all
 	Allow      []string   // PVE_TOOL_WHITELIST: if set, only these (still within tier and categories)
 	Deny       []string   // PVE_TOOL_BLACKLIST: never these; wins over Allow
+	// ManyClusters: the deployment has several clusters, so the tools that
+	// exist only then (Spec.ManyClusters) are selected too.
+	ManyClusters bool
 }
 
 // Select returns the tools of sel. An unknown name in Allow or Deny is an
@@ -107,6 +112,7 @@ func Select(sel Selection) ([]*Tool, error) {
 		case len(sel.Categories) > 0 && !slices.Contains(sel.Categories, t.Category):
 		case len(sel.Allow) > 0 && !slices.Contains(sel.Allow, t.Name):
 		case slices.Contains(sel.Deny, t.Name):
+		case t.ManyClusters && !sel.ManyClusters:
 		default:
 			out = append(out, t)
 		}
@@ -150,6 +156,9 @@ func instructionsFor(m Mode, env *Env, selected []*Tool) string {
 	if slices.ContainsFunc(selected, (*Tool).DryRun) {
 		s += dryRunInstructions
 	}
+	if env.Fleet.Multi() {
+		s += clusterInstructions(env.Fleet)
+	}
 	return s
 }
 
@@ -162,6 +171,7 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 // mode it lists the selected core tools, pve_search_tools and the
 // dispatchers, and serves every selected tool through them.
 func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
+	selected = env.onFleet(selected) // clusters.go
 	m = m.For(len(selected))
 	// Building the server allocates a few MiB of short-lived garbage on a
 	// tiny heap; collecting less often until it is built cuts cold start (see

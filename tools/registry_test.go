@@ -153,6 +153,7 @@ var extensions = []refTool{
 	{"pve_wait_task", Tasks, ReadOnly},
 	{"pve_find_guests", Cluster, ReadOnly},
 	{"pve_get_cluster_summary", Cluster, ReadOnly},
+	{"pve_list_clusters", Cluster, ReadOnly}, // only with several clusters
 	{"pve_ping_qemu_agent", QEMU, ReadOnly},
 	{"pve_get_qemu_agent_osinfo", QEMU, ReadOnly},
 	{"pve_get_qemu_agent_interfaces", QEMU, ReadOnly},
@@ -308,7 +309,7 @@ func TestTierCounts(t *testing.T) {
 	}
 	// The registry's own selection must agree with the declarations.
 	for tier := ReadOnly; tier <= Full; tier++ {
-		sel, err := Select(Selection{Tier: tier})
+		sel, err := Select(Selection{Tier: tier, ManyClusters: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,7 +365,7 @@ func TestCategoryAlone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sel, err := Select(Selection{Tier: Full, Categories: cats})
+			sel, err := Select(Selection{Tier: Full, Categories: cats, ManyClusters: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -444,7 +445,7 @@ func TestAllowDenyLists(t *testing.T) {
 	}
 
 	t.Run("deny alone removes only the named", func(t *testing.T) {
-		sel, err := Select(Selection{Tier: Full, Deny: []string{list, start}})
+		sel, err := Select(Selection{Tier: Full, Deny: []string{list, start}, ManyClusters: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -81,7 +81,7 @@ func addSearch(s *mcp.Server, env *Env, selected []*Tool) error {
 		if err := st.decode(req.Params.Arguments, &in); err != nil {
 			return env.errorResult(err), nil
 		}
-		out, err := searchAnswer(visible, in)
+		out, err := searchAnswer(env, visible, in)
 		if err != nil {
 			return env.errorResult(err), nil
 		}
@@ -91,7 +91,7 @@ func addSearch(s *mcp.Server, env *Env, selected []*Tool) error {
 }
 
 // searchAnswer answers one search over the caller's tools.
-func searchAnswer(visible []*Tool, in searchIn) (Output, error) {
+func searchAnswer(env *Env, visible []*Tool, in searchIn) (Output, error) {
 	if len(in.Query) > searchQueryMax {
 		return Output{}, fmt.Errorf("query is %d characters; say it in at most %d", len(in.Query), searchQueryMax)
 	}
@@ -119,7 +119,7 @@ func searchAnswer(visible []*Tool, in searchIn) (Output, error) {
 	}
 	hits := make([]searchHit, 0, min(limit, len(ranked)))
 	for _, t := range ranked[:min(limit, len(ranked))] {
-		def, err := t.wire(false)
+		def, err := env.searchDef(t)
 		if err != nil {
 			return Output{}, err
 		}

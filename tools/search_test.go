@@ -223,12 +223,12 @@ func TestSearchRetrieval(t *testing.T) {
 // categories; a browse lists without schemas; bounds are enforced.
 func TestSearchAnswer(t *testing.T) {
 	var hits []searchHit
-	out, err := searchAnswer(All(), searchIn{Query: "start a VM", Limit: 2})
+	out, err := searchAnswer(&Env{}, All(), searchIn{Query: "start a VM", Limit: 2})
 	if err != nil || json.Unmarshal(out.Data, &hits) != nil || len(hits) != 2 || hits[0].InputSchema == nil || hits[0].Via == "" {
 		t.Fatalf("search: %v %s", err, out.Data)
 	}
 	var cats []categoryCount
-	out, _ = searchAnswer(All(), searchIn{})
+	out, _ = searchAnswer(&Env{}, All(), searchIn{})
 	if json.Unmarshal(out.Data, &cats) != nil || len(cats) != len(Categories) {
 		t.Fatalf("categories: %s", out.Data)
 	}
@@ -239,15 +239,15 @@ func TestSearchAnswer(t *testing.T) {
 	if total != len(All()) {
 		t.Errorf("categories count %d tools, registry %d", total, len(All()))
 	}
-	out, _ = searchAnswer(All(), searchIn{Category: "pools"})
+	out, _ = searchAnswer(&Env{}, All(), searchIn{Category: "pools"})
 	hits = nil
 	if json.Unmarshal(out.Data, &hits) != nil || len(hits) != 5 || hits[0].InputSchema != nil || !strings.Contains(out.Note, "name") {
 		t.Errorf("browse pools: %s %q", out.Data, out.Note)
 	}
-	if _, err := searchAnswer(All(), searchIn{Query: strings.Repeat("vm ", 200)}); err == nil {
+	if _, err := searchAnswer(&Env{}, All(), searchIn{Query: strings.Repeat("vm ", 200)}); err == nil {
 		t.Error("a 600-character query was accepted")
 	}
-	out, _ = searchAnswer(All(), searchIn{Query: "zzzz qqqq"})
+	out, _ = searchAnswer(&Env{}, All(), searchIn{Query: "zzzz qqqq"})
 	if string(out.Data) != "[]" || out.Note == "" {
 		t.Errorf("no match: %s %q", out.Data, out.Note)
 	}

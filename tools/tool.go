@@ -60,6 +60,13 @@ type Spec struct {
 	// description lack ("boot", "free space"). Only compact mode's search
 	// reads them, so they cost nothing in tools/list.
 	Keywords []string
+	// AcrossClusters marks the tools that, with several clusters and no
+	// `cluster` given, look at every cluster the caller may use (finding
+	// guests, the summary) instead of the default one.
+	AcrossClusters bool
+	// ManyClusters marks a tool that exists only while the deployment has
+	// several clusters (pve_list_clusters).
+	ManyClusters bool
 	// Desc is the description clients show the model: what it does, what it
 	// returns, when to use it. Every word is paid for in every conversation.
 	Desc string
@@ -105,6 +112,10 @@ type Tool struct {
 		err  error
 	}
 	confirmReads []Call
+
+	// clusterWires are the listings with `cluster` (clusters.go), by the
+	// clusters and options they were built for.
+	clusterWires sync.Map
 
 	// planner, when set (planned, dryrun.go), is the tool's Planner[In]:
 	// the tool then takes dry_run.
@@ -166,6 +177,10 @@ func Custom[In any](spec Spec, calls []Call, h Handler[In]) *Tool {
 	t.confirmReads = confirmCallsOf(spec.Kind, t.Input, t.Calls)
 	t.Calls = append(t.Calls, t.confirmReads...)
 	t.run = func(ctx context.Context, env *Env, raw json.RawMessage) *mcp.CallToolResult {
+		env, raw, err := env.onCluster(ctx, t, raw) // clusters.go
+		if err != nil {
+			return env.errorResult(err)
+		}
 		raw, token, err := env.takeConfirm(t, raw)
 		if err != nil {
 			return env.errorResult(err)
