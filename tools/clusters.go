@@ -138,8 +138,8 @@ func (env *Env) Bound() string { return env.cluster }
 // every cluster gets the unbound env when the call names none.
 func (env *Env) onCluster(ctx context.Context, t *Tool, raw json.RawMessage) (*Env, json.RawMessage, error) {
 	f := env.Fleet
-	if f == nil || (!f.Multi() && f.Clusters[0].ActAs == nil) {
-		return env, raw, nil
+	if f == nil || (!f.Multi() && f.Clusters[0].ActAs == nil) || t.ManyClusters {
+		return env, raw, nil // a tool about the clusters themselves is bound to none
 	}
 	name := f.Clusters[0].Name
 	if f.Multi() {
@@ -332,7 +332,7 @@ func (t *Tool) clusterWire(env *Env, withOutput, confirm bool) (*mcp.Tool, error
 // searchDef is t as a search answer shows it: the input an agent passes
 // through a dispatcher, with `cluster` when tools take it.
 func (env *Env) searchDef(t *Tool) (*mcp.Tool, error) {
-	if env.Fleet.Multi() {
+	if env.Fleet.Multi() && !t.ManyClusters {
 		return t.clusterWire(env, false, false)
 	}
 	return t.wire(false)

@@ -162,7 +162,7 @@ func withConfirmProperty(def *mcp.Tool) (*mcp.Tool, error) {
 // wireFor is the tool as a server with policy env.Confirm lists it, with
 // or without its output schema (see Tool.wire).
 func (t *Tool) wireFor(env *Env, withOutput bool) (*mcp.Tool, error) {
-	if env.Fleet.Multi() {
+	if env.Fleet.Multi() && !t.ManyClusters {
 		return t.clusterWire(env, withOutput, env.needsConfirm(t))
 	}
 	if !env.needsConfirm(t) {
