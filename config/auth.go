@@ -86,6 +86,11 @@ const (
 	ScopeWrite   = "pve:write"   // full
 )
 
+// ScopeClusterPrefix starts the scopes that narrow an OAuth caller to
+// clusters of PVE_CLUSTERS: pve:cluster:lab. A token without any may use
+// every cluster.
+const ScopeClusterPrefix = "pve:cluster:"
+
 // ScopeTiers maps each scope to the tier it grants, lowest first.
 var ScopeTiers = []struct {
 	Scope string

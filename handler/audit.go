@@ -76,6 +76,7 @@ type auditor struct {
 	tokens []config.BearerToken // a string argument equal to one is redacted too
 	redact func() *pve.Redactor // the Proxmox credentials (current: they rotate)
 	caller string               // who calls when the request names no one ("anonymous" if empty)
+	fleet  *tools.Fleet         // the clusters, to name each call's (nil: one cluster)
 	// presented is the bearer token of the request being recorded (a JWT
 	// too), redacted wherever the caller also put it.
 	presented string
@@ -181,6 +182,9 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 	}
 	if via != "" {
 		attrs = append(attrs, slog.String("via", via))
+	}
+	if cl := a.fleet.ClusterOfCall(tool, args); cl != "" {
+		attrs = append(attrs, slog.String("cluster", truncate(a.clean(cl), 64)))
 	}
 	if n := trace.Dropped(); n > 0 {
 		attrs = append(attrs, slog.Int("pve_dropped", n))

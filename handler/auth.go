@@ -35,6 +35,10 @@ type Caller struct {
 	ID         string
 	Tier       tools.Tier
 	Categories []tools.Category // nil: every category of the deployment
+	// Clusters are the clusters (PVE_CLUSTERS) the caller may use; nil: all.
+	Clusters []string
+	// Confirm, when set, replaces the deployment's PVE_CONFIRM for this caller.
+	Confirm *tools.ConfirmPolicy
 	// denied is set for an authenticated caller with no scope granting a tier.
 	denied bool
 }
@@ -58,6 +62,8 @@ type authenticator struct {
 	tokens     []config.BearerToken
 	oauth      *jwtVerifier
 	log        *slog.Logger
+	// clusters are the configured clusters' names (nil: one cluster).
+	clusters []string
 	// resourceMetadataURL is where the protected resource metadata is
 	// served (OAuth only); 401 answers point clients to it.
 	resourceMetadataURL string
@@ -69,7 +75,7 @@ func (a *authenticator) tokenCaller(t config.BearerToken) (*Caller, error) {
 	if !ok {
 		return nil, fmt.Errorf("token %q: none of its categories are served by this deployment (PVE_CATEGORIES)", t.Name)
 	}
-	return &Caller{ID: "token:" + t.Name, Tier: min(t.Tier, a.deployment.Tier), Categories: cats}, nil
+	return &Caller{ID: "token:" + t.Name, Tier: min(t.Tier, a.deployment.Tier), Categories: cats, Clusters: t.Clusters, Confirm: t.Confirm}, nil
 }
 
 // matchToken returns the static token whose hash equals the presented
@@ -120,7 +126,30 @@ func (a *authenticator) verify(ctx context.Context, token string, r *http.Reques
 			}
 		}
 	}
+	c.Clusters = a.scopeClusters(scopes)
 	return &auth.TokenInfo{UserID: c.ID, Scopes: scopes, Expiration: claims.ExpiresAt.Time, Extra: map[string]any{"caller": c}}, nil
+}
+
+// scopeClusters are the clusters an OAuth token's pve:cluster:NAME scopes
+// name; nil when it has none (every cluster). A scope naming a cluster
+// this deployment lacks is ignored: an issuer may serve several of them.
+func (a *authenticator) scopeClusters(scopes []string) []string {
+	var named bool
+	out := []string{}
+	for _, s := range scopes {
+		name, ok := strings.CutPrefix(s, config.ScopeClusterPrefix)
+		if !ok {
+			continue
+		}
+		named = true
+		if slices.Contains(a.clusters, name) && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	if !named {
+		return nil
+	}
+	return out
 }
 
 // middleware requires a valid bearer token and puts the Caller in the

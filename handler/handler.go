@@ -21,6 +21,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/pve"
+	"github.com/pve-mcp/pve-mcp/secrets"
 	"github.com/pve-mcp/pve-mcp/tools"
 )
 
@@ -35,24 +36,60 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	client, err := pve.New(cfg.PVE)
+	if err := loadClusterList(&cfg); err != nil {
+		return nil, err
+	}
+	fleet, client, err := buildFleet(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	selected, err := tools.Select(cfg.Tools)
+	sel := cfg.Tools
+	sel.ManyClusters = fleet.Multi()
+	selected, err := tools.Select(sel)
 	if err != nil {
 		return nil, err
 	}
 	// One process: its own random key (when none is set) verifies every token it issues.
-	env := &tools.Env{PVE: client, Log: log, MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
+	env := &tools.Env{PVE: client, Fleet: fleet, Log: log, MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
+	selected = env.Usable(selected)
 	srv, err := tools.NewServerFor(env, selected, cfg.ToolMode)
 	if err != nil {
 		return nil, err
 	}
 	// The same audit line as over HTTP; the caller is whoever started the process.
-	aud := &auditor{log: log, redact: client.Redactor, caller: "stdio"}
+	aud := &auditor{log: log, redact: redactorOf(fleet, client), caller: "stdio", fleet: fleet}
 	srv.AddReceivingMiddleware(aud.middleware(keyOf(cfg.Tools.Tier, cfg.Tools.Categories), surfaceOf(selected, cfg.ToolMode)))
+	if fleet != nil {
+		checkClusters(fleet, log)
+	}
 	return srv, nil
+}
+
+// redactorOf returns the redactor of every credential the server holds.
+func redactorOf(fleet *tools.Fleet, client *pve.Client) func() *pve.Redactor {
+	if fleet == nil {
+		return client.Redactor
+	}
+	return fleet.Redactor
+}
+
+// loadClusterList reads the cluster list from PVE_CLUSTERS_SECRET_ARN,
+// once at startup.
+func loadClusterList(cfg *config.Config) error {
+	if cfg.ClustersSecretARN == "" || len(cfg.Clusters) > 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clusterSecretTimeout)
+	defer cancel()
+	api, err := newSecretsAPI(ctx)
+	if err != nil {
+		return fmt.Errorf("PVE_CLUSTERS_SECRET_ARN: %w", err)
+	}
+	value, err := secrets.Fetch(ctx, api, cfg.ClustersSecretARN)
+	if err != nil {
+		return fmt.Errorf("PVE_CLUSTERS_SECRET_ARN: %w", err)
+	}
+	return cfg.UseClusters(value)
 }
 
 // New returns the HTTP handler for cfg. Audit lines go to log (JSON on
@@ -70,7 +107,7 @@ func New(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 type built struct {
 	mux     *http.ServeMux
 	authn   *authenticator
-	servers serverSet
+	servers *serverSet
 	// confirmKey is the key confirmation tokens are signed with (nil: the process's own).
 	confirmKey []byte
 }
@@ -96,35 +133,46 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 	if cfg.Confirm.Policy != tools.ConfirmOff && len(cfg.Confirm.Key) == 0 {
 		log.Warn("PVE_CONFIRM_KEY is not set: confirmation tokens are signed with a random key of this process and verify only on the instance that issued them; a deployment with several instances (Lambda, Cloud Run) must set PVE_CONFIRM_KEY or PVE_CONFIRM_KEY_SECRET_ARN", "confirm", cfg.Confirm.Policy.String())
 	}
-	client, err := pve.New(cfg.PVE)
+	if err := loadClusterList(&cfg); err != nil {
+		return nil, err
+	}
+	fleet, client, err := buildFleet(cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	// The go-sdk logs each session's start and end at Info; on stateless HTTP
 	// that is three lines per request, so only its warnings are kept.
-	env := &tools.Env{PVE: client, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
-	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: client.Redactor}
+	env := &tools.Env{PVE: client, Fleet: fleet, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
+	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: redactorOf(fleet, client), fleet: fleet}
 
-	authn := &authenticator{deployment: cfg.Tools, tokens: cfg.Auth.Tokens, log: log}
+	var fleetNames []string
+	if fleet != nil {
+		fleetNames = fleet.Names()
+	}
+	authn := &authenticator{deployment: cfg.Tools, tokens: cfg.Auth.Tokens, log: log, clusters: fleetNames}
 	if cfg.Auth.OAuth != nil {
 		authn.oauth = newJWTVerifier(cfg.Auth.OAuth, oauthHTTPClient)
 		authn.resourceMetadataURL, _ = metadataPaths(cfg.Auth.OAuth.Audience)
 	}
 
-	// One server per effective selection any caller can have.
-	servers := serverSet{}
-	build := func(k serverKey, selected []*tools.Tool) (*mcp.Server, error) {
+	// One server per effective selection any caller can have: its own env
+	// (the clusters it may use, its confirmation policy) over the shared one.
+	servers := newServerSet(cfg.Tools, fleetNames, func(k serverKey, selected []*tools.Tool) (*mcp.Server, error) {
+		own := *env
+		own.Reach, own.Confirm.Policy = k.reach(), k.confirm
+		selected = own.Usable(selected)
 		// The mode is decided per selection, so per caller: a caller whose
 		// tier and categories leave a few tools gets them all listed.
-		srv, err := tools.NewServerFor(env, selected, cfg.ToolMode)
+		srv, err := tools.NewServerFor(&own, selected, cfg.ToolMode)
 		if err != nil {
 			return nil, err
 		}
 		srv.AddReceivingMiddleware(aud.middleware(k, surfaceOf(selected, cfg.ToolMode)))
 		return srv, nil
-	}
+	})
+	confirm := cfg.Confirm.Policy
 	anonymous := &Caller{ID: "anonymous", Tier: cfg.Tools.Tier, Categories: cfg.Tools.Categories}
-	if err := servers.add(cfg.Tools, anonymous.Tier, anonymous.Categories, build); err != nil {
+	if _, err := servers.add(servers.keyFor(anonymous, confirm)); err != nil {
 		return nil, err
 	}
 	for _, t := range cfg.Auth.Tokens {
@@ -132,16 +180,20 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := servers.add(cfg.Tools, c.Tier, c.Categories, build); err != nil {
+		if _, err := servers.add(servers.keyFor(c, confirm)); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Auth.OAuth != nil {
 		for _, st := range config.ScopeTiers {
-			if err := servers.add(cfg.Tools, min(st.Tier, cfg.Tools.Tier), cfg.Tools.Categories, build); err != nil {
+			c := &Caller{Tier: min(st.Tier, cfg.Tools.Tier), Categories: cfg.Tools.Categories}
+			if _, err := servers.add(servers.keyFor(c, confirm)); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if fleet != nil {
+		checkClusters(fleet, log)
 	}
 
 	authOn := cfg.Auth.Enabled()
@@ -153,10 +205,14 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 			}
 			c = anonymous
 		}
-		if ts := servers.lookup(c); ts != nil {
-			return ts.srv
+		// Built at startup, or (an OAuth caller whose scopes narrow the
+		// clusters) now, once per distinct selection.
+		ts, err := servers.add(servers.keyFor(c, confirm))
+		if err != nil {
+			log.Error("building a caller's server failed", "caller", c.ID, "error", err.Error())
+			return nil
 		}
-		return nil
+		return ts.srv
 	}
 	mcpHandler := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
 		Stateless:           true,
@@ -186,7 +242,7 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 			mux.Handle(p, prm)
 		}
 	}
-	logAuth(log, cfg, len(servers))
+	logAuth(log, cfg, servers.len())
 	return &built{mux: mux, authn: authn, servers: servers, confirmKey: cfg.Confirm.Key}, nil
 }
 

@@ -468,7 +468,7 @@ func TestTokensAndOAuthTogether(t *testing.T) {
 	if got := len(e.listTools(tokReader)); got != len(selectedNames(t, tools.Selection{Tier: tools.ReadOnly})) {
 		t.Errorf("static reader sees %d tools", got)
 	}
-	if got := len(e.listTools(sign(t, k, iss.claims("alice", "pve:write")))); got != len(tools.All()) {
+	if got := len(e.listTools(sign(t, k, iss.claims("alice", "pve:write")))); got != len(oneClusterTools(t)) {
 		t.Errorf("OAuth writer sees %d tools", got)
 	}
 }

@@ -162,13 +162,43 @@ func (env *Env) onCluster(ctx context.Context, t *Tool, raw json.RawMessage) (*E
 		}
 		name = given
 	}
-	bound, err := env.bindTo(ctx, f.Get(name))
+	bound, err := env.bindTo(ctx, f.Get(name), callOf(ctx).caller)
 	return bound, raw, err
 }
 
-// bindTo returns env talking to c as the call's caller.
-func (env *Env) bindTo(ctx context.Context, c *NamedCluster) (*Env, error) {
-	client, err := c.client(ctx, callOf(ctx).caller)
+// forRequest binds a read that is not a tool call (a resource, a
+// completion) to a cluster: the named one, else the default, else the
+// caller's first; as its caller, like a tool call.
+func (env *Env) forRequest(ctx context.Context, extra *mcp.RequestExtra, cluster string) (*Env, error) {
+	f := env.Fleet
+	if f == nil || (!f.Multi() && f.Clusters[0].ActAs == nil) {
+		return env, nil
+	}
+	reach := env.reachable(&Tool{Spec: Spec{Tier: ReadOnly}})
+	name := cluster
+	switch {
+	case name != "":
+	case slices.Contains(reach, f.Default) || !f.Multi():
+		name = cmpOr(f.Default, f.Clusters[0].Name)
+	case len(reach) > 0:
+		name = reach[0]
+	}
+	if !slices.Contains(reach, name) && f.Multi() {
+		return env, fmt.Errorf("unknown cluster %q: use one of %s", name, strings.Join(reach, ", "))
+	}
+	return env.bindTo(ctx, f.Get(name), callerOf(extra))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// bindTo returns env talking to c as caller.
+func (env *Env) bindTo(ctx context.Context, c *NamedCluster, caller string) (*Env, error) {
+	client, err := c.client(ctx, caller)
 	if err != nil {
 		return env, err
 	}
@@ -237,7 +267,7 @@ func (env *Env) eachCluster(ctx context.Context, fn func(ctx context.Context, en
 					out[i].Err = fmt.Errorf("internal error")
 				}
 			}()
-			bound, err := env.bindTo(ctx, env.Fleet.Get(name))
+			bound, err := env.bindTo(ctx, env.Fleet.Get(name), callOf(ctx).caller)
 			if err != nil {
 				out[i].Err = err
 				return
@@ -348,10 +378,10 @@ func (env *Env) tokenScope(t *Tool) string {
 	return t.Name + "@" + env.cluster
 }
 
-// onFleet narrows a selection to what this server's callers can run: a
+// Usable narrows a selection to what this server's callers can run: a
 // tool no reachable cluster's ceiling allows is dropped, and the tools
 // that exist only with several clusters are dropped with one.
-func (env *Env) onFleet(selected []*Tool) []*Tool {
+func (env *Env) Usable(selected []*Tool) []*Tool {
 	multi := env.Fleet.Multi()
 	var out []*Tool
 	for _, t := range selected {
@@ -363,4 +393,29 @@ func (env *Env) onFleet(selected []*Tool) []*Tool {
 		}
 	}
 	return out
+}
+
+// ClusterOfCall names the cluster a call of the named tool with args goes
+// to, for the audit log: the one it names, else the default; "*" for a
+// tool that then looks at every cluster (or is about all of them), and ""
+// without a cluster list.
+func (f *Fleet) ClusterOfCall(tool string, args json.RawMessage) string {
+	if f == nil {
+		return ""
+	}
+	if !f.Multi() {
+		return f.Clusters[0].Name
+	}
+	var a struct {
+		Cluster string `json:"cluster"`
+	}
+	if json.Unmarshal(args, &a) == nil && a.Cluster != "" {
+		return a.Cluster
+	}
+	for _, t := range All() {
+		if t.Name == tool && (t.AcrossClusters || t.ManyClusters) {
+			return "*"
+		}
+	}
+	return f.Default
 }

@@ -49,6 +49,11 @@ func completer(env *Env, sel toolSet) func(context.Context, *mcp.CompleteRequest
 		if p.Context != nil {
 			ctxArgs = p.Context.Arguments
 		}
+		// A completion for a call to another cluster completes from it.
+		env, err := env.forRequest(ctx, req.Extra, ctxArgs[clusterArg])
+		if err != nil {
+			return nil, err
+		}
 		values, err := env.completeValues(ctx, p.Argument.Name, ctxArgs)
 		if err != nil {
 			return nil, err

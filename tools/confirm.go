@@ -226,13 +226,20 @@ func callOf(ctx context.Context) *callInfo {
 // (TokenInfo.UserID, as the audit log names them), "anonymous" over HTTP
 // without authentication, "stdio" for the process's own client.
 func CallerID(req *mcp.CallToolRequest) string {
-	if req == nil || req.Extra == nil {
+	if req == nil {
 		return "stdio"
 	}
-	if req.Extra.TokenInfo != nil && req.Extra.TokenInfo.UserID != "" {
-		return req.Extra.TokenInfo.UserID
-	}
-	if req.Extra.Header != nil {
+	return callerOf(req.Extra)
+}
+
+// callerOf is CallerID for any request's extra.
+func callerOf(extra *mcp.RequestExtra) string {
+	switch {
+	case extra == nil:
+		return "stdio"
+	case extra.TokenInfo != nil && extra.TokenInfo.UserID != "":
+		return extra.TokenInfo.UserID
+	case extra.Header != nil:
 		return "anonymous"
 	}
 	return "stdio"

@@ -171,7 +171,7 @@ func NewServer(env *Env, tools []*Tool) (*mcp.Server, error) {
 // mode it lists the selected core tools, pve_search_tools and the
 // dispatchers, and serves every selected tool through them.
 func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
-	selected = env.onFleet(selected) // clusters.go
+	selected = env.Usable(selected) // clusters.go
 	m = m.For(len(selected))
 	// Building the server allocates a few MiB of short-lived garbage on a
 	// tiny heap; collecting less often until it is built cuts cold start (see

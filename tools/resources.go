@@ -177,6 +177,10 @@ func addResources(s *mcp.Server, env *Env, sel toolSet) {
 			if !ok {
 				return nil, mcp.ResourceNotFoundError(uri)
 			}
+			env, err := env.forRequest(ctx, req.Extra, "") // the default cluster (clusters.go)
+			if err != nil {
+				return nil, err
+			}
 			data, err := d.read(ctx, env, sel, args)
 			if err != nil {
 				if pve.StatusOf(err) == 404 || strings.Contains(err.Error(), "no VM or container") || strings.Contains(err.Error(), "does not exist") {
