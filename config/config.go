@@ -71,7 +71,6 @@ var Vars = []Var{
 	{"PVE_SKIP_CHECK", "false", "`true` skips the startup connection check (`GET /version`)"},
 	{"DEBUG", "false", "`true` logs debug lines to stderr"},
 	ConfirmVars[0], ConfirmVars[1], ConfirmVars[2],
-	ClusterVars[0], ClusterVars[1], ClusterVars[2],
 }
 
 // FromEnv reads the configuration. getenv is os.Getenv in production and a

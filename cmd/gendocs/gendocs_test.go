@@ -38,7 +38,11 @@ func TestToolsSectionListsEveryToolOnce(t *testing.T) {
 		if n := strings.Count(doc, row); n != 1 {
 			t.Errorf("%s appears in %d table rows, want 1", tool.Name, n)
 		}
-		if !strings.Contains(doc, row+cell(tool.Title)+" | "+cell(tool.Desc)+" | "+tool.Tier.String()+" |") {
+		tier := tool.Tier.String()
+		if tool.ManyClusters {
+			tier += ", only with several clusters"
+		}
+		if !strings.Contains(doc, row+cell(tool.Title)+" | "+cell(tool.Desc)+" | "+tier+" |") {
 			t.Errorf("%s: row lacks its title, description or tier", tool.Name)
 		}
 	}
@@ -59,7 +63,7 @@ func TestToolsSectionListsEveryToolOnce(t *testing.T) {
 
 func TestConfigSectionListsEveryVar(t *testing.T) {
 	doc := ConfigSection()
-	for _, v := range slices.Concat(config.Vars, config.AuthVars, config.SecretVars) {
+	for _, v := range slices.Concat(config.Vars, config.AuthVars, config.SecretVars, config.ClusterVars) {
 		if strings.Count(doc, "| `"+v.Name+"` |") != 1 {
 			t.Errorf("%s missing or repeated", v.Name)
 		}

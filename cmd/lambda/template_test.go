@@ -240,7 +240,7 @@ func TestTemplateCheckerRejectsMistakes(t *testing.T) {
 		{"misspelt FunctionUrlConfig key", "        InvokeMode: BUFFERED", "        InvokMode: BUFFERED"},
 		{"misspelt log group property", "      RetentionInDays:", "      RetentionDays:"},
 		{"misspelt template section", "\nOutputs:", "\nOutput:"},
-		{"misspelt parameter key", "    AllowedPattern: \"^https", "    AllowPattern: \"^https"},
+		{"misspelt parameter key", "    AllowedPattern: \"^$|^https", "    AllowPattern: \"^$|^https"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(raw, tc.from) {
@@ -316,6 +316,40 @@ func TestTemplateFunction(t *testing.T) {
 }
 
 // The only permission is GetSecretValue on the secret parameter(s).
+// Secrets of a two-cluster deployment, for the template tests.
+const (
+	clustersSecret = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pve-mcp/clusters-AbCdEf"
+	labToken       = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pve-mcp/lab-AbCdEf"
+	aliceToken     = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pve-mcp/alice-AbCdEf"
+)
+
+// With the cluster list in a secret, the function reads it instead of the
+// one cluster's address and token, and starts with that configuration.
+func TestTemplateClusters(t *testing.T) {
+	d := mustDeploy(t, map[string]any{"PveClustersSecretArn": clustersSecret, "PveTokenSecretArns": []string{labToken}})
+	vars := variables(t, d)
+	if vars["PVE_CLUSTERS_SECRET_ARN"] != clustersSecret {
+		t.Errorf("PVE_CLUSTERS_SECRET_ARN = %q", vars["PVE_CLUSTERS_SECRET_ARN"])
+	}
+	for _, k := range []string{"PVE_BASE_URL", "PVE_SECRET_ARN"} {
+		if _, set := vars[k]; set {
+			t.Errorf("%s is set next to the cluster list", k)
+		}
+	}
+	cfg, err := config.FromEnv(func(k string) string { return vars[k] }, false)
+	if err != nil {
+		t.Fatalf("the function would not start: %v (%v)", err, vars)
+	}
+	if cfg.ClustersSecretARN != clustersSecret {
+		t.Errorf("config reads the cluster list from %q", cfg.ClustersSecretARN)
+	}
+	// One cluster, as before: nothing of the cluster list is set.
+	vars = variables(t, mustDeploy(t, nil))
+	if _, set := vars["PVE_CLUSTERS_SECRET_ARN"]; set || vars["PVE_BASE_URL"] == "" {
+		t.Errorf("one cluster: %v", vars)
+	}
+}
+
 func TestTemplatePolicyScopedToTheSecret(t *testing.T) {
 	mcpSecret := "arn:aws:secretsmanager:eu-central-1:123456789012:secret:mcp-AbCdEf"
 	for _, tc := range []struct {
@@ -328,6 +362,8 @@ func TestTemplatePolicyScopedToTheSecret(t *testing.T) {
 		{"with MCP token secret and VPC", map[string]any{"McpAuthSecretArn": mcpSecret, "SubnetIds": []string{"subnet-1"}},
 			[]any{samplePVE["PveSecretArn"], mcpSecret},
 			[]any{"arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}},
+		{"several clusters", map[string]any{"PveClustersSecretArn": clustersSecret, "PveTokenSecretArns": []string{labToken, aliceToken}},
+			[]any{clustersSecret, []any{labToken, aliceToken}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := mustDeploy(t, tc.params)

@@ -16,6 +16,7 @@ import (
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
+	"github.com/pve-mcp/pve-mcp/tools"
 	"github.com/pve-mcp/pve-mcp/secrets"
 )
 
@@ -62,15 +63,32 @@ func LoadWith(opts Options) (cfg config.Config, log *slog.Logger, cleanup func()
 		if arn != "" {
 			log.Warn("demo mode: PVE_SECRET_ARN is ignored", "secret", arn)
 		}
-		d, err := pvesim.StartDemo(2 * time.Second)
-		if err != nil {
-			return cfg, log, cleanup, err
+		if len(cfg.Clusters) > 0 || cfg.ClustersSecretARN != "" {
+			log.Warn("demo mode: the cluster list (PVE_CLUSTERS...) is ignored; the demo serves its own two clusters")
 		}
-		cfg.PVE.BaseURL, cfg.PVE.TokenID, cfg.PVE.TokenSecret = d.BaseURL, d.TokenID, d.TokenSecret
+		// Two simulated clusters, as an operator with a lab and an office
+		// has them: every tool takes cluster, lab is the default.
+		var demos []*pvesim.Demo
+		cleanup = func() {
+			for _, d := range demos {
+				d.Close()
+			}
+		}
+		cfg.Clusters, cfg.DefaultCluster, cfg.ClustersSecretARN = nil, "lab", ""
+		for _, site := range []string{"lab", "office"} {
+			d, err := pvesim.StartDemoSite(site, 2*time.Second)
+			if err != nil {
+				cleanup()
+				return cfg, log, func() {}, err
+			}
+			demos = append(demos, d)
+			cfg.Clusters = append(cfg.Clusters, config.Cluster{Name: site, Ceiling: tools.Full, SharedToken: true,
+				PVE: pve.Config{BaseURL: d.BaseURL, TokenID: d.TokenID, TokenSecret: d.TokenSecret}})
+		}
+		cfg.PVE.BaseURL, cfg.PVE.TokenID, cfg.PVE.TokenSecret = demos[0].BaseURL, demos[0].TokenID, demos[0].TokenSecret
 		cfg.PVE.TLS = pve.TLSConfig{}
 		cfg.SkipCheck = true
-		cleanup = func() { d.Close() }
-		log.Warn("DEMO MODE: serving a simulated Proxmox VE cluster (3 nodes, 6 VMs, 4 containers); nothing here touches a real cluster", "simulator", d.BaseURL)
+		log.Warn("DEMO MODE: serving two simulated Proxmox VE clusters, lab (3 nodes, 6 VMs, 4 containers; the default) and office (2 nodes, 3 VMs, 2 containers); nothing here touches a real cluster", "lab", demos[0].BaseURL, "office", demos[1].BaseURL)
 		return cfg, log, cleanup, nil
 	}
 	for _, w := range cfg.Warnings() {
@@ -80,6 +98,11 @@ func LoadWith(opts Options) (cfg config.Config, log *slog.Logger, cleanup func()
 		if err := useSecret(&cfg, arn, opts, log, getenv); err != nil {
 			return cfg, log, cleanup, err
 		}
+	}
+	if len(cfg.Clusters) > 0 || cfg.ClustersSecretARN != "" {
+		// Each cluster is checked by the handler, without holding up
+		// startup: one that is down must not stop the others being served.
+		return cfg, log, cleanup, nil
 	}
 	if !cfg.SkipCheck {
 		client, err := pve.New(cfg.PVE)
