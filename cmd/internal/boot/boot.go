@@ -16,8 +16,8 @@ import (
 	"github.com/pve-mcp/pve-mcp/config"
 	"github.com/pve-mcp/pve-mcp/pve"
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
-	"github.com/pve-mcp/pve-mcp/tools"
 	"github.com/pve-mcp/pve-mcp/secrets"
+	"github.com/pve-mcp/pve-mcp/tools"
 )
 
 // Options say how a runner starts.
