@@ -189,6 +189,10 @@ func (cj clusterJSON) cluster(label string, demo bool) (Cluster, []error) {
 			errs = append(errs, fmt.Errorf("%s: a caller name is empty or longer than 256 characters", label))
 			continue
 		}
+		if !callerNameRE.MatchString(name) {
+			errs = append(errs, fmt.Errorf("%s: name callers as the audit log does: token:NAME (a bearer token), oauth:SUBJECT, anonymous or stdio", who))
+			continue
+		}
 		t := CallerToken{TokenID: strings.TrimSpace(ct.TokenID), TokenSecret: strings.TrimSpace(ct.TokenSecret), SecretARN: strings.TrimSpace(ct.SecretARN)}
 		switch {
 		case t.SecretARN != "" && (t.TokenID != "" || t.TokenSecret != ""):
@@ -209,6 +213,10 @@ func (cj clusterJSON) cluster(label string, demo bool) (Cluster, []error) {
 	}
 	return c, errs
 }
+
+// callerNameRE is a caller id as the handler names callers (and the audit
+// log shows them), so a mapping cannot name a caller that never comes.
+var callerNameRE = regexp.MustCompile(`^(token:[A-Za-z0-9._-]{1,64}|oauth:\S+|anonymous|stdio)$`)
 
 var tokenIDPattern = regexp.MustCompile(`^[^\s@!]+@[^\s@!]+![A-Za-z][A-Za-z0-9._-]*$`)
 
