@@ -1,0 +1,298 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pve-mcp/pve-mcp/config"
+	"github.com/pve-mcp/pve-mcp/pve/pvesim"
+	"github.com/pve-mcp/pve-mcp/secrets"
+	"github.com/pve-mcp/pve-mcp/secrets/secretstest"
+)
+
+// Fake tokens of the two-cluster fixture; never real values.
+const (
+	officeTokenID     = "mcp@pve!office"
+	officeTokenSecret = "00000000-0ff1-4000-8000-000000000000"
+	aliceTokenID      = "alice@pve!mcp"
+	aliceSecret       = "00000000-a11c-4000-8000-000000000000"
+	aliceRotated      = "00000000-a11c-4000-8000-000000000002"
+
+	tokAlice   = "aliceTOKENaliceTOKENaliceTOKEN0011"
+	tokOps     = "opsTOKENopsTOKENopsTOKENopsTOK0012"
+	tokLabOnly = "labONLYlabONLYlabONLYlabONLY00013"
+	tokAuto    = "autoTOKENautoTOKENautoTOKENaut0014"
+)
+
+// fleetEnv is the handler in front of three clusters: lab (the default,
+// the usual simulator), office (a second simulator whose cluster token and
+// alice's own token are in Secrets Manager) and dead (nothing listens).
+type fleetEnv struct {
+	*secEnv
+	office *pvesim.Sim
+	sm     *secretstest.Server
+	arns   map[string]string
+}
+
+func newFleetEnv(t *testing.T, extra map[string]string) *fleetEnv {
+	t.Helper()
+	sm := secretstest.New(t)
+	orig := newSecretsAPI
+	t.Cleanup(func() { newSecretsAPI = orig })
+	newSecretsAPI = func(context.Context) (secrets.API, error) { return sm.Client(t), nil }
+	arns := map[string]string{"office": secretstest.ARN("office-token"), "alice": secretstest.ARN("alice-token")}
+	put := func(arn, id, secret string) {
+		b, _ := json.Marshal(map[string]string{"token_id": id, "token_secret": secret})
+		sm.Put(arn, string(b))
+	}
+	put(arns["office"], officeTokenID, officeTokenSecret)
+	put(arns["alice"], aliceTokenID, aliceSecret)
+
+	office := pvesim.New(pvesim.Options{TokenID: officeTokenID, TokenSecret: officeTokenSecret, Site: "office",
+		Tokens: map[string]string{aliceTokenID: aliceSecret}})
+	officeSrv := httptest.NewServer(office)
+	t.Cleanup(officeSrv.Close)
+
+	tokens, _ := json.Marshal([]map[string]any{
+		{"name": "alice", "tier": "full", "token": tokAlice},
+		{"name": "ops", "tier": "full", "token": tokOps},
+		{"name": "lab-only", "tier": "read-only", "clusters": []string{"lab"}, "token": tokLabOnly},
+		{"name": "auto", "tier": "full", "confirm": "off", "token": tokAuto},
+	})
+	env := map[string]string{"MCP_AUTH_TOKENS": string(tokens)}
+	for k, v := range extra {
+		env[k] = v
+	}
+	// The lab's address is the usual fixture's simulator; the list is
+	// written once it is known.
+	var e *secEnv
+	e, err := tryNewFleetSecEnv(t, env, func(labURL string) string {
+		return fmt.Sprintf(`{"default": "lab", "clusters": [
+ {"name": "lab", "url": %q, "token_id": %q, "token_secret": %q},
+ {"name": "office", "url": %q, "secret_arn": %q, "callers": {"token:alice": {"secret_arn": %q}, "token:auto": {"token_id": %q, "token_secret": %q}}},
+ {"name": "dead", "url": "http://127.0.0.1:1", "token_id": "mcp@pve!dead", "token_secret": "x", "tier": "read-only", "timeout": 2}]}`,
+			labURL, simTokenID, simTokenSecret, officeSrv.URL, arns["office"], arns["alice"], aliceTokenID, aliceSecret)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fleetEnv{secEnv: e, office: office, sm: sm, arns: arns}
+}
+
+// tryNewFleetSecEnv is tryNewSecEnv with PVE_CLUSTERS built around its simulator.
+func tryNewFleetSecEnv(t *testing.T, env map[string]string, clusters func(labURL string) string) (*secEnv, error) {
+	// The lab simulator, behind its wire log; the tokens name clusters,
+	// so they are read once the list is known.
+	noTokens := map[string]string{}
+	for k, v := range env {
+		if k != "MCP_AUTH_TOKENS" {
+			noTokens[k] = v
+		}
+	}
+	base, err := tryNewSecEnv(t, noTokens)
+	if err != nil {
+		return nil, err
+	}
+	cfg := base.cfg
+	if cfg.Auth.Tokens, err = config.ParseTokens(env["MCP_AUTH_TOKENS"]); err != nil {
+		return nil, err
+	}
+	parsed, def, err := config.ParseClusters(clusters(cfg.PVE.BaseURL), false)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Clusters, cfg.DefaultCluster = parsed, def
+	if err := config.CheckTokenClusters(cfg.Auth.Tokens, cfg.Clusters); err != nil {
+		return nil, err
+	}
+	logs := &lockedBuffer{}
+	b, err := build(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewServer(b.mux)
+	t.Cleanup(srv.Close)
+	return &secEnv{t: t, sim: base.sim, wire: base.wire, srv: srv, h: b.mux, built: b, logs: logs, cfg: cfg}, nil
+}
+
+// officeTokens lists the tokens the office simulator saw, in order, but
+// for the startup check (GET /version, which runs in the background).
+func (f *fleetEnv) officeTokens() []string {
+	var out []string
+	for _, r := range f.office.Requests() {
+		if r.Path != "/version" {
+			out = append(out, r.TokenID)
+		}
+	}
+	return out
+}
+
+func TestFleetCallsReachTheirCluster(t *testing.T) {
+	f := newFleetEnv(t, nil)
+	cases := []struct {
+		name, token, tool string
+		args              map[string]any
+		want, wantErr     string
+		officeSees        string // the token the office simulator must see, "" none
+	}{
+		{"the default cluster", tokAlice, "pve_get_qemu_status", map[string]any{"vmid": 100}, `"name":"web01"`, "", ""},
+		{"office as alice, with her own token", tokAlice, "pve_get_qemu_status", map[string]any{"vmid": 100, "cluster": "office"}, `"name":"erp01"`, "", aliceTokenID},
+		{"office as ops, who has none there", tokOps, "pve_get_qemu_status", map[string]any{"vmid": 100, "cluster": "office"}, "", "caller token:ops has no Proxmox token of its own on cluster office", ""},
+		{"the lab as ops", tokOps, "pve_get_qemu_status", map[string]any{"vmid": 100, "cluster": "lab"}, `"name":"web01"`, "", ""},
+		{"a caller limited to the lab", tokLabOnly, "pve_get_qemu_status", map[string]any{"vmid": 100, "cluster": "office"}, "", `unknown cluster "office": use one of lab`, ""},
+		{"a cluster that is down", tokAlice, "pve_get_qemu_status", map[string]any{"vmid": 100, "cluster": "dead"}, "", "cluster dead: ", ""},
+		{"a write above the dead cluster's ceiling", tokAlice, "pve_start_qemu_vm", map[string]any{"vmid": 100, "cluster": "dead"}, "", "cluster dead allows only read-only tools", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f.office.ResetRequests()
+			res, err := f.call(c.token, c.tool, c.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.wantErr != "" {
+				if !res.IsError || !strings.Contains(res.text(), c.wantErr) {
+					t.Fatalf("got %q, want an error with %q", res.text(), c.wantErr)
+				}
+			} else if res.IsError || !strings.Contains(res.text(), c.want) {
+				t.Fatalf("got %q, want %q", res.text(), c.want)
+			}
+			seen := f.officeTokens()
+			if c.officeSees == "" && len(seen) > 0 {
+				t.Errorf("office saw requests with %v", seen)
+			}
+			for _, s := range seen {
+				if s != c.officeSees {
+					t.Errorf("office saw a request made with %q, want %q", s, c.officeSees)
+				}
+			}
+			if c.officeSees != "" && len(seen) == 0 {
+				t.Error("office saw no request")
+			}
+		})
+	}
+	// alice's secret is read once, on her first call, not at startup.
+	if n := f.sm.Calls(f.arns["alice"]); n != 1 {
+		t.Errorf("alice's token secret read %d times, want 1", n)
+	}
+	// The audit line names each call's cluster.
+	var clusters []string
+	for _, l := range f.logs.auditLines(t) {
+		cl, _ := l["cluster"].(string)
+		clusters = append(clusters, cl)
+	}
+	if want := []string{"lab", "office", "office", "lab", "office", "dead", "dead"}; !slices.Equal(clusters, want) {
+		t.Errorf("audit clusters = %v, want %v", clusters, want)
+	}
+}
+
+// A caller limited to one cluster sees only it in every schema, and the
+// tools across clusters look only there.
+func TestFleetCallerLimitedToOneCluster(t *testing.T) {
+	f := newFleetEnv(t, nil)
+	r := f.rpc(tokLabOnly, "tools/list", map[string]any{})
+	var list struct {
+		Tools []struct {
+			Name        string `json:"name"`
+			InputSchema struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"inputSchema"`
+		} `json:"tools"`
+	}
+	json.Unmarshal(r.Result, &list)
+	if len(list.Tools) == 0 {
+		t.Fatal("no tools")
+	}
+	for _, tl := range list.Tools {
+		if p, ok := tl.InputSchema.Properties["cluster"]; ok && !slices.Equal(p.Enum, []string{"lab"}) {
+			t.Errorf("%s offers clusters %v to a lab-only caller", tl.Name, p.Enum)
+		}
+	}
+	res, err := f.call(tokLabOnly, "pve_find_guests", map[string]any{"name": "01"})
+	if err != nil || res.IsError {
+		t.Fatalf("%v %s", err, res.text())
+	}
+	if strings.Contains(res.text(), `"cluster":"office"`) || !strings.Contains(res.text(), `"cluster":"lab"`) {
+		t.Errorf("lab-only find = %s", res.text())
+	}
+}
+
+// A cluster that does not answer never stops the others.
+func TestFleetClusterDown(t *testing.T) {
+	f := newFleetEnv(t, nil)
+	res, err := f.call(tokAlice, "pve_list_clusters", nil)
+	if err != nil || res.IsError {
+		t.Fatalf("%v %s", err, res.text())
+	}
+	var infos []struct {
+		Name     string `json:"name"`
+		Answers  bool   `json:"answers"`
+		Error    string `json:"error"`
+		ActingAs string `json:"acting_as"`
+	}
+	json.Unmarshal([]byte(res.text()), &infos)
+	got := map[string]bool{}
+	for _, i := range infos {
+		got[i.Name] = i.Answers
+	}
+	if len(infos) != 3 || !got["lab"] || !got["office"] || got["dead"] || infos[1].ActingAs != aliceTokenID {
+		t.Fatalf("pve_list_clusters = %s", res.text())
+	}
+	res, _ = f.call(tokAlice, "pve_find_guests", map[string]any{"status": "running"})
+	if res.IsError || !strings.Contains(res.text(), `"cluster":"office"`) || !strings.Contains(res.text(), "did not answer: cluster dead") {
+		t.Fatalf("find with dead down = %s", res.text())
+	}
+}
+
+// A caller's confirmation policy (its token's confirm) replaces the
+// deployment's: here auto's calls never ask, ops's do.
+func TestFleetPerCallerConfirm(t *testing.T) {
+	f := newFleetEnv(t, map[string]string{"PVE_CONFIRM": "destructive"})
+	res, _ := f.call(tokOps, "pve_stop_qemu_vm", map[string]any{"vmid": 103})
+	if !strings.Contains(res.text(), "CONFIRMATION NEEDED") {
+		t.Fatalf("ops stopped a VM without being asked: %s", res.text())
+	}
+	res, _ = f.call(tokAuto, "pve_stop_qemu_vm", map[string]any{"vmid": 103})
+	if res.IsError || strings.Contains(res.text(), "CONFIRMATION") {
+		t.Fatalf("auto was asked or failed: %s", res.text())
+	}
+	// auto acts on office with its own (inline) token.
+	f.office.ResetRequests()
+	if res, _ = f.call(tokAuto, "pve_get_qemu_status", map[string]any{"vmid": 110, "cluster": "office"}); res.IsError {
+		t.Fatal(res.text())
+	}
+	if seen := f.officeTokens(); len(seen) == 0 || seen[0] != aliceTokenID {
+		t.Errorf("auto's office call made with %v", seen)
+	}
+}
+
+// A rotated caller token is read again on Proxmox's 401, once.
+func TestFleetCallerTokenRotation(t *testing.T) {
+	f := newFleetEnv(t, nil)
+	if res, _ := f.call(tokAlice, "pve_get_qemu_status", map[string]any{"vmid": 100, "cluster": "office"}); res.IsError {
+		t.Fatal(res.text())
+	}
+	b, _ := json.Marshal(map[string]string{"token_id": aliceTokenID, "token_secret": aliceRotated})
+	f.sm.Put(f.arns["alice"], string(b))
+	f.office.SetToken(aliceTokenID, aliceRotated)
+	res, _ := f.call(tokAlice, "pve_get_qemu_status", map[string]any{"vmid": 100, "cluster": "office"})
+	if res.IsError {
+		t.Fatalf("after rotation: %s", res.text())
+	}
+	if n := f.sm.Calls(f.arns["alice"]); n != 2 {
+		t.Errorf("alice's secret read %d times, want 2 (first call, then once after the 401)", n)
+	}
+	for _, l := range strings.Split(f.logs.String(), "\n") {
+		if strings.Contains(l, aliceSecret) || strings.Contains(l, aliceRotated) || strings.Contains(l, officeTokenSecret) {
+			t.Fatalf("a log line holds a token secret: %s", l)
+		}
+	}
+}
