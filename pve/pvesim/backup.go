@@ -250,10 +250,12 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 	// Guests are locked for the backup from the start, as vzdump does.
 	locked, busy := map[int]bool{}, map[int]string{}
 	for _, id := range local {
-		if g := s.guests[id]; g != nil && g.Lock == "" {
-			g.Lock, locked[id] = "backup", true
-		} else if g != nil {
-			busy[id] = g.Lock
+		if g := s.guests[id]; g != nil {
+			if err := g.checkLock(false); err != nil {
+				busy[id] = err.(*APIError).Message
+			} else {
+				g.Lock, locked[id] = "backup", true
+			}
 		}
 	}
 	compress := map[string]string{"": "", "0": "", "1": "lzo", "gzip": "gz", "lzo": "lzo", "zstd": "zst"}[c.Str("compress")]
@@ -274,7 +276,7 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 				continue
 			}
 			if !locked[id] {
-				t.Log = append(t.Log, fmt.Sprintf("ERROR: Backup of VM %d failed - VM is locked (%s)", id, busy[id]))
+				t.Log = append(t.Log, fmt.Sprintf("ERROR: Backup of VM %d failed - %s", id, busy[id]))
 				failed = true
 				continue
 			}

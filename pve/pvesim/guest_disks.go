@@ -114,8 +114,8 @@ func (s *Sim) moveDiskStorage(c *Call, g *Guest, key, storage string) (any, erro
 	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
 		return nil, fail("VM config checksum missmatch (file change by other user?)")
 	}
-	if g.Lock != "" {
-		return nil, fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
+	if err := g.checkLock(false); err != nil {
+		return nil, err
 	}
 	if g.Type == "lxc" && g.Status == "running" {
 		return nil, fail("cannot move volumes of a running container")
@@ -161,9 +161,15 @@ func (s *Sim) moveDiskStorage(c *Call, g *Guest, key, storage string) (any, erro
 	if g.Type == "lxc" {
 		typ = "move_volume"
 	}
-	g.Lock = "disk"
+	// pve-container sets the "disk" lock; qemu-server holds the config
+	// file's flock instead (its lock enum has no "disk").
+	if g.Type == "lxc" {
+		g.Lock = "disk"
+	} else {
+		g.fileLocked = true
+	}
 	return s.startTask(g.Node, typ, id, c.User, func(t *Task) error {
-		g.Lock = ""
+		g.Lock, g.fileLocked = "", false
 		base := strings.TrimSuffix(name, "."+volumeFormatOf(name))
 		if format != "" && format != "raw" {
 			base += "." + format
@@ -195,6 +201,11 @@ func (s *Sim) reassignDisk(c *Call, g *Guest, key string, targetVMID int, target
 	}
 	if g.Template || tg.Template {
 		return nil, fail("Can't move disks from or to template %ss", word)
+	}
+	for _, x := range []*Guest{g, tg} {
+		if err := x.checkLock(false); err != nil {
+			return nil, err
+		}
 	}
 	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
 		return nil, fail("Source %s config checksum missmatch (file change by other user?)", word)
@@ -264,8 +275,8 @@ func fileStorage(st *Storage) bool {
 // unusedN) its volume is destroyed. Changes Proxmox cannot hot-unplug from
 // a running VM wait in pending.
 func (s *Sim) unlinkDisks(c *Call, g *Guest) error {
-	if g.Lock != "" {
-		return fail("VM is locked (%s)", g.Lock)
+	if err := g.checkLock(false); err != nil {
+		return err
 	}
 	var ids []string
 	for _, id := range pveListItems(c.Str("idlist")) {

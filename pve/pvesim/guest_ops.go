@@ -26,8 +26,8 @@ func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg stri
 	if refuse {
 		return nil, fail("%s", refuseMsg)
 	}
-	if g.Lock != "" {
-		return nil, fail("VM is locked (%s)", g.Lock)
+	if err := g.checkLock(false); err != nil {
+		return nil, err
 	}
 	src := g.Node
 	g.Lock = "migrate"
@@ -73,6 +73,9 @@ func (s *Sim) guestConfig(g *Guest, c *Call) (any, error) {
 	out := map[string]any{"digest": digest(cfg)}
 	for k, v := range cfg {
 		out[k] = configValue(g.Type, k, v)
+	}
+	if g.Lock != "" && !c.Has("snapshot") {
+		out["lock"] = g.Lock // written in the config file while an operation holds it
 	}
 	return out, nil
 }
@@ -210,8 +213,8 @@ func (s *Sim) checkDestroy(g *Guest, skiplock, force bool) error {
 	if g.Config["protection"] == "1" {
 		return fail("can't remove %s %d - protection mode enabled", w, g.VMID)
 	}
-	if g.Lock != "" && !skiplock {
-		return fail("%s is locked (%s)", w, g.Lock)
+	if err := g.checkLock(skiplock); err != nil {
+		return err
 	}
 	if g.Status == "running" && !force {
 		if g.Type == "lxc" {
@@ -276,8 +279,8 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	if src.Type == "lxc" && full && src.Status == "running" && c.Str("snapname") == "" {
 		return nil, fail("Cannot do full clones on a running container without snapshots")
 	}
-	if src.Lock != "" {
-		return nil, fail("%s is locked (%s)", w, src.Lock)
+	if err := src.checkLock(false); err != nil {
+		return nil, err
 	}
 	target := src.Node
 	if t := c.Str("target"); t != "" && t != src.Node {
@@ -396,22 +399,25 @@ func checkSnapName(name string) error {
 // reSnapName is Proxmox's pve-configid format, which snapshot names use.
 var reSnapName = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
 
+// snapshotCreate, snapshotDelete and snapshotRollback run as Proxmox's
+// AbstractConfig does: the worker's first step checks the guest (lock,
+// snapshot name, template) and sets the snapshot, snapshot-delete or
+// rollback lock, which the guest shows until the task ends.
 func (s *Sim) snapshotCreate(c *Call, g *Guest, vmstate bool) (any, error) {
 	name := c.Str("snapname")
 	if err := checkSnapName(name); err != nil {
 		return nil, err
 	}
 	typ := map[string]string{"qemu": "qmsnapshot", "lxc": "vzsnapshot"}[g.Type]
-	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-		if g.Lock != "" {
-			return fmt.Errorf("%s is locked (%s)", typeWord(g.Type), g.Lock)
-		}
+	return s.lockedTask(g, "snapshot", typ, c.User, false, func(*Task) error {
 		if findSnapshot(g, name) != nil {
-			return fmt.Errorf("snapshot name '%s' already used", name)
+			return fail("snapshot name '%s' already used", name)
 		}
 		if g.Template {
-			return fmt.Errorf("you can't take a snapshot if it's a template")
+			return fail("you can't take a snapshot if it's a template")
 		}
+		return nil
+	}, func(t *Task) error {
 		parent := ""
 		if n := len(g.Snapshots); n > 0 {
 			parent = g.Snapshots[n-1].Name
@@ -430,13 +436,19 @@ func (s *Sim) snapshotCreate(c *Call, g *Guest, vmstate bool) (any, error) {
 func (s *Sim) snapshotDelete(c *Call, g *Guest) (any, error) {
 	name := c.Str("snapname")
 	typ := map[string]string{"qemu": "qmdelsnapshot", "lxc": "vzdelsnapshot"}[g.Type]
-	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+	lock := "snapshot-delete"
+	if c.Bool("force") && g.Lock != "" {
+		lock = g.Lock // force removes the snapshot under another operation's lock, leaving it
+	}
+	return s.lockedTask(g, lock, typ, c.User, c.Bool("force"), func(*Task) error {
+		if findSnapshot(g, name) == nil {
+			return fail("snapshot '%s' does not exist", name)
+		}
+		return nil
+	}, func(t *Task) error {
 		snap := findSnapshot(g, name)
 		if snap == nil {
-			return fmt.Errorf("snapshot '%s' does not exist", name)
-		}
-		if g.Lock != "" && !c.Bool("force") {
-			return fmt.Errorf("%s is locked (%s)", typeWord(g.Type), g.Lock)
+			return fail("snapshot '%s' does not exist", name) // deleted meanwhile, with force
 		}
 		kept := g.Snapshots[:0]
 		for _, sn := range g.Snapshots {
@@ -456,17 +468,20 @@ func (s *Sim) snapshotDelete(c *Call, g *Guest) (any, error) {
 func (s *Sim) snapshotRollback(c *Call, g *Guest) (any, error) {
 	name := c.Str("snapname")
 	typ := map[string]string{"qemu": "qmrollback", "lxc": "vzrollback"}[g.Type]
-	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-		snap := findSnapshot(g, name)
-		if snap == nil {
-			return fmt.Errorf("snapshot '%s' does not exist", name)
-		}
-		if g.Lock != "" {
-			return fmt.Errorf("%s is locked (%s)", typeWord(g.Type), g.Lock)
+	return s.lockedTask(g, "rollback", typ, c.User, false, func(t *Task) error {
+		if findSnapshot(g, name) == nil {
+			return fail("snapshot '%s' does not exist", name)
 		}
 		if g.Status == "running" {
 			// Rolling back replaces the disks: a running guest is stopped first.
 			t.Log = append(t.Log, fmt.Sprintf("stopping %s %d", typeWord(g.Type), g.VMID))
+			s.setStopped(g)
+		}
+		return nil
+	}, func(t *Task) error {
+		snap := findSnapshot(g, name)
+		if snap == nil {
+			return fail("snapshot '%s' does not exist", name) // deleted with force meanwhile
 		}
 		g.Config = cloneMap(snap.Config)
 		g.Pending = nil
@@ -487,8 +502,8 @@ func (s *Sim) snapshotRollback(c *Call, g *Guest) (any, error) {
 // updateConfig applies PUT .../config: digest check, deletions, new values.
 // On a running guest, changes hot reports false for wait in Pending.
 func (s *Sim) updateConfig(c *Call, g *Guest, hot func(string) bool) error {
-	if g.Lock != "" && !c.Bool("skiplock") {
-		return fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
+	if err := g.checkLock(c.Bool("skiplock")); err != nil {
+		return err
 	}
 	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
 		return fail("detected modified configuration - file changed by other user? Try again.")

@@ -34,7 +34,7 @@ func (s *Sim) routesLxc() {
 			return nil, err
 		}
 		st := s.guestView(g)
-		st["ha"] = map[string]any{"managed": 0}
+		st["ha"] = s.haGuestStatus(g)
 		return st, nil
 	})
 	s.handle("GET", "/nodes/{node}/lxc/{vmid}/config", guestIDs+" current?:boolean snapshot?:string", func(c *Call) (any, error) {
@@ -146,8 +146,8 @@ func (s *Sim) routesLxc() {
 			return nil, badParam("size", "value does not match the regex pattern")
 		}
 		// pve-container checks before it forks the worker.
-		if g.Lock != "" {
-			return nil, fail("CT is locked (%s)", g.Lock)
+		if err := g.checkLock(false); err != nil {
+			return nil, err
 		}
 		if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
 			return nil, fail("detected modified configuration - file changed by other user? Try again.")
@@ -197,8 +197,8 @@ func (s *Sim) routesLxc() {
 		if g.Status == "running" {
 			return nil, fail("you can't convert a CT to template if the CT is running")
 		}
-		if g.Lock != "" {
-			return nil, fail("CT is locked (%s)", g.Lock)
+		if err := g.checkLock(false); err != nil {
+			return nil, err
 		}
 		// pve-container forks a worker here but answers null, not its UPID.
 		s.startTask(g.Node, "vztemplate", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
@@ -245,7 +245,8 @@ func (s *Sim) routesLxc() {
 
 // routesLxcPower serves the container power actions. Proxmox refuses a
 // start of a running container and the others on a stopped one before any
-// task starts.
+// task starts; a locked container makes a task that fails at once
+// (pve-container checks the lock in the worker, skiplock aside).
 func (s *Sim) routesLxcPower() {
 	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/start", guestIDs+" skiplock?:boolean debug?:boolean", func(c *Call) (any, error) {
 		g, err := s.guest(c, "lxc")
@@ -258,10 +259,7 @@ func (s *Sim) routesLxcPower() {
 		if g.Status == "running" {
 			return nil, fail("CT %d already running", g.VMID)
 		}
-		if g.Lock != "" && !c.Bool("skiplock") {
-			return nil, fail("CT is locked (%s)", g.Lock)
-		}
-		return s.startTask(g.Node, "vzstart", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+		return s.checkedTask(g, "vzstart", c.User, c.Bool("skiplock"), func(t *Task) error {
 			s.setRunning(g)
 			return nil
 		}), nil
@@ -271,7 +269,7 @@ func (s *Sim) routesLxcPower() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startTask(g.Node, "vzstop", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+		return s.checkedTask(g, "vzstop", c.User, c.Bool("skiplock"), func(t *Task) error {
 			s.setStopped(g)
 			return nil
 		}), nil
@@ -281,7 +279,7 @@ func (s *Sim) routesLxcPower() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startTask(g.Node, "vzshutdown", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+		return s.checkedTask(g, "vzshutdown", c.User, false, func(t *Task) error {
 			s.setStopped(g)
 			return nil
 		}), nil
@@ -291,7 +289,7 @@ func (s *Sim) routesLxcPower() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startTask(g.Node, "vzreboot", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+		return s.checkedTask(g, "vzreboot", c.User, false, func(t *Task) error {
 			s.applyPending(g)
 			g.Paused, g.Started = false, s.now()
 			return nil
@@ -302,8 +300,10 @@ func (s *Sim) routesLxcPower() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startTask(g.Node, "vzsuspend", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			g.Paused = true // frozen: still listed as running, as lxc-freeze leaves it
+		return s.checkedTask(g, "vzsuspend", c.User, false, func(t *Task) error {
+			// Frozen: Proxmox's status stays "running" (the container's
+			// command socket is still there) and no other field tells.
+			g.Paused = true
 			return nil
 		}), nil
 	})

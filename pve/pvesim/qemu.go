@@ -37,7 +37,7 @@ func (s *Sim) routesQemu() {
 		if g.Paused {
 			st["qmpstatus"] = "paused"
 		}
-		st["ha"] = map[string]any{"managed": 0}
+		st["ha"] = s.haGuestStatus(g)
 		if g.Config["agent"] == "1" && g.Status == "running" {
 			st["agent"] = 1
 		}
@@ -78,10 +78,17 @@ func (s *Sim) routesQemu() {
 			if g.Template {
 				return nil, fail("you can't start a vm if it's a template")
 			}
-			return s.startTask(g.Node, "qmstart", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-				if g.Status == "running" {
-					return fmt.Errorf("VM %d already running", g.VMID)
+			// vm_start checks in the worker: the lock (skiplock, or a
+			// hibernated VM's "suspended", aside), then whether it runs.
+			return s.startTaskPrepared(g.Node, "qmstart", strconv.Itoa(g.VMID), c.User, func(*Task) error {
+				if err := g.checkLock(c.Bool("skiplock") || g.Lock == "suspended"); err != nil {
+					return err
 				}
+				if g.Status == "running" {
+					return fail("VM %d already running", g.VMID)
+				}
+				return nil
+			}, func(t *Task) error {
 				t.Log = append(t.Log, fmt.Sprintf("start VM %d: %s", g.VMID, t.UPID))
 				s.setRunning(g)
 				return nil
@@ -94,7 +101,7 @@ func (s *Sim) routesQemu() {
 			if err != nil {
 				return nil, err
 			}
-			return s.startTask(g.Node, "qmstop", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+			return s.checkedTask(g, "qmstop", c.User, c.Bool("skiplock"), func(t *Task) error {
 				s.setStopped(g)
 				return nil
 			}), nil
@@ -106,7 +113,7 @@ func (s *Sim) routesQemu() {
 			if err != nil {
 				return nil, err
 			}
-			return s.startTask(g.Node, "qmshutdown", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+			return s.checkedTask(g, "qmshutdown", c.User, c.Bool("skiplock"), func(t *Task) error {
 				s.setStopped(g)
 				return nil
 			}), nil
@@ -119,7 +126,7 @@ func (s *Sim) routesQemu() {
 		if g.Paused {
 			return nil, fail("VM is paused - cannot shutdown")
 		}
-		return s.startTask(g.Node, "qmreboot", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+		return s.checkedTask(g, "qmreboot", c.User, false, func(t *Task) error {
 			s.applyPending(g)
 			g.Started = s.now()
 			return nil
@@ -130,8 +137,22 @@ func (s *Sim) routesQemu() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startTask(g.Node, "qmsuspend", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			if c.Bool("todisk") {
+		todisk := c.Bool("todisk")
+		if todisk && s.haManaged(g) {
+			return nil, fail("Cannot suspend HA managed VM to disk")
+		}
+		// vm_suspend lets a running backup be (its lock is no conflict);
+		// hibernation holds "suspending" while the RAM is saved.
+		return s.startTaskPrepared(g.Node, "qmsuspend", strconv.Itoa(g.VMID), c.User, func(*Task) error {
+			if err := g.checkLock(c.Bool("skiplock") || g.Lock == "backup"); err != nil {
+				return err
+			}
+			if todisk {
+				g.Lock = "suspending"
+			}
+			return nil
+		}, func(t *Task) error {
+			if todisk {
 				s.setStopped(g)
 				g.Lock = "suspended"
 				return nil
@@ -141,11 +162,22 @@ func (s *Sim) routesQemu() {
 		}), nil
 	})
 	s.handle("POST", "/nodes/{node}/qemu/{vmid}/status/resume", guestIDs+" skiplock?:boolean nocheck?:boolean", func(c *Call) (any, error) {
-		g, err := s.running(c, "qemu")
+		g, err := s.guest(c, "qemu")
 		if err != nil {
 			return nil, err
 		}
-		return s.startTask(g.Node, "qmresume", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+		if g.Lock == "suspended" {
+			// Resuming a hibernated VM starts it from its saved state.
+			return s.startTask(g.Node, "qmresume", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+				s.setRunning(g)
+				return nil
+			}), nil
+		}
+		if g, err = s.running(c, "qemu"); err != nil {
+			return nil, err
+		}
+		skip := c.Bool("skiplock") || c.Bool("nocheck") || g.Lock == "backup"
+		return s.checkedTask(g, "qmresume", c.User, skip, func(t *Task) error {
 			g.Paused = false
 			return nil
 		}), nil
@@ -155,7 +187,7 @@ func (s *Sim) routesQemu() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startTask(g.Node, "qmreset", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+		return s.checkedTask(g, "qmreset", c.User, c.Bool("skiplock"), func(t *Task) error {
 			g.Started = s.now()
 			return nil
 		}), nil

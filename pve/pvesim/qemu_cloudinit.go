@@ -57,8 +57,8 @@ func (s *Sim) routesQemuCloudinit() {
 		if err != nil {
 			return nil, err
 		}
-		if g.Lock != "" {
-			return nil, fail("VM is locked (%s)", g.Lock)
+		if err := g.checkLock(false); err != nil {
+			return nil, err
 		}
 		// Proxmox returns quietly when the VM has no cloud-init drive.
 		if ciDriveKey(g) != "" {

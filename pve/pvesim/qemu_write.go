@@ -163,8 +163,8 @@ func (s *Sim) routesQemuWrite() {
 			if dig != "" && !inList(configDigests(g), dig) {
 				return fail("checksum missmatch (file change by other user?)")
 			}
-			if g.Lock != "" && !skiplock {
-				return fail("VM is locked (%s)", g.Lock)
+			if err := g.checkLock(skiplock); err != nil {
+				return err
 			}
 			v, ok := g.Config[disk]
 			if !ok {
@@ -225,8 +225,8 @@ func (s *Sim) routesQemuWrite() {
 		if g.Status == "running" {
 			return nil, fail("you can't convert a VM to template if VM is running")
 		}
-		if g.Lock != "" {
-			return nil, fail("VM is locked (%s)", g.Lock)
+		if err := g.checkLock(false); err != nil {
+			return nil, err
 		}
 		if disk != "" && g.Config[disk] == "" {
 			return nil, fail("disk '%s' does not exist", disk)

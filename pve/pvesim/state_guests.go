@@ -45,7 +45,9 @@ type Guest struct {
 	Pending   map[string]string
 	Snapshots []*Snapshot
 	Started   time.Time
-	Lock      string
+	Lock      string // the config's lock: backup, clone, create, migrate, snapshot ...
+	// fileLocked: a VM disk move holds the config file's flock (see checkLock).
+	fileLocked bool
 }
 
 // Snapshot is a saved guest state; its config is what rollback restores.
@@ -320,6 +322,9 @@ func (s *Sim) resourceEntry(g *Guest) map[string]any {
 	m["template"] = 0
 	if g.Template {
 		m["template"] = 1
+	}
+	if hs := s.haResourceState(g); hs != "" {
+		m["hastate"] = hs
 	}
 	m["id"] = g.Type + "/" + strconv.Itoa(g.VMID)
 	m["type"] = g.Type

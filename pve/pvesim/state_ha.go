@@ -182,3 +182,56 @@ func haType(g *Guest) string {
 	}
 	return "vm"
 }
+
+// haResourceOf is the HA resource configured for g (vm:100, ct:201), or nil.
+func (s *Sim) haResourceOf(g *Guest) *HAResource {
+	return s.ha.resources[haType(g)+":"+strconv.Itoa(g.VMID)]
+}
+
+// haManaged is PVE::HA::Config::vm_is_ha_managed: a resource is
+// configured for the guest and not ignored.
+func (s *Sim) haManaged(g *Guest) bool {
+	r := s.haResourceOf(g)
+	return r != nil && r.Props["state"] != "ignored"
+}
+
+// haCRMState is the state the CRM's manager status holds for g's resource
+// ("" when it tracks none: unmanaged, ignored, or all while disarmed in
+// ignore mode).
+func (s *Sim) haCRMState(g *Guest) string {
+	for _, r := range s.trackedHAResources() {
+		if r.VMID == g.VMID && r.Type == haType(g) {
+			return s.haServiceState(r)
+		}
+	}
+	return ""
+}
+
+// haGuestStatus is PVE::HA::Config::get_service_status, the "ha" object of
+// a guest's status/current: managed 0, or 1 with the CRM's state of it.
+func (s *Sim) haGuestStatus(g *Guest) map[string]any {
+	if !s.haManaged(g) {
+		return map[string]any{"managed": 0}
+	}
+	st := map[string]any{"managed": 1}
+	if state := s.haCRMState(g); state != "" {
+		st["state"] = state
+	}
+	if grp := s.haResourceOf(g).Props["group"]; grp != "" {
+		st["group"] = grp
+	}
+	return st
+}
+
+// haResourceState is a guest's hastate in /cluster/resources: the CRM's
+// state of its resource, else the requested state configured for it ("" for
+// a guest HA does not know).
+func (s *Sim) haResourceState(g *Guest) string {
+	if state := s.haCRMState(g); state != "" {
+		return state
+	}
+	if r := s.haResourceOf(g); r != nil {
+		return r.Props["state"]
+	}
+	return ""
+}
