@@ -203,3 +203,69 @@ func TestHAStatusAndArming(t *testing.T) {
 		t.Error("re-arming applies the pending request (start vm:100)")
 	}
 }
+
+// A guest's status/current ("ha": managed and the CRM's state) and its
+// /cluster/resources entry (hastate) follow the HA resources: each step
+// changes them, then every guest listed is read back.
+func TestHAStateInGuestViews(t *testing.T) {
+	type view struct {
+		base           string
+		vmid           int
+		managed        int
+		state, hastate string
+	}
+	c := newClSim(t)
+	for _, step := range []struct {
+		name   string
+		method string
+		path   string
+		params url.Values
+		want   []view
+	}{
+		{"as seeded", "", "", nil, []view{
+			{"/nodes/pve1/qemu/100", 100, 1, "started", "started"},
+			{"/nodes/pve2/qemu/102", 102, 0, "", ""},
+			{"/nodes/pve2/lxc/201", 201, 1, "started", "started"},
+			{"/nodes/pve1/lxc/200", 200, 0, "", ""},
+		}},
+		{"ignored", "PUT", "/cluster/ha/resources/vm:100", url.Values{"state": {"ignored"}}, []view{
+			{"/nodes/pve1/qemu/100", 100, 0, "", "ignored"},
+		}},
+		{"requested stop", "PUT", "/cluster/ha/resources/vm:101", url.Values{"state": {"stopped"}}, []view{
+			{"/nodes/pve1/qemu/101", 101, 1, "stopped", "stopped"},
+		}},
+		{"added", "POST", "/cluster/ha/resources", url.Values{"sid": {"ct:200"}}, []view{
+			{"/nodes/pve1/lxc/200", 200, 1, "started", "started"},
+		}},
+		{"removed", "DELETE", "/cluster/ha/resources/ct:201", nil, []view{
+			{"/nodes/pve2/lxc/201", 201, 0, "", ""},
+		}},
+	} {
+		if step.method != "" {
+			c.ok(step.method, step.path, step.params, nil)
+		}
+		var res []struct {
+			VMID    int    `json:"vmid"`
+			HAState string `json:"hastate"`
+		}
+		c.ok("GET", "/cluster/resources", url.Values{"type": {"vm"}}, &res)
+		hastate := map[int]string{}
+		for _, r := range res {
+			hastate[r.VMID] = r.HAState
+		}
+		for _, w := range step.want {
+			var st struct {
+				HA struct {
+					Managed int    `json:"managed"`
+					State   string `json:"state"`
+				} `json:"ha"`
+			}
+			c.ok("GET", w.base+"/status/current", nil, &st)
+			if st.HA.Managed != w.managed || st.HA.State != w.state || hastate[w.vmid] != w.hastate {
+				t.Errorf("%s: %d ha %+v hastate %q, want managed %d state %q hastate %q",
+					step.name, w.vmid, st.HA, hastate[w.vmid], w.managed, w.state, w.hastate)
+			}
+		}
+	}
+	c.fails("POST", "/nodes/pve3/qemu/104/status/suspend", url.Values{"todisk": {"1"}}, 500, "Cannot suspend HA managed VM to disk")
+}

@@ -263,7 +263,9 @@ func (g *Guest) usage() (cpu float64, mem int64) {
 	if g.Status != "running" {
 		return 0, 0
 	}
-	cpu = float64(g.VMID%17+3) / 100
+	if !g.Paused { // a paused VM or frozen container runs no code but keeps its memory
+		cpu = float64(g.VMID%17+3) / 100
+	}
 	mem = g.memBytes() * int64(g.VMID%40+35) / 100
 	return
 }

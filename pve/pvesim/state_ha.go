@@ -217,9 +217,6 @@ func (s *Sim) haGuestStatus(g *Guest) map[string]any {
 	if state := s.haCRMState(g); state != "" {
 		st["state"] = state
 	}
-	if grp := s.haResourceOf(g).Props["group"]; grp != "" {
-		st["group"] = grp
-	}
 	return st
 }
 
