@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -23,9 +22,9 @@ var (
 )
 
 var (
-	reUserID  = regexp.MustCompile(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
-	reTokenID = regexp.MustCompile(`^([^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$`)
-	reACLPath = regexp.MustCompile(`^/(|access(/groups(/[^/]+)?|/realm(/[^/]+)?)?|vms(/\d+)?|storage(/[^/]+)?|pool(/[^/]+)+|nodes(/[^/]+)?|sdn(/.+)?|mapping(/.+)?)$`)
+	reUserID  = lazyRegexp(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
+	reTokenID = lazyRegexp(`^([^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$`)
+	reACLPath = lazyRegexp(`^/(|access(/groups(/[^/]+)?|/realm(/[^/]+)?)?|vms(/\d+)?|storage(/[^/]+)?|pool(/[^/]+)+|nodes(/[^/]+)?|sdn(/.+)?|mapping(/.+)?)$`)
 )
 
 func userEntry(u *User, withTokens bool) map[string]any {
@@ -82,7 +81,7 @@ func (s *Sim) routesAccess() {
 	})
 	s.handle("POST", "/access/users", "userid:string password?:string "+userFields, func(c *Call) (any, error) {
 		id := c.Str("userid")
-		if !reUserID.MatchString(id) {
+		if !reUserID().MatchString(id) {
 			return nil, badParam("userid", "value does not look like a valid user name")
 		}
 		if s.user(id) != nil {
@@ -250,7 +249,7 @@ func (s *Sim) updateACL(c *Call) (any, error) {
 		return nil, &APIError{Status: 400, Message: "Parameter verification failed.", Errors: map[string]string{"users": msg, "groups": msg, "tokens": msg}}
 	}
 	path := "/" + strings.Trim(c.Str("path"), "/")
-	if !reACLPath.MatchString(path) {
+	if !reACLPath().MatchString(path) {
 		return nil, badParam("path", fmt.Sprintf("invalid ACL path '%s'", c.Str("path")))
 	}
 	roles := listItems(c.Str("roles"))
@@ -274,7 +273,7 @@ func (s *Sim) updateACL(c *Call) (any, error) {
 		subjects = append(subjects, subject{"user", u})
 	}
 	for _, t := range listItems(c.Str("tokens")) {
-		m := reTokenID.FindStringSubmatch(t)
+		m := reTokenID().FindStringSubmatch(t)
 		if m == nil {
 			return nil, badParam("tokens", fmt.Sprintf("value '%s' does not look like a valid token ID", t))
 		}

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"hash/fnv"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,9 +18,9 @@ const vzdumpParams = "all?:boolean bwlimit?:integer(0-) compress?:enum(0|1|gzip|
 	"script?:string stdexcludes?:boolean stop?:boolean stopwait?:integer(0-) storage?:string tmpdir?:string vmid?:string zstd?:integer"
 
 var (
-	reJobID    = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
-	reSchedule = regexp.MustCompile(`^(?:(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?)* ?)?(?:[0-9*/,.~:\- ]+)?$|^(?:minutely|hourly|daily|weekly|monthly|yearly|annually|quarterly|semiannually)$`)
-	reHHMM     = regexp.MustCompile(`(\d{1,2}):(\d{2})$`)
+	reJobID    = lazyRegexp(`(?i)^[a-z][a-z0-9_-]+$`)
+	reSchedule = lazyRegexp(`^(?:(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?)* ?)?(?:[0-9*/,.~:\- ]+)?$|^(?:minutely|hourly|daily|weekly|monthly|yearly|annually|quarterly|semiannually)$`)
+	reHHMM     = lazyRegexp(`(\d{1,2}):(\d{2})$`)
 )
 
 func (s *Sim) routesBackup() {
@@ -152,7 +151,7 @@ func (s *Sim) createBackupJob(c *Call) (any, error) {
 		fmt.Fprintf(h, "%d/%d", s.now().UnixNano(), s.backup.seq)
 		sum := h.Sum64()
 		id = fmt.Sprintf("backup-%08x-%04x", uint32(sum>>32), uint16(sum))
-	} else if !reJobID.MatchString(id) {
+	} else if !reJobID().MatchString(id) {
 		return nil, badParam("id", fmt.Sprintf("invalid format - invalid configuration ID '%s'", id))
 	}
 	if s.job(id) != nil {
@@ -172,7 +171,7 @@ func (s *Sim) createBackupJob(c *Call) (any, error) {
 	if props["schedule"] == "" {
 		return nil, badParam("schedule", "property is missing and it is not optional")
 	}
-	if !reSchedule.MatchString(props["schedule"]) {
+	if !reSchedule().MatchString(props["schedule"]) {
 		return nil, badParam("schedule", fmt.Sprintf("invalid format - unable to parse calendar event '%s'", props["schedule"]))
 	}
 	for _, k := range []string{"all", "enabled", "protected", "remove", "repeat-missed", "quiet", "stdexcludes", "stop"} {

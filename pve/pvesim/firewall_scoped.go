@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +39,7 @@ var fwScopes = []fwScope{
 	{kind: "lxc", prefix: "/nodes/{node}/lxc/{vmid}/firewall", ids: guestIDs, options: fwGuestOptions, bools: fwGuestBools},
 }
 
-var fwReNetIface = regexp.MustCompile(`^net\d+$`)
+var fwReNetIface = lazyRegexp(`^net\d+$`)
 
 const fwGuestOptions = "dhcp?:boolean enable?:boolean ipfilter?:boolean log_level_in?:enum(emerg|alert|crit|err|warning|notice|info|debug|nolog)" +
 	" log_level_out?:enum(emerg|alert|crit|err|warning|notice|info|debug|nolog) macfilter?:boolean ndp?:boolean" +
@@ -261,7 +260,7 @@ func (s *Sim) fwVerifyScopedRule(sc fwScope, r FirewallRule) error {
 	if r["type"] == "forward" {
 		return badParam("type", "forward rules are only allowed on host and vnet level")
 	}
-	if i := r["iface"]; i != "" && !fwReNetIface.MatchString(i) {
+	if i := r["iface"]; i != "" && !fwReNetIface().MatchString(i) {
 		return badParam("iface", fmt.Sprintf("invalid interface name '%s' - must be netX", i))
 	}
 	return nil

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -170,10 +169,10 @@ func (s *Sim) allocate(g *Guest, key, value, defStorage string) (string, error) 
 			first, prefix = v, p
 		}
 	}
-	if defStorage != "" && reSize.MatchString(first) {
+	if defStorage != "" && reSize().MatchString(first) {
 		first = defStorage + ":" + first
 	}
-	m := reAllocate.FindStringSubmatch(first)
+	m := reAllocate().FindStringSubmatch(first)
 	if m == nil {
 		return value, nil // an existing volume or a path
 	}
@@ -203,9 +202,9 @@ func (s *Sim) allocate(g *Guest, key, value, defStorage string) (string, error) 
 	return out, nil
 }
 
-var reSize = regexp.MustCompile(`^\d+(\.\d+)?$`)
+var reSize = lazyRegexp(`^\d+(\.\d+)?$`)
 
-var reAllocate = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9_.-]*):(\d+(\.\d+)?)$`)
+var reAllocate = lazyRegexp(`^([a-zA-Z][a-zA-Z0-9_.-]*):(\d+(\.\d+)?)$`)
 
 // checkDestroy makes the synchronous checks before a guest is destroyed.
 func (s *Sim) checkDestroy(g *Guest, skiplock, force bool) error {
@@ -376,10 +375,10 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	}), nil
 }
 
-var reMAC = regexp.MustCompile(`[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}`)
+var reMAC = lazyRegexp(`[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}`)
 
 func replaceMAC(v, addr string) string {
-	return reMAC.ReplaceAllString(v, addr)
+	return reMAC().ReplaceAllString(v, addr)
 }
 
 // checkSnapName validates a snapshot name as Proxmox does, synchronously.
@@ -387,7 +386,7 @@ func checkSnapName(name string) error {
 	if len(name) > 40 {
 		return badParam("snapname", "value may only be 40 characters long")
 	}
-	if !reSnapName.MatchString(name) {
+	if !reSnapName().MatchString(name) {
 		return badParam("snapname", fmt.Sprintf("invalid format - invalid configuration ID '%s'", name))
 	}
 	if name == "current" || strings.EqualFold(name, "pending") {
@@ -396,8 +395,8 @@ func checkSnapName(name string) error {
 	return nil
 }
 
-// reSnapName is Proxmox's pve-configid format, which snapshot names use.
-var reSnapName = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
+// reSnapName() is Proxmox's pve-configid format, which snapshot names use.
+var reSnapName = lazyRegexp(`(?i)^[a-z][a-z0-9_-]+$`)
 
 // snapshotCreate, snapshotDelete and snapshotRollback run as Proxmox's
 // AbstractConfig does: the worker's first step checks the guest (lock,
@@ -577,13 +576,13 @@ func (s *Sim) updateConfig(c *Call, g *Guest, hot func(string) bool) error {
 
 // checkDNSName enforces the dns-name format of name and hostname.
 func checkDNSName(c *Call, param string) error {
-	if v := c.Str(param); c.Has(param) && !reDNSName.MatchString(v) {
+	if v := c.Str(param); c.Has(param) && !reDNSName().MatchString(v) {
 		return badParam(param, "invalid format - value does not look like a valid DNS name")
 	}
 	return nil
 }
 
-var reDNSName = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
+var reDNSName = lazyRegexp(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
 
 // optionValues returns the call's parameters minus path and control ones.
 func optionValues(c *Call, skip ...string) map[string]string {

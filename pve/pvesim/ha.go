@@ -2,15 +2,14 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 )
 
 var (
-	reSID    = regexp.MustCompile(`^([a-z]+):(\S+)$`)
-	reHANode = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(?::(\d+))?$`)
+	reSID    = lazyRegexp(`^([a-z]+):(\S+)$`)
+	reHANode = lazyRegexp(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(?::(\d+))?$`)
 )
 
 const haResourceProps = "comment?:string failback?:boolean group?:string max_relocate?:integer(0-) max_restart?:integer(0-) state?:enum(started|stopped|enabled|disabled|ignored)"
@@ -152,7 +151,7 @@ func (s *Sim) routesHa() {
 	const ruleProps = "affinity?:enum(positive|negative) comment?:string disable?:boolean nodes?:string strict?:boolean type:enum(node-affinity|resource-affinity)"
 	s.handle("POST", "/cluster/ha/rules", "rule:string resources:string "+ruleProps, func(c *Call) (any, error) {
 		id := c.Str("rule")
-		if !reCfgID.MatchString(id) {
+		if !reCfgID().MatchString(id) {
 			return nil, badParam("rule", fmt.Sprintf("invalid configuration ID '%s'", id))
 		}
 		if s.ha.rules[id] != nil {
@@ -237,14 +236,14 @@ func normalizeHAValue(c *Call, k string) string {
 // parseSID reads an HA resource ID ("vm:100", "ct:200" or a bare VMID),
 // returning its type, VMID and canonical form.
 func (s *Sim) parseSID(raw string) (typ string, vmid int, sid string, err error) {
-	if n, e := strconv.Atoi(raw); e == nil && reInt.MatchString(raw) {
+	if n, e := strconv.Atoi(raw); e == nil && reInt().MatchString(raw) {
 		g := s.guests[n]
 		if g == nil {
 			return "", 0, "", fail("unable to find VM/CT %d", n)
 		}
 		return haType(g), n, haType(g) + ":" + raw, nil
 	}
-	m := reSID.FindStringSubmatch(raw)
+	m := reSID().FindStringSubmatch(raw)
 	if m == nil {
 		return "", 0, "", badParam("sid", "value does not look like a valid ha resource id")
 	}
@@ -335,7 +334,7 @@ func (s *Sim) setRuleProps(c *Call, rule *HARule, del []string) error {
 		}
 		seenNode := map[string]bool{}
 		for _, n := range nodes {
-			m := reHANode.FindStringSubmatch(n)
+			m := reHANode().FindStringSubmatch(n)
 			if m == nil {
 				return badParam("nodes", fmt.Sprintf("invalid format - value '%s' does not look like a valid node name with optional priority", n))
 			}

@@ -25,7 +25,7 @@ func (stubImporter) Import(path string) (*types.Package, error) {
 
 func layerOf(file string) (int, bool) {
 	switch {
-	case file == "call.go" || file == "values.go" || file == "params.go" || file == "status.go" || file == "doc.go":
+	case inList(bottomFiles, file):
 		return 0, true // request, errors, value formats, parameter checks
 	case file == "state.go" || strings.HasPrefix(file, "state_"):
 		return 1, true // the cluster state model
@@ -43,6 +43,9 @@ func layerOf(file string) (int, bool) {
 	}
 	return 0, false
 }
+
+// bottomFiles are the lowest layer: what every other file may use.
+var bottomFiles = []string{"call.go", "values.go", "params.go", "status.go", "doc.go", "regexps.go"}
 
 const routeLayer = 4
 

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,10 +138,10 @@ func (s *Sim) routesLxc() {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkEnum(c, "disk", reLxcVolume); err != nil {
+		if err := checkEnum(c, "disk", reLxcVolume()); err != nil {
 			return nil, err
 		}
-		if !reResizeSize.MatchString(c.Str("size")) {
+		if !reResizeSize().MatchString(c.Str("size")) {
 			return nil, badParam("size", "value does not match the regex pattern")
 		}
 		// pve-container checks before it forks the worker.
@@ -178,10 +177,10 @@ func (s *Sim) routesLxc() {
 			if err != nil {
 				return nil, err
 			}
-			if err := checkEnum(c, "volume", reLxcVolumeOrUnused); err != nil {
+			if err := checkEnum(c, "volume", reLxcVolumeOrUnused()); err != nil {
 				return nil, err
 			}
-			if err := checkEnum(c, "target-volume", reLxcVolumeOrUnused); err != nil {
+			if err := checkEnum(c, "target-volume", reLxcVolumeOrUnused()); err != nil {
 				return nil, err
 			}
 			return s.moveDisk(c, g, "volume", "target-volume")
@@ -319,7 +318,7 @@ func (s *Sim) routesLxcPower() {
 	})
 }
 
-var reTemplateVol = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9_.-]*):(vztmpl|backup)/(.+)$`)
+var reTemplateVol = lazyRegexp(`^([a-zA-Z][a-zA-Z0-9_.-]*):(vztmpl|backup)/(.+)$`)
 
 // lxcOSType guesses the OS type from a template name, as Proxmox detects it
 // from the unpacked root file system.
@@ -354,7 +353,7 @@ func (s *Sim) lxcCreate() func(*Call) (any, error) {
 			return nil, err
 		}
 		tmpl := c.Str("ostemplate")
-		m := reTemplateVol.FindStringSubmatch(tmpl)
+		m := reTemplateVol().FindStringSubmatch(tmpl)
 		if m == nil {
 			return nil, fail("unable to parse volume ID '%s'", tmpl)
 		}

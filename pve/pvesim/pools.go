@@ -1,12 +1,11 @@
 package pvesim
 
 import (
-	"regexp"
 	"strconv"
 )
 
-// rePoolID is Proxmox's pve-poolid format (nested pools use '/').
-var rePoolID = regexp.MustCompile(`^[A-Za-z0-9.\-_]+(/[A-Za-z0-9.\-_]+){0,2}$`)
+// rePoolID() is Proxmox's pve-poolid format (nested pools use '/').
+var rePoolID = lazyRegexp(`^[A-Za-z0-9.\-_]+(/[A-Za-z0-9.\-_]+){0,2}$`)
 
 func (s *Sim) routesPools() {
 	list := func(c *Call) (any, error) {
@@ -44,7 +43,7 @@ func (s *Sim) routesPools() {
 	})
 	s.handle("POST", "/pools", "poolid:string comment?:string", func(c *Call) (any, error) {
 		id := c.Str("poolid")
-		if !rePoolID.MatchString(id) {
+		if !rePoolID().MatchString(id) {
 			return nil, badParam("poolid", "value does not look like a valid pool identifier")
 		}
 		if s.pool(id) != nil {

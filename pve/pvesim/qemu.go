@@ -2,11 +2,10 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 )
 
-var reDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$`)
+var reDate = lazyRegexp(`^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$`)
 
 const guestIDs = "node:string vmid:integer(100-999999999)"
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -70,12 +69,12 @@ func (s *Sim) routesQemuCloudinit() {
 
 // ciKeys are the options Proxmox renders into the cloud-init drive
 // (cloudinit_pending_properties): the cloud-init options, name and netN.
-var reCIKey = regexp.MustCompile(`^(ciuser|cipassword|citype|ciupgrade|cicustom|sshkeys|nameserver|searchdomain|name|ipconfig\d+|net\d+)$`)
+var reCIKey = lazyRegexp(`^(ciuser|cipassword|citype|ciupgrade|cicustom|sshkeys|nameserver|searchdomain|name|ipconfig\d+|net\d+)$`)
 
 func ciValues(cfg map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range cfg {
-		if reCIKey.MatchString(k) {
+		if reCIKey().MatchString(k) {
 			out[k] = v
 		}
 	}

@@ -151,10 +151,10 @@ func (s *Sim) routesQemuWrite() {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkEnum(c, "disk", reQemuDrive); err != nil {
+		if err := checkEnum(c, "disk", reQemuDrive()); err != nil {
 			return nil, err
 		}
-		if !reResizeSize.MatchString(c.Str("size")) {
+		if !reResizeSize().MatchString(c.Str("size")) {
 			return nil, badParam("size", "value does not match the regex pattern")
 		}
 		disk, sizeStr, dig, skiplock := c.Str("disk"), c.Str("size"), c.Str("digest"), c.Bool("skiplock")
@@ -193,10 +193,10 @@ func (s *Sim) routesQemuWrite() {
 			if err != nil {
 				return nil, err
 			}
-			if err := checkEnum(c, "disk", reQemuDriveOrUnused); err != nil {
+			if err := checkEnum(c, "disk", reQemuDriveOrUnused()); err != nil {
 				return nil, err
 			}
-			if err := checkEnum(c, "target-disk", reQemuDriveOrUnused); err != nil {
+			if err := checkEnum(c, "target-disk", reQemuDriveOrUnused()); err != nil {
 				return nil, err
 			}
 			return s.moveDisk(c, g, "disk", "target-disk")
@@ -215,7 +215,7 @@ func (s *Sim) routesQemuWrite() {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkEnum(c, "disk", reQemuDrive); err != nil {
+		if err := checkEnum(c, "disk", reQemuDrive()); err != nil {
 			return nil, err
 		}
 		disk := c.Str("disk")

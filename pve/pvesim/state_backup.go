@@ -81,7 +81,7 @@ func nextRun(schedule string, now time.Time) (time.Time, bool) {
 	case "hourly":
 		return now.Truncate(time.Hour).Add(time.Hour), true
 	}
-	m := reHHMM.FindStringSubmatch(schedule)
+	m := reHHMM().FindStringSubmatch(schedule)
 	if m == nil {
 		return time.Time{}, false
 	}

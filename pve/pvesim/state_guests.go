@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -398,7 +397,7 @@ func nextDiskIndex(g *Guest) int {
 		if !isDiskKey(k) && !indexedKey(k, "unused") {
 			continue
 		}
-		if m := reDiskIndex.FindStringSubmatch(v); m != nil {
+		if m := reDiskIndex().FindStringSubmatch(v); m != nil {
 			if n, _ := strconv.Atoi(m[1]); n >= next {
 				next = n + 1
 			}
@@ -407,7 +406,7 @@ func nextDiskIndex(g *Guest) int {
 	return next
 }
 
-var reDiskIndex = regexp.MustCompile(`vm-\d+-disk-(\d+)`)
+var reDiskIndex = lazyRegexp(`vm-\d+-disk-(\d+)`)
 
 // configDigests are the digests a client may hold for the guest: of the
 // config as stored and as shown with pending changes.

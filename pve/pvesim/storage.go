@@ -52,7 +52,7 @@ var storageNumeric = map[string]bool{
 	"nowritecache": true, "snapshot-as-volume-chain": true, "saferemove-stepsize": true,
 }
 
-var reStorageID = regexp.MustCompile(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
+var reStorageID = lazyRegexp(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
 
 // storageConfig is a storage as GET /storage lists it.
 func (s *Sim) storageConfig(st *Storage) map[string]any {
@@ -339,7 +339,7 @@ func setStorageProps(st *Storage, c *Call) error {
 
 func (s *Sim) createStorage(c *Call) (any, error) {
 	id, typ := c.Str("storage"), c.Str("type")
-	if !reStorageID.MatchString(id) {
+	if !reStorageID().MatchString(id) {
 		return nil, badParam("storage", fmt.Sprintf("invalid format - storage ID '%s' contains illegal characters", id))
 	}
 	for _, k := range storageRequired[typ] {
@@ -424,15 +424,15 @@ func (s *Sim) updateStorage(c *Call) (any, error) {
 	return map[string]any{"storage": st.ID, "type": st.Type}, nil
 }
 
-var reOCIRef = regexp.MustCompile(`^(?:(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d])(?:\.(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d]))*(?::\d+)?/)?[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*(?:/[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*)*:\w[\w.-]{0,127}$`)
+var reOCIRef = lazyRegexp(`^(?:(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d])(?:\.(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d]))*(?::\d+)?/)?[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*(?:/[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*)*:\w[\w.-]{0,127}$`)
 
-var reUnsafeName = regexp.MustCompile(`[^a-zA-Z0-9_.\-]`)
+var reUnsafeName = lazyRegexp(`[^a-zA-Z0-9_.\-]`)
 
 // ociPull stores an OCI image as a container template, named like Proxmox
 // names it: <image>_<tag>.tar, or the normalized filename with .tar added.
 func (s *Sim) ociPull(c *Call) (any, error) {
 	ref := c.Str("reference")
-	if !reOCIRef.MatchString(ref) {
+	if !reOCIRef().MatchString(ref) {
 		return nil, badParam("reference", "value does not match the regex pattern")
 	}
 	st, err := s.storageOnNode(c)
@@ -447,7 +447,7 @@ func (s *Sim) ociPull(c *Call) (any, error) {
 	if name == "" {
 		name = repo[strings.LastIndex(repo, "/")+1:] + "_" + tag
 	}
-	name = reUnsafeName.ReplaceAllString(strings.TrimSuffix(name, ".tar"), "_") + ".tar"
+	name = reUnsafeName().ReplaceAllString(strings.TrimSuffix(name, ".tar"), "_") + ".tar"
 	node := c.Str("node")
 	volid := st.ID + ":vztmpl/" + name
 	if s.volumeOn(volid, node) != nil {
@@ -474,7 +474,7 @@ func (s *Sim) ociPull(c *Call) (any, error) {
 // verified, and a host under .invalid cannot be resolved.
 func (s *Sim) downloadToStorage(c *Call) (any, error) {
 	rawURL := c.Str("url")
-	if !reDownloadURL.MatchString(rawURL) {
+	if !reDownloadURL().MatchString(rawURL) {
 		return nil, badParam("url", "value does not match the regex pattern")
 	}
 	u, err := url.Parse(rawURL)
@@ -482,8 +482,8 @@ func (s *Sim) downloadToStorage(c *Call) (any, error) {
 		return nil, badParam("url", "invalid URL")
 	}
 	content := c.Str("content")
-	name := reDownloadUnsafeName.ReplaceAllString(c.Str("filename"), "_")
-	ext := map[string]*regexp.Regexp{"iso": reDownloadISO, "vztmpl": reDownloadVztmpl, "import": reDownloadImport}[content]
+	name := reDownloadUnsafeName().ReplaceAllString(c.Str("filename"), "_")
+	ext := map[string]*regexp.Regexp{"iso": reDownloadISO(), "vztmpl": reDownloadVztmpl(), "import": reDownloadImport()}[content]
 	if !ext.MatchString(name) {
 		return nil, badParam("filename", "wrong file extension")
 	}
