@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -222,7 +223,7 @@ func (s *Sim) setUser(u *User, c *Call, what string) error {
 		u.Expire = int64(c.Int("expire"))
 	}
 	if c.Has("groups") {
-		groups := listItems(c.Str("groups"))
+		groups := splitList(c.Str("groups"))
 		for _, g := range groups {
 			if s.group(g) == nil {
 				return fail("%s: no such group '%s'", what, g)
@@ -230,7 +231,7 @@ func (s *Sim) setUser(u *User, c *Call, what string) error {
 		}
 		if c.Bool("append") {
 			for _, g := range groups {
-				if !containsStr(u.Groups, g) {
+				if !slices.Contains(u.Groups, g) {
 					u.Groups = append(u.Groups, g)
 				}
 			}
@@ -252,7 +253,7 @@ func (s *Sim) updateACL(c *Call) (any, error) {
 	if !reACLPath().MatchString(path) {
 		return nil, badParam("path", fmt.Sprintf("invalid ACL path '%s'", c.Str("path")))
 	}
-	roles := listItems(c.Str("roles"))
+	roles := splitList(c.Str("roles"))
 	for _, r := range roles {
 		if s.role(r) == nil {
 			return nil, fail("ACL update failed: role '%s' does not exist", r)
@@ -260,24 +261,24 @@ func (s *Sim) updateACL(c *Call) (any, error) {
 	}
 	type subject struct{ typ, id string }
 	var subjects []subject
-	for _, g := range listItems(c.Str("groups")) {
+	for _, g := range splitList(c.Str("groups")) {
 		if s.group(g) == nil {
 			return nil, fail("ACL update failed: group '%s' does not exist", g)
 		}
 		subjects = append(subjects, subject{"group", g})
 	}
-	for _, u := range listItems(c.Str("users")) {
+	for _, u := range splitList(c.Str("users")) {
 		if s.user(u) == nil {
 			return nil, fail("ACL update failed: user '%s' does not exist", u)
 		}
 		subjects = append(subjects, subject{"user", u})
 	}
-	for _, t := range listItems(c.Str("tokens")) {
+	for _, t := range splitList(c.Str("tokens")) {
 		m := reTokenID().FindStringSubmatch(t)
 		if m == nil {
 			return nil, badParam("tokens", fmt.Sprintf("value '%s' does not look like a valid token ID", t))
 		}
-		if u := s.user(m[1]); u == nil || !containsStr(u.Tokens, m[2]) {
+		if u := s.user(m[1]); u == nil || !slices.Contains(u.Tokens, m[2]) {
 			return nil, fail("ACL update failed: no such token '%s' for user '%s'", m[2], m[1])
 		}
 		subjects = append(subjects, subject{"token", t})

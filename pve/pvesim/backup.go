@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func (s *Sim) routesBackup() {
 		if j == nil {
 			return nil, badParam("id", fmt.Sprintf("No such job '%s'", c.Str("id")))
 		}
-		s.backup.jobs = removeFunc(s.backup.jobs, func(x *BackupJob) bool { return x == j })
+		s.backup.jobs = slices.DeleteFunc(s.backup.jobs, func(x *BackupJob) bool { return x == j })
 		return nil, nil
 	})
 	s.handle("POST", "/nodes/{node}/vzdump", "node:string job-id?:string stdout?:boolean "+vzdumpParams, s.vzdump)
@@ -130,7 +131,7 @@ func (s *Sim) backupPool(id string) *Pool {
 // vmidList parses a pve-vmid-list ("100,101 102").
 func vmidList(v string) ([]int, error) {
 	var out []int
-	for _, p := range pveListItems(v) {
+	for _, p := range splitList(v) {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 100 || n > 999999999 {
 			return nil, fmt.Errorf("value '%s' does not look like a valid VM ID", p)
@@ -227,13 +228,13 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 		}
 	case c.Has("pool"):
 		for _, id := range s.backupPool(c.Str("pool")).VMs {
-			if g := s.guests[id]; g != nil && g.Node == node && !containsInt(excluded, id) {
+			if g := s.guests[id]; g != nil && g.Node == node && !slices.Contains(excluded, id) {
 				local = append(local, id)
 			}
 		}
 	default: // all
 		for _, g := range s.sortedGuests() {
-			if g.Node == node && !containsInt(excluded, g.VMID) {
+			if g.Node == node && !slices.Contains(excluded, g.VMID) {
 				local = append(local, g.VMID)
 			}
 		}
@@ -320,7 +321,7 @@ func commandLine(params map[string][]string) string {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString(strings.Join(pveListItems(first(params["vmid"])), " "))
+	b.WriteString(strings.Join(splitList(first(params["vmid"])), " "))
 	for _, k := range keys {
 		fmt.Fprintf(&b, " --%s %s", k, strings.Join(params[k], ","))
 	}

@@ -98,7 +98,7 @@ func (s *Sim) routesCluster() {
 			set[k] = v
 		}
 		var del []string
-		for _, k := range cfgList(c.Str("delete")) {
+		for _, k := range splitList(c.Str("delete")) {
 			if !reCfgID().MatchString(k) {
 				return nil, badParam("delete", fmt.Sprintf("invalid configuration ID '%s'", k))
 			}
@@ -441,7 +441,7 @@ func (s *Sim) routesBulk() {
 func (s *Sim) bulk(c *Call, a bulkAction) (any, error) {
 	var ids []int
 	for _, v := range c.Values["vms"] {
-		for _, item := range cfgList(v) {
+		for _, item := range splitList(v) {
 			n, err := strconv.Atoi(item)
 			if err != nil {
 				return nil, badParam("vms", fmt.Sprintf("type check ('integer') failed - got '%s'", item))

@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,7 +137,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 			}
 			r := FirewallRule(cloneMap(rule))
 			copyRuleData(r, c)
-			for _, k := range listItems(c.Str("delete")) {
+			for _, k := range splitList(c.Str("delete")) {
 				delete(r, k)
 			}
 			if err := s.fwVerifyScopedRule(sc, r); err != nil {
@@ -153,7 +154,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 		conf.rules = append(conf.rules[:pos:pos], conf.rules[pos+1:]...)
 		return nil, nil
 	})
-	isBool := func(k string) bool { return containsStr(sc.bools, k) }
+	isBool := func(k string) bool { return slices.Contains(sc.bools, k) }
 	s.handle("GET", sc.prefix+"/options", sc.ids, func(c *Call) (any, error) {
 		conf, _, err := s.fwConf(c, sc)
 		if err != nil {
@@ -178,7 +179,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 			return nil, errModified()
 		}
 		opts := cloneMap(conf.options)
-		for _, k := range listItems(c.Str("delete")) {
+		for _, k := range splitList(c.Str("delete")) {
 			delete(opts, k)
 		}
 		for _, p := range parseParams(sc.options) {

@@ -3,13 +3,14 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Disk operations VMs and containers share: resize sizes, moving a disk to
 // another storage or guest, unlink, and conversion to a template. The
-// routes that use them are in qemu_write.go and lxc.go.
+// routes that use them are in qemu.go and lxc.go.
 
 // checkEnum checks an optional enum parameter Proxmox declares with a
 // long generated enumeration (disk keys), answering its 400.
@@ -111,7 +112,7 @@ func (s *Sim) moveDisk(c *Call, g *Guest, keyParam, targetKeyParam string) (any,
 }
 
 func (s *Sim) moveDiskStorage(c *Call, g *Guest, key, storage string) (any, error) {
-	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+	if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 		return nil, fail("VM config checksum missmatch (file change by other user?)")
 	}
 	if err := g.checkLock(false); err != nil {
@@ -207,10 +208,10 @@ func (s *Sim) reassignDisk(c *Call, g *Guest, key string, targetVMID int, target
 			return nil, err
 		}
 	}
-	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+	if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 		return nil, fail("Source %s config checksum missmatch (file change by other user?)", word)
 	}
-	if d := c.Str("target-digest"); d != "" && !inList(configDigests(tg), d) {
+	if d := c.Str("target-digest"); d != "" && !slices.Contains(configDigests(tg), d) {
 		return nil, fail("Target %s config checksum missmatch (file change by other user?)", word)
 	}
 	v, ok := g.Config[key]
@@ -279,7 +280,7 @@ func (s *Sim) unlinkDisks(c *Call, g *Guest) error {
 		return err
 	}
 	var ids []string
-	for _, id := range pveListItems(c.Str("idlist")) {
+	for _, id := range splitList(c.Str("idlist")) {
 		if lookupParam(s.routeParams(&Call{Method: "PUT", Path: fmt.Sprintf("/nodes/%s/qemu/%d/config", g.Node, g.VMID)}), id) == nil {
 			return badParam("idlist", fmt.Sprintf("invalid configuration ID '%s'", id))
 		}

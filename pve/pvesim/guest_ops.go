@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -185,7 +186,7 @@ func (s *Sim) allocate(g *Guest, key, value, defStorage string) (string, error) 
 	if g.Type == "lxc" {
 		content = "rootdir"
 	}
-	if !inList(st.Content, content) {
+	if !slices.Contains(st.Content, content) {
 		if g.Type == "lxc" {
 			return "", badParam("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
 		}
@@ -308,7 +309,7 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 			return nil, fail("storage '%s' does not exist", storage)
 		}
 		content := map[string]string{"qemu": "images", "lxc": "rootdir"}[src.Type]
-		if !inList(st.Content, content) {
+		if !slices.Contains(st.Content, content) {
 			return nil, fail("storage '%s' does not support content-type '%s'", storage, content)
 		}
 	}
@@ -504,7 +505,7 @@ func (s *Sim) updateConfig(c *Call, g *Guest, hot func(string) bool) error {
 	if err := g.checkLock(c.Bool("skiplock")); err != nil {
 		return err
 	}
-	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+	if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 		return fail("detected modified configuration - file changed by other user? Try again.")
 	}
 	var deletes []string
@@ -588,7 +589,7 @@ var reDNSName = lazyRegexp(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0
 func optionValues(c *Call, skip ...string) map[string]string {
 	out := map[string]string{}
 	for k, v := range c.Values {
-		if len(v) == 0 || inList(skip, k) {
+		if len(v) == 0 || slices.Contains(skip, k) {
 			continue
 		}
 		out[k] = v[0]
@@ -614,7 +615,7 @@ func qemuNIC(value string, vmid int, key string) string {
 			model = v
 		case k == "macaddr":
 			addr = v
-		case inList(nicModels, k):
+		case slices.Contains(nicModels, k):
 			model, addr = k, v
 		default:
 			rest = append(rest, p)

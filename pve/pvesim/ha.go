@@ -71,7 +71,7 @@ func (s *Sim) routesHa() {
 		if err := checkDigest(c, r.digest()); err != nil {
 			return nil, err
 		}
-		del := cfgList(c.Str("delete"))
+		del := splitList(c.Str("delete"))
 		for _, k := range del {
 			switch k {
 			case "comment", "failback", "max_relocate", "max_restart", "state", "group":
@@ -104,7 +104,7 @@ func (s *Sim) routesHa() {
 		}
 		for id, rule := range s.ha.rules {
 			var keep []string
-			for _, sid := range cfgList(rule.Props["resources"]) {
+			for _, sid := range splitList(rule.Props["resources"]) {
 				if sid != r.SID {
 					keep = append(keep, sid)
 				}
@@ -132,7 +132,7 @@ func (s *Sim) routesHa() {
 			if c.Has("type") && rule.Type != c.Str("type") {
 				continue
 			}
-			if filter != "" && !slices.Contains(cfgList(rule.Props["resources"]), filter) {
+			if filter != "" && !slices.Contains(splitList(rule.Props["resources"]), filter) {
 				continue
 			}
 			v := rule.view()
@@ -176,7 +176,7 @@ func (s *Sim) routesHa() {
 			return nil, err
 		}
 		next := &HARule{ID: rule.ID, Type: rule.Type, Props: cloneMap(rule.Props)}
-		if err := s.setRuleProps(c, next, cfgList(c.Str("delete"))); err != nil {
+		if err := s.setRuleProps(c, next, splitList(c.Str("delete"))); err != nil {
 			return nil, err
 		}
 		rule.Props = next.Props
@@ -308,7 +308,7 @@ func (s *Sim) setRuleProps(c *Call, rule *HARule, del []string) error {
 	}
 	var sids []string
 	seen := map[string]bool{}
-	for _, raw := range cfgList(rule.Props["resources"]) {
+	for _, raw := range splitList(rule.Props["resources"]) {
 		_, _, sid, err := s.parseSID(raw)
 		if err != nil {
 			return badParam("resources", fmt.Sprintf("invalid HA resource ID '%s'", raw))
@@ -328,7 +328,7 @@ func (s *Sim) setRuleProps(c *Call, rule *HARule, del []string) error {
 	rule.Props["resources"] = strings.Join(sids, ",")
 	switch rule.Type {
 	case "node-affinity":
-		nodes := cfgList(rule.Props["nodes"])
+		nodes := splitList(rule.Props["nodes"])
 		if len(nodes) == 0 {
 			return badParam("nodes", "property is missing and it is not optional")
 		}

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func (stubImporter) Import(path string) (*types.Package, error) {
 
 func layerOf(file string) (int, bool) {
 	switch {
-	case inList(bottomFiles, file):
+	case slices.Contains(bottomFiles, file):
 		return 0, true // request, errors, value formats, parameter checks
 	case file == "state.go" || strings.HasPrefix(file, "state_"):
 		return 1, true // the cluster state model
@@ -45,7 +46,7 @@ func layerOf(file string) (int, bool) {
 }
 
 // bottomFiles are the lowest layer: what every other file may use.
-var bottomFiles = []string{"call.go", "values.go", "params.go", "status.go", "doc.go", "regexps.go"}
+var bottomFiles = []string{"call.go", "params.go", "status.go", "doc.go", "formats.go", "digests.go", "collections.go", "regexps.go"}
 
 const routeLayer = 4
 

@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,15 +28,6 @@ func (s *Sim) routesLxc() {
 		}
 		return out, nil
 	})
-	s.handle("GET", "/nodes/{node}/lxc/{vmid}/status/current", guestIDs, func(c *Call) (any, error) {
-		g, err := s.guest(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		st := s.guestView(g)
-		st["ha"] = s.haGuestStatus(g)
-		return st, nil
-	})
 	s.handle("GET", "/nodes/{node}/lxc/{vmid}/config", guestIDs+" current?:boolean snapshot?:string", func(c *Call) (any, error) {
 		g, err := s.guest(c, "lxc")
 		if err != nil {
@@ -57,7 +49,6 @@ func (s *Sim) routesLxc() {
 		}
 		return snapshotList(g), nil
 	})
-	s.routesLxcPower()
 
 	s.handle("POST", "/nodes/{node}/lxc",
 		guestIDs+" ostemplate:string "+lxcOptions+" password?:string ssh-public-keys?:string storage?:string pool?:string "+
@@ -148,7 +139,7 @@ func (s *Sim) routesLxc() {
 		if err := g.checkLock(false); err != nil {
 			return nil, err
 		}
-		if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+		if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 			return nil, fail("detected modified configuration - file changed by other user? Try again.")
 		}
 		disk := c.Str("disk")
@@ -240,82 +231,6 @@ func (s *Sim) routesLxc() {
 			}
 			return s.migrate(c, g, "vzmigrate", false, "")
 		})
-}
-
-// routesLxcPower serves the container power actions. Proxmox refuses a
-// start of a running container and the others on a stopped one before any
-// task starts; a locked container makes a task that fails at once
-// (pve-container checks the lock in the worker, skiplock aside).
-func (s *Sim) routesLxcPower() {
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/start", guestIDs+" skiplock?:boolean debug?:boolean", func(c *Call) (any, error) {
-		g, err := s.guest(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		if g.Template {
-			return nil, fail("you can't start a CT if it's a template")
-		}
-		if g.Status == "running" {
-			return nil, fail("CT %d already running", g.VMID)
-		}
-		return s.checkedTask(g, "vzstart", c.User, c.Bool("skiplock"), func(t *Task) error {
-			s.setRunning(g)
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/stop", guestIDs+" skiplock?:boolean overrule-shutdown?:boolean", func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.checkedTask(g, "vzstop", c.User, c.Bool("skiplock"), func(t *Task) error {
-			s.setStopped(g)
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/shutdown", guestIDs+" timeout?:integer(0-) forceStop?:boolean", func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.checkedTask(g, "vzshutdown", c.User, false, func(t *Task) error {
-			s.setStopped(g)
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/reboot", guestIDs+" timeout?:integer(0-)", func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.checkedTask(g, "vzreboot", c.User, false, func(t *Task) error {
-			s.applyPending(g)
-			g.Paused, g.Started = false, s.now()
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/suspend", guestIDs, func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.checkedTask(g, "vzsuspend", c.User, false, func(t *Task) error {
-			// Frozen: Proxmox's status stays "running" (the container's
-			// command socket is still there) and no other field tells.
-			g.Paused = true
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/resume", guestIDs, func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.startTask(g.Node, "vzresume", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			g.Paused = false
-			return nil
-		}), nil
-	})
 }
 
 var reTemplateVol = lazyRegexp(`^([a-zA-Z][a-zA-Z0-9_.-]*):(vztmpl|backup)/(.+)$`)

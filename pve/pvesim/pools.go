@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"slices"
 	"strconv"
 )
 
@@ -72,12 +73,12 @@ func (s *Sim) updatePool(c *Call) (any, error) {
 	storage := append([]string(nil), p.Storage...)
 	moves := map[int]*Pool{}
 	del := c.Bool("delete")
-	for _, v := range listItems(c.Str("vms")) {
+	for _, v := range splitList(c.Str("vms")) {
 		vmid, err := strconv.Atoi(v)
 		if err != nil || vmid < 100 {
 			return nil, badParam("vms", "value '"+v+"' does not look like a valid VM ID")
 		}
-		in := indexInt(vms, vmid)
+		in := slices.Index(vms, vmid)
 		if del {
 			if in < 0 {
 				return nil, fail(what+"VM %d is not a pool member", vmid)
@@ -96,7 +97,7 @@ func (s *Sim) updatePool(c *Call) (any, error) {
 		}
 		vms = append(vms, vmid)
 	}
-	for _, id := range listItems(c.Str("storage")) {
+	for _, id := range splitList(c.Str("storage")) {
 		in := -1
 		for i, x := range storage {
 			if x == id {
@@ -119,7 +120,7 @@ func (s *Sim) updatePool(c *Call) (any, error) {
 		storage = append(storage, id)
 	}
 	for vmid, from := range moves {
-		if i := indexInt(from.VMs, vmid); i >= 0 {
+		if i := slices.Index(from.VMs, vmid); i >= 0 {
 			from.VMs = append(from.VMs[:i], from.VMs[i+1:]...)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -270,7 +271,7 @@ func ciMetaData(g *Guest) string {
 func nicMAC(nic string) string {
 	for _, p := range strings.Split(nic, ",") {
 		k, v, ok := strings.Cut(p, "=")
-		if ok && (inList(nicModels, k) || k == "macaddr" || k == "hwaddr") {
+		if ok && (slices.Contains(nicModels, k) || k == "macaddr" || k == "hwaddr") {
 			return v
 		}
 	}

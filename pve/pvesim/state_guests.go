@@ -488,9 +488,9 @@ func (s *Sim) nodeCPU(n *Node) float64 {
 	return load
 }
 
-// seedExtras gives one running VM a cloud-init drive and settings, as a VM
+// seedCloudInitVM gives one running VM a cloud-init drive and settings, as a VM
 // cloned from a cloud image has them.
-func (s *Sim) seedExtras() {
+func (s *Sim) seedCloudInitVM() {
 	if g := s.guests[104]; g != nil {
 		g.Config["ide0"] = "local-lvm:vm-104-cloudinit,media=cdrom,size=4M"
 		g.Config["ciuser"] = "ubuntu"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,7 +131,7 @@ func parseContent(typ, list string) ([]string, error) {
 		if !ok {
 			return nil, badParam("content", fmt.Sprintf("storage type '%s' does not support content type '%s'", typ, c))
 		}
-		if !contains(out, c) {
+		if !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
@@ -179,16 +180,16 @@ func (s *Sim) routesStorage() {
 				return nil, fail("delete storage failed: can't remove storage - storage is used as base of another storage")
 			}
 		}
-		s.storage.list = removeFunc(s.storage.list, func(o *Storage) bool { return o == st })
-		s.storage.volumes = removeFunc(s.storage.volumes, func(v *Volume) bool { return v.Storage == st.ID })
+		s.storage.list = slices.DeleteFunc(s.storage.list, func(o *Storage) bool { return o == st })
+		s.storage.volumes = slices.DeleteFunc(s.storage.volumes, func(v *Volume) bool { return v.Storage == st.ID })
 		for _, p := range s.pools.list {
-			p.Storage = removeFunc(p.Storage, func(id string) bool { return id == st.ID })
+			p.Storage = slices.DeleteFunc(p.Storage, func(id string) bool { return id == st.ID })
 		}
 		return nil, nil
 	})
 	s.handle("GET", "/nodes/{node}/storage", "node:string content?:string enabled?:boolean format?:boolean storage?:string target?:string", func(c *Call) (any, error) {
 		node := c.Str("node")
-		want := pveListItems(c.Str("content"))
+		want := splitList(c.Str("content"))
 		out := []map[string]any{}
 		for _, st := range s.storage.list {
 			switch {
@@ -252,7 +253,7 @@ func (s *Sim) routesStorage() {
 
 func containsAny(have, want []string) bool {
 	for _, w := range want {
-		if contains(have, w) {
+		if slices.Contains(have, w) {
 			return true
 		}
 	}
@@ -326,7 +327,7 @@ func setStorageProps(st *Storage, c *Call) error {
 		st.Props[k] = v
 	}
 	if c.Has("nodes") {
-		st.Nodes = pveListItems(c.Str("nodes"))
+		st.Nodes = splitList(c.Str("nodes"))
 	}
 	if c.Has("shared") {
 		st.Shared = c.Bool("shared")
@@ -386,12 +387,12 @@ func (s *Sim) updateStorage(c *Call) (any, error) {
 	if c.Has("digest") && c.Str("digest") != s.storageDigest() {
 		return nil, fail("update storage failed: detected modified configuration - file changed by other user? Try again.")
 	}
-	del := pveListItems(c.Str("delete"))
+	del := splitList(c.Str("delete"))
 	for _, k := range del {
 		switch {
 		case c.Has(k):
 			return nil, fail("update storage failed: cannot set and delete property '%s' at the same time!", k)
-		case contains(storageFixed, k) || contains(storageRequired[st.Type], k):
+		case slices.Contains(storageFixed, k) || slices.Contains(storageRequired[st.Type], k):
 			return nil, fail("update storage failed: unable to delete required option '%s'", k)
 		}
 	}
@@ -564,7 +565,7 @@ func (s *Sim) deleteVolume(c *Call) (any, error) {
 		if v.Protected {
 			return fmt.Errorf("cannot remove protected volume '%s' on '%s'", strings.TrimPrefix(volid, st.ID+":"), st.ID)
 		}
-		s.storage.volumes = removeFunc(s.storage.volumes, func(x *Volume) bool { return x == v })
+		s.storage.volumes = slices.DeleteFunc(s.storage.volumes, func(x *Volume) bool { return x == v })
 		t.Log = append(t.Log, fmt.Sprintf("Removed volume '%s'", volid))
 		return nil
 	}), nil
