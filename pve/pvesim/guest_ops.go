@@ -207,11 +207,15 @@ var reSize = lazyRegexp(`^\d+(\.\d+)?$`)
 
 var reAllocate = lazyRegexp(`^([a-zA-Z][a-zA-Z0-9_.-]*):(\d+(\.\d+)?)$`)
 
-// checkDestroy makes the synchronous checks before a guest is destroyed.
-func (s *Sim) checkDestroy(g *Guest, skiplock, force bool) error {
+// checkDestroy makes the synchronous checks before a guest is destroyed:
+// an HA resource (even an ignored one) must be purged along with it.
+func (s *Sim) checkDestroy(g *Guest, skiplock, force, purge bool) error {
 	w := typeWord(g.Type)
 	if g.Config["protection"] == "1" {
 		return fail("can't remove %s %d - protection mode enabled", w, g.VMID)
+	}
+	if s.haResourceOf(g) != nil && !purge {
+		return fail("unable to remove %s %d - used in HA resources and purge parameter not set.", w, g.VMID)
 	}
 	if err := g.checkLock(skiplock); err != nil {
 		return err
@@ -225,8 +229,12 @@ func (s *Sim) checkDestroy(g *Guest, skiplock, force bool) error {
 	return nil
 }
 
-// destroy removes a guest, its volumes and its pool membership.
-func (s *Sim) destroy(g *Guest, t *Task) {
+// destroy removes a guest, its volumes, its pool membership and, with
+// purge, its HA resource.
+func (s *Sim) destroy(g *Guest, t *Task, purge bool) {
+	if r := s.haResourceOf(g); r != nil && purge {
+		delete(s.ha.resources, r.SID)
+	}
 	keys := sortedKeys(g.Config)
 	for _, k := range keys {
 		v := g.Config[k]

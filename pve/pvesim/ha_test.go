@@ -269,3 +269,53 @@ func TestHAStateInGuestViews(t *testing.T) {
 	}
 	c.fails("POST", "/nodes/pve3/qemu/104/status/suspend", url.Values{"todisk": {"1"}}, 500, "Cannot suspend HA managed VM to disk")
 }
+
+// A power action on an HA-managed guest asks the CRM instead of acting: a
+// hastart or hastop task sets the resource's requested state, and the CRM
+// starts or stops the guest. Unmanaged and ignored guests act themselves.
+// The steps run in order on one simulator.
+func TestHAPowerRequests(t *testing.T) {
+	c := newClSim(t)
+	c.ok("PUT", "/cluster/ha/resources/vm:104", url.Values{"state": {"ignored"}}, nil)
+	for _, step := range []struct {
+		path, task, sid, requested, status string
+	}{
+		{"/nodes/pve1/qemu/100/status/stop", "hastop", "vm:100", "stopped", "stopped"},
+		{"/nodes/pve1/qemu/100/status/start", "hastart", "vm:100", "started", "running"},
+		{"/nodes/pve1/qemu/101/status/shutdown", "hastop", "vm:101", "stopped", "stopped"},
+		{"/nodes/pve2/lxc/201/status/shutdown", "hastop", "ct:201", "stopped", "stopped"},
+		{"/nodes/pve2/lxc/201/status/start", "hastart", "ct:201", "started", "running"},
+		{"/nodes/pve3/qemu/104/status/stop", "qmstop", "vm:104", "ignored", "stopped"},
+		{"/nodes/pve2/qemu/103/status/stop", "qmstop", "", "", "stopped"},
+	} {
+		var upid string
+		c.ok("POST", step.path, nil, &upid)
+		exit, log := c.task(upid)
+		if exit != "OK" || !strings.Contains(upid, ":"+step.task+":") {
+			t.Errorf("%s: task %s %s %v, want a %s task", step.path, upid, exit, log, step.task)
+		}
+		if step.sid != "" {
+			var r map[string]any
+			c.ok("GET", "/cluster/ha/resources/"+step.sid, nil, &r)
+			if r["state"] != step.requested {
+				t.Errorf("%s: %s requested state %v, want %s", step.path, step.sid, r["state"], step.requested)
+			}
+		}
+		var st struct {
+			Status string `json:"status"`
+		}
+		c.ok("GET", strings.TrimSuffix(step.path, step.path[strings.LastIndex(step.path, "/"):])+"/current", nil, &st)
+		if st.Status != step.status {
+			t.Errorf("%s: guest %s, want %s", step.path, st.Status, step.status)
+		}
+	}
+	// Destroying an HA guest needs purge, which drops its resource too.
+	c.fails("DELETE", "/nodes/pve1/qemu/101", nil, 500, "unable to remove VM 101 - used in HA resources and purge parameter not set.")
+	c.fails("DELETE", "/nodes/pve3/qemu/104", nil, 500, "unable to remove VM 104 - used in HA resources and purge parameter not set.")
+	c.ok("DELETE", "/nodes/pve1/qemu/101", url.Values{"purge": {"1"}}, nil)
+	c.fails("GET", "/cluster/ha/resources/vm:101", nil, 500, "no such resource 'vm:101'")
+	// A paused VM refuses a shutdown unless forceStop.
+	c.ok("POST", "/nodes/pve1/qemu/100/status/suspend", nil, nil)
+	c.fails("POST", "/nodes/pve1/qemu/100/status/shutdown", nil, 500, "VM is paused - cannot shutdown")
+	c.ok("POST", "/nodes/pve1/qemu/100/status/shutdown", url.Values{"forceStop": {"1"}}, nil)
+}

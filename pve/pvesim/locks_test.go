@@ -27,6 +27,15 @@ func (c *clSim) finish(upid string) {
 	c.sim.finishTask(tk)
 }
 
+// unmanageHA removes the seeded HA resources, so power actions act on
+// their guests themselves instead of asking the CRM (see TestHAPowerRequests).
+func (c *clSim) unmanageHA() {
+	c.t.Helper()
+	for _, sid := range []string{"vm:100", "vm:101", "vm:104", "ct:201"} {
+		c.ok("DELETE", "/cluster/ha/resources/"+sid, nil, nil)
+	}
+}
+
 // running reports whether a task still runs (its first step passed).
 func (c *clSim) running(upid string) bool {
 	c.t.Helper()
@@ -95,6 +104,7 @@ func TestGuestLockHeldWhileTaskRuns(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newTaskSim(t)
+			c.unmanageHA()
 			path := tc.path
 			if !strings.HasPrefix(path, "/nodes") {
 				path = tc.base + path
@@ -149,6 +159,7 @@ func TestPowerActionsUnderBackupLock(t *testing.T) {
 		{"/nodes/pve1/lxc/200", "suspend", nil, true},
 	} {
 		c := newTaskSim(t)
+		c.unmanageHA()
 		vmid := tc.base[strings.LastIndex(tc.base, "/")+1:]
 		var backup, upid string
 		c.ok("POST", "/nodes/pve1/vzdump", url.Values{"vmid": {vmid}, "storage": {"nfs-backup"}}, &backup)

@@ -76,7 +76,8 @@ func (s *Sim) routesLxc() {
 				return nil, err
 			}
 			force := c.Bool("force")
-			if err := s.checkDestroy(g, false, force); err != nil {
+			purge := c.Bool("purge")
+			if err := s.checkDestroy(g, false, force, purge); err != nil {
 				return nil, err
 			}
 			return s.startTask(g.Node, "vzdestroy", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
@@ -84,7 +85,7 @@ func (s *Sim) routesLxc() {
 					t.Log = append(t.Log, fmt.Sprintf("stopping CT %d", g.VMID))
 					s.setStopped(g)
 				}
-				s.destroy(g, t)
+				s.destroy(g, t, purge)
 				return nil
 			}), nil
 		})

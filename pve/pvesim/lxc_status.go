@@ -30,6 +30,9 @@ func (s *Sim) routesLxcStatus() {
 		if g.Status == "running" {
 			return nil, fail("CT %d already running", g.VMID)
 		}
+		if s.haManaged(g) {
+			return s.haRequest(g, "started", c.User), nil
+		}
 		return s.checkedTask(g, "vzstart", c.User, c.Bool("skiplock"), func(t *Task) error {
 			s.setRunning(g)
 			return nil
@@ -40,6 +43,9 @@ func (s *Sim) routesLxcStatus() {
 		if err != nil {
 			return nil, err
 		}
+		if s.haManaged(g) {
+			return s.haRequest(g, "stopped", c.User), nil
+		}
 		return s.checkedTask(g, "vzstop", c.User, c.Bool("skiplock"), func(t *Task) error {
 			s.setStopped(g)
 			return nil
@@ -49,6 +55,9 @@ func (s *Sim) routesLxcStatus() {
 		g, err := s.running(c, "lxc")
 		if err != nil {
 			return nil, err
+		}
+		if s.haManaged(g) {
+			return s.haRequest(g, "stopped", c.User), nil
 		}
 		return s.checkedTask(g, "vzshutdown", c.User, false, func(t *Task) error {
 			s.setStopped(g)

@@ -146,11 +146,12 @@ func (s *Sim) routesQemuWrite() {
 			if err != nil {
 				return nil, err
 			}
-			if err := s.checkDestroy(g, c.Bool("skiplock"), false); err != nil {
+			purge := c.Bool("purge")
+			if err := s.checkDestroy(g, c.Bool("skiplock"), false, purge); err != nil {
 				return nil, err
 			}
 			return s.startTask(g.Node, "qmdestroy", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-				s.destroy(g, t)
+				s.destroy(g, t, purge)
 				return nil
 			}), nil
 		})

@@ -48,6 +48,9 @@ func (s *Sim) routesQemuStatus() {
 			if g.Template {
 				return nil, fail("you can't start a vm if it's a template")
 			}
+			if s.haManaged(g) && !c.Has("stateuri") && !c.Has("migratedfrom") {
+				return s.haRequest(g, "started", c.User), nil
+			}
 			// vm_start checks in the worker: the lock (skiplock, or a
 			// hibernated VM's "suspended", aside), then whether it runs.
 			return s.startTaskPrepared(g.Node, "qmstart", strconv.Itoa(g.VMID), c.User, func(*Task) error {
@@ -71,6 +74,9 @@ func (s *Sim) routesQemuStatus() {
 			if err != nil {
 				return nil, err
 			}
+			if s.haManaged(g) && !c.Has("migratedfrom") {
+				return s.haRequest(g, "stopped", c.User), nil
+			}
 			return s.checkedTask(g, "qmstop", c.User, c.Bool("skiplock"), func(t *Task) error {
 				s.setStopped(g)
 				return nil
@@ -82,6 +88,12 @@ func (s *Sim) routesQemuStatus() {
 			g, err := s.running(c, "qemu")
 			if err != nil {
 				return nil, err
+			}
+			if g.Paused && !c.Bool("forceStop") {
+				return nil, fail("VM is paused - cannot shutdown")
+			}
+			if s.haManaged(g) {
+				return s.haRequest(g, "stopped", c.User), nil
 			}
 			return s.checkedTask(g, "qmshutdown", c.User, c.Bool("skiplock"), func(t *Task) error {
 				s.setStopped(g)

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,10 +114,11 @@ func (s *Sim) sortedHARules() []*HARule {
 }
 
 // haApply is what the CRM does with a requested state: it starts or stops
-// the guest, unless HA is disarmed or the resource is ignored.
+// the guest, unless HA is disarmed or the resource is ignored. A locked
+// guest is left as it is: the LRM's start or stop meets the lock too.
 func (s *Sim) haApply(r *HAResource) {
 	g := s.guests[r.VMID]
-	if g == nil || s.ha.disarmed {
+	if g == nil || s.ha.disarmed || g.checkLock(false) != nil {
 		return
 	}
 	if n := s.node(g.Node); n == nil || !n.Online {
@@ -231,4 +233,23 @@ func (s *Sim) haResourceState(g *Guest) string {
 		return r.Props["state"]
 	}
 	return ""
+}
+
+// haRequest serves a start or stop of an HA-managed guest as Proxmox does:
+// the API does not act itself but sets the resource's requested state (as
+// ha-manager set does) in a "hastart" or "hastop" task, and the CRM then
+// starts or stops the guest.
+func (s *Sim) haRequest(g *Guest, state, user string) string {
+	typ, verb := "hastart", "start"
+	if state == "stopped" {
+		typ, verb = "hastop", "stop"
+	}
+	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), user, func(t *Task) error {
+		t.Log = append(t.Log, fmt.Sprintf("Requesting HA %s for %s %d", verb, typeWord(g.Type), g.VMID))
+		if r := s.haResourceOf(g); r != nil {
+			r.Props["state"] = state
+			s.haApply(r)
+		}
+		return nil
+	})
 }
