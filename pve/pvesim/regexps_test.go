@@ -2,12 +2,8 @@ package pvesim
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -15,17 +11,9 @@ import (
 // handler instead of at init: every lazyRegexp pattern of the package's
 // files must compile, and each must be a literal this test can read.
 func TestLazyRegexpsCompile(t *testing.T) {
-	matches, _ := filepath.Glob("*.go")
-	fset := token.NewFileSet()
+	fset, files := parseOwnFiles(t)
 	n := 0
-	for _, m := range matches {
-		if strings.HasSuffix(m, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, m, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range files {
 		ast.Inspect(f, func(node ast.Node) bool {
 			call, ok := node.(*ast.CallExpr)
 			if !ok {
