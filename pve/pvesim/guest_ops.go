@@ -366,12 +366,21 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	if p := c.Str("pool"); p != "" {
 		s.addToPool(p, newid)
 	}
-	if !src.Template {
-		src.Lock = "clone"
+	// The source's lock while the copy runs: qemu-server's "clone" (not on
+	// a template), pve-container's "disk" (its lock enum has no "clone").
+	srcLock := ""
+	switch {
+	case src.Type == "lxc":
+		srcLock = "disk"
+	case !src.Template:
+		srcLock = "clone"
+	}
+	if srcLock != "" {
+		src.Lock = srcLock
 	}
 	typ := map[string]string{"qemu": "qmclone", "lxc": "vzclone"}[src.Type]
 	return s.startTask(src.Node, typ, strconv.Itoa(src.VMID), c.User, func(t *Task) error {
-		if src.Lock == "clone" {
+		if srcLock != "" && src.Lock == srcLock {
 			src.Lock = ""
 		}
 		ng.Lock = ""

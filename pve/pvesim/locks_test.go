@@ -99,6 +99,8 @@ func TestGuestLockHeldWhileTaskRuns(t *testing.T) {
 			params: url.Values{"snapname": {"s1"}}, lock: "snapshot", power: "reboot"},
 		{name: "CT backup", base: "/nodes/pve1/lxc/200", vmid: 200, method: "POST", path: "/nodes/pve1/vzdump",
 			params: url.Values{"vmid": {"200"}, "storage": {"nfs-backup"}}, lock: "backup", power: "suspend"},
+		{name: "CT clone source", base: "/nodes/pve1/lxc/203", vmid: 203, method: "POST", path: "/clone",
+			params: url.Values{"newid": {"250"}}, lock: "disk", power: "start"},
 		{name: "CT migration", base: "/nodes/pve1/lxc/203", vmid: 203, method: "POST", path: "/migrate",
 			params: url.Values{"target": {"pve2"}}, lock: "migrate", power: "start", after: "/nodes/pve2/lxc/203"},
 	} {
