@@ -59,7 +59,7 @@ func TestParseClustersRefuses(t *testing.T) {
 		{"token and secret", entry(`,"secret_arn":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:x-AbCdEf"`), "set either secret_arn or token_id"},
 		{"a bad secret ARN", `{"clusters":[{"name":"a","url":"https://a:8006","secret_arn":"my-secret"}]}`, "secret_arn must be a Secrets Manager secret ARN"},
 		{"a bad tier", entry(`,"tier":"root"`), "cluster lab: tier:"},
-		{"verify off and a pin", entry(`,"verify_ssl":false,"fingerprint":"`+fp+`"`), "verify_ssl false contradicts"},
+		{"verify off and a pin", entry(`,"verify_ssl":false,"fingerprint":"` + fp + `"`), "verify_ssl false contradicts"},
 		{"a bad timeout", entry(`,"timeout":901`), "timeout must be 1 to 900"},
 		{"a bad unmapped_callers", entry(`,"unmapped_callers":"yes"`), `unmapped_callers must be "refuse" or "cluster_token"`},
 		{"a caller without a token", entry(`,"callers":{"token:alice":{}}`), `caller "token:alice": needs secret_arn, or token_id`},
@@ -90,9 +90,9 @@ func TestClustersFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name    string
-		env     map[string]string
-		want    string // error part; "" for success
+		name     string
+		env      map[string]string
+		want     string // error part; "" for success
 		default_ string
 	}{
 		{"inline", map[string]string{"PVE_CLUSTERS": twoClusters}, "", "lab"},

@@ -67,7 +67,8 @@ func TestAuditOutcomes(t *testing.T) {
 		wantPVE     string // a Proxmox call the line must name ("" for none)
 	}{
 		{tokReader, "pve_get_qemu_status", map[string]any{"vmid": 100}, OutcomeOK, "token:reader", `"path":"/nodes/pve1/qemu/100/status/current","status":200`},
-		{tokAdmin, "pve_delete_qemu_vm", map[string]any{"vmid": 100}, OutcomePVEError, "token:admin", `"method":"DELETE","path":"/nodes/pve1/qemu/100","status":500`},
+		// 103, running and not HA-managed (deleting HA-managed 100 is refused for want of purge).
+		{tokAdmin, "pve_delete_qemu_vm", map[string]any{"vmid": 103}, OutcomePVEError, "token:admin", `"method":"DELETE","path":"/nodes/pve2/qemu/103","status":500`},
 		{tokReader, "pve_delete_qemu_vm", map[string]any{"vmid": 102}, OutcomeRefused, "token:reader", ""},
 		{tokAdmin, "pve_no_such_tool", map[string]any{}, OutcomeRefused, "token:admin", ""},
 		{tokAdmin, "pve_get_qemu_status", map[string]any{"vmid": 4242}, OutcomeError, "token:admin", `"path":"/cluster/resources"`},
@@ -91,7 +92,7 @@ func TestAuditOutcomes(t *testing.T) {
 		if c.wantPVE != "" && !strings.Contains(string(calls), c.wantPVE) {
 			t.Errorf("case %d: pve = %s, want %s", i, calls, c.wantPVE)
 		}
-		if c.outcome == OutcomePVEError && !strings.Contains(l["error"].(string), "VM 100 is running") {
+		if c.outcome == OutcomePVEError && !strings.Contains(l["error"].(string), "VM 103 is running") {
 			t.Errorf("case %d: error = %v", i, l["error"])
 		}
 	}

@@ -68,7 +68,8 @@ func TestDryRunPower(t *testing.T) {
 		note       string
 	}{
 		{tool: "pve_start_qemu_vm", vmid: 102, now: "stopped", after: "running"},
-		{tool: "pve_start_qemu_vm", vmid: 100, now: "running", after: "running", fail: "already running"},
+		// 103, not HA-managed: Proxmox turns a start of an HA guest into a hastart request.
+		{tool: "pve_start_qemu_vm", vmid: 103, now: "running", after: "running", fail: "already running"},
 		{tool: "pve_start_qemu_vm", vmid: 9000, now: "stopped", after: "stopped", fail: "template"},
 		{tool: "pve_suspend_qemu_vm", vmid: 103, now: "running", after: "paused"},
 		{tool: "pve_reboot_qemu_vm", vmid: 103, now: "paused", after: "paused", fail: "paused"},

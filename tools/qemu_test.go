@@ -113,12 +113,13 @@ func TestQemuPowerCycle(t *testing.T) {
 
 func TestQemuPowerFailsAsProxmox(t *testing.T) {
 	e := newTestEnvWith(t, Selection{Tier: Full}, pvesim.Options{})
-	// Starting a running VM: the task fails, as in Proxmox.
+	// Starting a running VM: the task fails, as in Proxmox (103: a start
+	// of an HA-managed VM is a hastart request, which succeeds).
 	var task UPID
-	e.okJSON("pve_start_qemu_vm", map[string]any{"vmid": 100}, &task)
+	e.okJSON("pve_start_qemu_vm", map[string]any{"vmid": 103}, &task)
 	var st map[string]any
 	e.okJSON("pve_get_task_status", map[string]any{"upid": task.Raw}, &st)
-	if st["exitstatus"] != "VM 100 already running" {
+	if st["exitstatus"] != "VM 103 already running" {
 		t.Errorf("exitstatus %v", st["exitstatus"])
 	}
 	// Shutting down a stopped VM is refused at once.

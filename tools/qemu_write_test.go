@@ -194,10 +194,12 @@ func TestQemuUpdateConfig(t *testing.T) {
 
 func TestQemuDelete(t *testing.T) {
 	e := fullEnv(t)
-	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 100}, "500 VM 100 is running - destroy failed")
-	if _, ok := e.sim.Guest(100); !ok {
-		t.Fatal("a refused delete removed VM 100")
+	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 103}, "500 VM 103 is running - destroy failed")
+	if _, ok := e.sim.Guest(103); !ok {
+		t.Fatal("a refused delete removed VM 103")
 	}
+	// HA-managed: Proxmox refuses before it looks at the run state.
+	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 100}, "500 unable to remove VM 100 - used in HA resources and purge parameter not set.")
 	e.wantFail("pve_delete_qemu_vm", map[string]any{"vmid": 200, "node": "pve1"}, "vmid 200 is a container (on node pve1), not a VM: use the container tools (pve_*_lxc_*); pve_delete_lxc_container makes this call for a container")
 
 	e.ok("pve_update_qemu_config", map[string]any{"vmid": 102, "extra": map[string]any{"protection": true}})
@@ -217,8 +219,9 @@ func TestQemuDelete(t *testing.T) {
 	}
 
 	// A destroyed VM leaves its pool: a new VM with the same id is in none.
-	e.task("pve_stop_qemu_vm", map[string]any{"vmid": 101}, "pve1", "qmstop")
-	e.task("pve_delete_qemu_vm", map[string]any{"vmid": 101}, "pve1", "qmdestroy")
+	// 101 is HA-managed: the stop is a request to HA, the delete needs purge.
+	e.task("pve_stop_qemu_vm", map[string]any{"vmid": 101}, "pve1", "hastop")
+	e.task("pve_delete_qemu_vm", map[string]any{"vmid": 101, "purge": true}, "pve1", "qmdestroy")
 	e.task("pve_create_qemu_vm", map[string]any{"node": "pve1", "vmid": 101}, "pve1", "qmcreate")
 	if r := e.resources()[101]; r == nil || r["pool"] != nil {
 		t.Errorf("recreated VM 101: %v (still in the old pool?)", r)

@@ -37,8 +37,8 @@ func TestWaitForTask(t *testing.T) {
 
 func TestWaitReportsFailedTask(t *testing.T) {
 	e := newTestEnvWith(t, Selection{Tier: Full}, pvesim.Options{TaskDuration: 50 * time.Millisecond})
-	msg := e.fails("pve_start_qemu_vm", map[string]any{"vmid": 100, "wait": 5})
-	for _, want := range []string{"failed", "VM 100 already running", `"log":[`, "TASK ERROR"} {
+	msg := e.fails("pve_start_qemu_vm", map[string]any{"vmid": 103, "wait": 5}) // not HA-managed: see TestQemuPowerFailsAsProxmox
+	for _, want := range []string{"failed", "VM 103 already running", `"log":[`, "TASK ERROR"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("failed-task result lacks %q: %s", want, msg)
 		}

@@ -2,7 +2,7 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -23,9 +23,9 @@ var (
 )
 
 var (
-	reUserID  = regexp.MustCompile(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
-	reTokenID = regexp.MustCompile(`^([^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$`)
-	reACLPath = regexp.MustCompile(`^/(|access(/groups(/[^/]+)?|/realm(/[^/]+)?)?|vms(/\d+)?|storage(/[^/]+)?|pool(/[^/]+)+|nodes(/[^/]+)?|sdn(/.+)?|mapping(/.+)?)$`)
+	reUserID  = lazyRegexp(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
+	reTokenID = lazyRegexp(`^([^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$`)
+	reACLPath = lazyRegexp(`^/(|access(/groups(/[^/]+)?|/realm(/[^/]+)?)?|vms(/\d+)?|storage(/[^/]+)?|pool(/[^/]+)+|nodes(/[^/]+)?|sdn(/.+)?|mapping(/.+)?)$`)
 )
 
 func userEntry(u *User, withTokens bool) map[string]any {
@@ -82,7 +82,7 @@ func (s *Sim) routesAccess() {
 	})
 	s.handle("POST", "/access/users", "userid:string password?:string "+userFields, func(c *Call) (any, error) {
 		id := c.Str("userid")
-		if !reUserID.MatchString(id) {
+		if !reUserID().MatchString(id) {
 			return nil, badParam("userid", "value does not look like a valid user name")
 		}
 		if s.user(id) != nil {
@@ -223,7 +223,7 @@ func (s *Sim) setUser(u *User, c *Call, what string) error {
 		u.Expire = int64(c.Int("expire"))
 	}
 	if c.Has("groups") {
-		groups := listItems(c.Str("groups"))
+		groups := splitList(c.Str("groups"))
 		for _, g := range groups {
 			if s.group(g) == nil {
 				return fail("%s: no such group '%s'", what, g)
@@ -231,7 +231,7 @@ func (s *Sim) setUser(u *User, c *Call, what string) error {
 		}
 		if c.Bool("append") {
 			for _, g := range groups {
-				if !containsStr(u.Groups, g) {
+				if !slices.Contains(u.Groups, g) {
 					u.Groups = append(u.Groups, g)
 				}
 			}
@@ -250,10 +250,10 @@ func (s *Sim) updateACL(c *Call) (any, error) {
 		return nil, &APIError{Status: 400, Message: "Parameter verification failed.", Errors: map[string]string{"users": msg, "groups": msg, "tokens": msg}}
 	}
 	path := "/" + strings.Trim(c.Str("path"), "/")
-	if !reACLPath.MatchString(path) {
+	if !reACLPath().MatchString(path) {
 		return nil, badParam("path", fmt.Sprintf("invalid ACL path '%s'", c.Str("path")))
 	}
-	roles := listItems(c.Str("roles"))
+	roles := splitList(c.Str("roles"))
 	for _, r := range roles {
 		if s.role(r) == nil {
 			return nil, fail("ACL update failed: role '%s' does not exist", r)
@@ -261,24 +261,24 @@ func (s *Sim) updateACL(c *Call) (any, error) {
 	}
 	type subject struct{ typ, id string }
 	var subjects []subject
-	for _, g := range listItems(c.Str("groups")) {
+	for _, g := range splitList(c.Str("groups")) {
 		if s.group(g) == nil {
 			return nil, fail("ACL update failed: group '%s' does not exist", g)
 		}
 		subjects = append(subjects, subject{"group", g})
 	}
-	for _, u := range listItems(c.Str("users")) {
+	for _, u := range splitList(c.Str("users")) {
 		if s.user(u) == nil {
 			return nil, fail("ACL update failed: user '%s' does not exist", u)
 		}
 		subjects = append(subjects, subject{"user", u})
 	}
-	for _, t := range listItems(c.Str("tokens")) {
-		m := reTokenID.FindStringSubmatch(t)
+	for _, t := range splitList(c.Str("tokens")) {
+		m := reTokenID().FindStringSubmatch(t)
 		if m == nil {
 			return nil, badParam("tokens", fmt.Sprintf("value '%s' does not look like a valid token ID", t))
 		}
-		if u := s.user(m[1]); u == nil || !containsStr(u.Tokens, m[2]) {
+		if u := s.user(m[1]); u == nil || !slices.Contains(u.Tokens, m[2]) {
 			return nil, fail("ACL update failed: no such token '%s' for user '%s'", m[2], m[1])
 		}
 		subjects = append(subjects, subject{"token", t})

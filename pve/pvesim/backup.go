@@ -3,7 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"hash/fnv"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,9 +19,9 @@ const vzdumpParams = "all?:boolean bwlimit?:integer(0-) compress?:enum(0|1|gzip|
 	"script?:string stdexcludes?:boolean stop?:boolean stopwait?:integer(0-) storage?:string tmpdir?:string vmid?:string zstd?:integer"
 
 var (
-	reJobID    = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
-	reSchedule = regexp.MustCompile(`^(?:(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?)* ?)?(?:[0-9*/,.~:\- ]+)?$|^(?:minutely|hourly|daily|weekly|monthly|yearly|annually|quarterly|semiannually)$`)
-	reHHMM     = regexp.MustCompile(`(\d{1,2}):(\d{2})$`)
+	reJobID    = lazyRegexp(`(?i)^[a-z][a-z0-9_-]+$`)
+	reSchedule = lazyRegexp(`^(?:(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun)(?:\.\.(?:mon|tue|wed|thu|fri|sat|sun))?)* ?)?(?:[0-9*/,.~:\- ]+)?$|^(?:minutely|hourly|daily|weekly|monthly|yearly|annually|quarterly|semiannually)$`)
+	reHHMM     = lazyRegexp(`(\d{1,2}):(\d{2})$`)
 )
 
 func (s *Sim) routesBackup() {
@@ -45,7 +45,7 @@ func (s *Sim) routesBackup() {
 		if j == nil {
 			return nil, badParam("id", fmt.Sprintf("No such job '%s'", c.Str("id")))
 		}
-		s.backup.jobs = removeFunc(s.backup.jobs, func(x *BackupJob) bool { return x == j })
+		s.backup.jobs = slices.DeleteFunc(s.backup.jobs, func(x *BackupJob) bool { return x == j })
 		return nil, nil
 	})
 	s.handle("POST", "/nodes/{node}/vzdump", "node:string job-id?:string stdout?:boolean "+vzdumpParams, s.vzdump)
@@ -131,7 +131,7 @@ func (s *Sim) backupPool(id string) *Pool {
 // vmidList parses a pve-vmid-list ("100,101 102").
 func vmidList(v string) ([]int, error) {
 	var out []int
-	for _, p := range pveListItems(v) {
+	for _, p := range splitList(v) {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 100 || n > 999999999 {
 			return nil, fmt.Errorf("value '%s' does not look like a valid VM ID", p)
@@ -152,7 +152,7 @@ func (s *Sim) createBackupJob(c *Call) (any, error) {
 		fmt.Fprintf(h, "%d/%d", s.now().UnixNano(), s.backup.seq)
 		sum := h.Sum64()
 		id = fmt.Sprintf("backup-%08x-%04x", uint32(sum>>32), uint16(sum))
-	} else if !reJobID.MatchString(id) {
+	} else if !reJobID().MatchString(id) {
 		return nil, badParam("id", fmt.Sprintf("invalid format - invalid configuration ID '%s'", id))
 	}
 	if s.job(id) != nil {
@@ -172,7 +172,7 @@ func (s *Sim) createBackupJob(c *Call) (any, error) {
 	if props["schedule"] == "" {
 		return nil, badParam("schedule", "property is missing and it is not optional")
 	}
-	if !reSchedule.MatchString(props["schedule"]) {
+	if !reSchedule().MatchString(props["schedule"]) {
 		return nil, badParam("schedule", fmt.Sprintf("invalid format - unable to parse calendar event '%s'", props["schedule"]))
 	}
 	for _, k := range []string{"all", "enabled", "protected", "remove", "repeat-missed", "quiet", "stdexcludes", "stop"} {
@@ -228,13 +228,13 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 		}
 	case c.Has("pool"):
 		for _, id := range s.backupPool(c.Str("pool")).VMs {
-			if g := s.guests[id]; g != nil && g.Node == node && !containsInt(excluded, id) {
+			if g := s.guests[id]; g != nil && g.Node == node && !slices.Contains(excluded, id) {
 				local = append(local, id)
 			}
 		}
 	default: // all
 		for _, g := range s.sortedGuests() {
-			if g.Node == node && !containsInt(excluded, g.VMID) {
+			if g.Node == node && !slices.Contains(excluded, g.VMID) {
 				local = append(local, g.VMID)
 			}
 		}
@@ -250,10 +250,12 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 	// Guests are locked for the backup from the start, as vzdump does.
 	locked, busy := map[int]bool{}, map[int]string{}
 	for _, id := range local {
-		if g := s.guests[id]; g != nil && g.Lock == "" {
-			g.Lock, locked[id] = "backup", true
-		} else if g != nil {
-			busy[id] = g.Lock
+		if g := s.guests[id]; g != nil {
+			if err := g.checkLock(false); err != nil {
+				busy[id] = err.(*APIError).Message
+			} else {
+				g.Lock, locked[id] = "backup", true
+			}
 		}
 	}
 	compress := map[string]string{"": "", "0": "", "1": "lzo", "gzip": "gz", "lzo": "lzo", "zstd": "zst"}[c.Str("compress")]
@@ -274,7 +276,7 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 				continue
 			}
 			if !locked[id] {
-				t.Log = append(t.Log, fmt.Sprintf("ERROR: Backup of VM %d failed - VM is locked (%s)", id, busy[id]))
+				t.Log = append(t.Log, fmt.Sprintf("ERROR: Backup of VM %d failed - %s", id, busy[id]))
 				failed = true
 				continue
 			}
@@ -319,7 +321,7 @@ func commandLine(params map[string][]string) string {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString(strings.Join(pveListItems(first(params["vmid"])), " "))
+	b.WriteString(strings.Join(splitList(first(params["vmid"])), " "))
 	for _, k := range keys {
 		fmt.Fprintf(&b, " --%s %s", k, strings.Join(params[k], ","))
 	}

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,8 +98,8 @@ func (s *Sim) routesCluster() {
 			set[k] = v
 		}
 		var del []string
-		for _, k := range cfgList(c.Str("delete")) {
-			if !reCfgID.MatchString(k) {
+		for _, k := range splitList(c.Str("delete")) {
+			if !reCfgID().MatchString(k) {
 				return nil, badParam("delete", fmt.Sprintf("invalid configuration ID '%s'", k))
 			}
 			del = append(del, k)
@@ -171,9 +170,9 @@ type dcOption struct {
 }
 
 var (
-	reCfgID     = regexp.MustCompile(`^(?i:[a-z][a-z0-9_-]+)$`)
-	reMacPrefix = regexp.MustCompile(`^(?i:[a-f0-9][02468ace](?::[a-f0-9]{2}){0,2}:?)$`)
-	reTag       = regexp.MustCompile(`^(?i:[a-z0-9_][a-z0-9_\-+.]*)$`)
+	reCfgID     = lazyRegexp(`^(?i:[a-z][a-z0-9_-]+)$`)
+	reMacPrefix = lazyRegexp(`^(?i:[a-f0-9][02468ace](?::[a-f0-9]{2}){0,2}:?)$`)
+	reTag       = lazyRegexp(`^(?i:[a-z0-9_][a-z0-9_\-+.]*)$`)
 )
 
 func oneOf(vals ...string) func(string) bool {
@@ -188,7 +187,7 @@ func oneOf(vals ...string) func(string) bool {
 }
 
 func isNumber(v string) bool  { _, err := strconv.ParseFloat(v, 64); return err == nil }
-func isInteger(v string) bool { return reInt.MatchString(v) }
+func isInteger(v string) bool { return reInt().MatchString(v) }
 func isBool(v string) bool    { _, ok := boolish[strings.ToLower(v)]; return ok }
 func isCIDR(v string) bool    { _, _, err := net.ParseCIDR(v); return err == nil }
 func anyValue(v string) bool  { return v != "" }
@@ -218,7 +217,7 @@ var datacenterOptions = map[string]dcOption{
 	"location": {typ: "string", propString: map[string]func(string) bool{
 		"latitude": isNumber, "longitude": isNumber, "name": anyValue}},
 	"mac_prefix": {typ: "string", check: func(v string) string {
-		if !reMacPrefix.MatchString(v) {
+		if !reMacPrefix().MatchString(v) {
 			return fmt.Sprintf("value does not match the regex pattern")
 		}
 		return ""
@@ -247,7 +246,7 @@ var datacenterOptions = map[string]dcOption{
 
 func checkTagList(v string) string {
 	for _, t := range strings.Split(v, ";") {
-		if !reTag.MatchString(t) {
+		if !reTag().MatchString(t) {
 			return fmt.Sprintf("invalid format - tag '%s' is not valid", t)
 		}
 	}
@@ -442,7 +441,7 @@ func (s *Sim) routesBulk() {
 func (s *Sim) bulk(c *Call, a bulkAction) (any, error) {
 	var ids []int
 	for _, v := range c.Values["vms"] {
-		for _, item := range cfgList(v) {
+		for _, item := range splitList(v) {
 			n, err := strconv.Atoi(item)
 			if err != nil {
 				return nil, badParam("vms", fmt.Sprintf("type check ('integer') failed - got '%s'", item))

@@ -23,7 +23,13 @@ type clSim struct {
 
 func newClSim(t *testing.T) *clSim {
 	t.Helper()
-	s := New(Options{TokenID: "root@pam!t", TokenSecret: "s3cret",
+	return newClSimTasks(t, 0)
+}
+
+// newClSimTasks is newClSim whose tasks run for taskDuration.
+func newClSimTasks(t *testing.T, taskDuration time.Duration) *clSim {
+	t.Helper()
+	s := New(Options{TokenID: "root@pam!t", TokenSecret: "s3cret", TaskDuration: taskDuration,
 		Now:      func() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) },
 		Answered: apischema.AnswerChecker(t)})
 	ts := httptest.NewServer(s)

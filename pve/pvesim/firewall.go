@@ -43,7 +43,7 @@ func (s *Sim) routesFirewall() {
 				}
 			}
 			opts := cloneMap(s.firewall.options)
-			for _, k := range listItems(c.Str("delete")) {
+			for _, k := range splitList(c.Str("delete")) {
 				delete(opts, k)
 			}
 			for _, k := range []string{"ebtables", "enable", "log_ratelimit", "policy_forward", "policy_in", "policy_out"} {
@@ -110,7 +110,7 @@ func (s *Sim) routesFirewall() {
 			}
 			r := FirewallRule(cloneMap(rule))
 			copyRuleData(r, c)
-			for _, k := range listItems(c.Str("delete")) {
+			for _, k := range splitList(c.Str("delete")) {
 				delete(r, k)
 			}
 			if err := s.verifyRule(r); err != nil {

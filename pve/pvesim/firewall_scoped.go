@@ -2,7 +2,7 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +40,7 @@ var fwScopes = []fwScope{
 	{kind: "lxc", prefix: "/nodes/{node}/lxc/{vmid}/firewall", ids: guestIDs, options: fwGuestOptions, bools: fwGuestBools},
 }
 
-var fwReNetIface = regexp.MustCompile(`^net\d+$`)
+var fwReNetIface = lazyRegexp(`^net\d+$`)
 
 const fwGuestOptions = "dhcp?:boolean enable?:boolean ipfilter?:boolean log_level_in?:enum(emerg|alert|crit|err|warning|notice|info|debug|nolog)" +
 	" log_level_out?:enum(emerg|alert|crit|err|warning|notice|info|debug|nolog) macfilter?:boolean ndp?:boolean" +
@@ -137,7 +137,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 			}
 			r := FirewallRule(cloneMap(rule))
 			copyRuleData(r, c)
-			for _, k := range listItems(c.Str("delete")) {
+			for _, k := range splitList(c.Str("delete")) {
 				delete(r, k)
 			}
 			if err := s.fwVerifyScopedRule(sc, r); err != nil {
@@ -154,7 +154,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 		conf.rules = append(conf.rules[:pos:pos], conf.rules[pos+1:]...)
 		return nil, nil
 	})
-	isBool := func(k string) bool { return containsStr(sc.bools, k) }
+	isBool := func(k string) bool { return slices.Contains(sc.bools, k) }
 	s.handle("GET", sc.prefix+"/options", sc.ids, func(c *Call) (any, error) {
 		conf, _, err := s.fwConf(c, sc)
 		if err != nil {
@@ -179,7 +179,7 @@ func (s *Sim) routesFwScope(sc fwScope) {
 			return nil, errModified()
 		}
 		opts := cloneMap(conf.options)
-		for _, k := range listItems(c.Str("delete")) {
+		for _, k := range splitList(c.Str("delete")) {
 			delete(opts, k)
 		}
 		for _, p := range parseParams(sc.options) {
@@ -261,7 +261,7 @@ func (s *Sim) fwVerifyScopedRule(sc fwScope, r FirewallRule) error {
 	if r["type"] == "forward" {
 		return badParam("type", "forward rules are only allowed on host and vnet level")
 	}
-	if i := r["iface"]; i != "" && !fwReNetIface.MatchString(i) {
+	if i := r["iface"]; i != "" && !fwReNetIface().MatchString(i) {
 		return badParam("iface", fmt.Sprintf("invalid interface name '%s' - must be netX", i))
 	}
 	return nil

@@ -3,13 +3,14 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Disk operations VMs and containers share: resize sizes, moving a disk to
 // another storage or guest, unlink, and conversion to a template. The
-// routes that use them are in qemu_write.go and lxc.go.
+// routes that use them are in qemu.go and lxc.go.
 
 // checkEnum checks an optional enum parameter Proxmox declares with a
 // long generated enumeration (disk keys), answering its 400.
@@ -111,11 +112,11 @@ func (s *Sim) moveDisk(c *Call, g *Guest, keyParam, targetKeyParam string) (any,
 }
 
 func (s *Sim) moveDiskStorage(c *Call, g *Guest, key, storage string) (any, error) {
-	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+	if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 		return nil, fail("VM config checksum missmatch (file change by other user?)")
 	}
-	if g.Lock != "" {
-		return nil, fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
+	if err := g.checkLock(false); err != nil {
+		return nil, err
 	}
 	if g.Type == "lxc" && g.Status == "running" {
 		return nil, fail("cannot move volumes of a running container")
@@ -161,9 +162,15 @@ func (s *Sim) moveDiskStorage(c *Call, g *Guest, key, storage string) (any, erro
 	if g.Type == "lxc" {
 		typ = "move_volume"
 	}
-	g.Lock = "disk"
+	// pve-container sets the "disk" lock; qemu-server holds the config
+	// file's flock instead (its lock enum has no "disk").
+	if g.Type == "lxc" {
+		g.Lock = "disk"
+	} else {
+		g.fileLocked = true
+	}
 	return s.startTask(g.Node, typ, id, c.User, func(t *Task) error {
-		g.Lock = ""
+		g.Lock, g.fileLocked = "", false
 		base := strings.TrimSuffix(name, "."+volumeFormatOf(name))
 		if format != "" && format != "raw" {
 			base += "." + format
@@ -196,10 +203,15 @@ func (s *Sim) reassignDisk(c *Call, g *Guest, key string, targetVMID int, target
 	if g.Template || tg.Template {
 		return nil, fail("Can't move disks from or to template %ss", word)
 	}
-	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+	for _, x := range []*Guest{g, tg} {
+		if err := x.checkLock(false); err != nil {
+			return nil, err
+		}
+	}
+	if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 		return nil, fail("Source %s config checksum missmatch (file change by other user?)", word)
 	}
-	if d := c.Str("target-digest"); d != "" && !inList(configDigests(tg), d) {
+	if d := c.Str("target-digest"); d != "" && !slices.Contains(configDigests(tg), d) {
 		return nil, fail("Target %s config checksum missmatch (file change by other user?)", word)
 	}
 	v, ok := g.Config[key]
@@ -264,11 +276,11 @@ func fileStorage(st *Storage) bool {
 // unusedN) its volume is destroyed. Changes Proxmox cannot hot-unplug from
 // a running VM wait in pending.
 func (s *Sim) unlinkDisks(c *Call, g *Guest) error {
-	if g.Lock != "" {
-		return fail("VM is locked (%s)", g.Lock)
+	if err := g.checkLock(false); err != nil {
+		return err
 	}
 	var ids []string
-	for _, id := range pveListItems(c.Str("idlist")) {
+	for _, id := range splitList(c.Str("idlist")) {
 		if lookupParam(s.routeParams(&Call{Method: "PUT", Path: fmt.Sprintf("/nodes/%s/qemu/%d/config", g.Node, g.VMID)}), id) == nil {
 			return badParam("idlist", fmt.Sprintf("invalid configuration ID '%s'", id))
 		}
@@ -319,14 +331,14 @@ func (s *Sim) makeTemplate(g *Guest, only string, t *Task) {
 }
 
 var (
-	reQemuDrive          = regexp.MustCompile(`^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0)$`)
-	reQemuDriveOrUnused  = regexp.MustCompile(`^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$`)
-	reLxcVolume          = regexp.MustCompile(`^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$`)
-	reLxcVolumeOrUnused  = regexp.MustCompile(`^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$`)
-	reResizeSize         = regexp.MustCompile(`^\+?\d+(\.\d+)?[KMGT]?$`)
-	reDownloadURL        = regexp.MustCompile(`^https?://.*`)
-	reDownloadISO        = regexp.MustCompile(`(?i)\.(iso|img)$`)
-	reDownloadVztmpl     = regexp.MustCompile(`\.tar\.(gz|xz|zst|bz2)$`)
-	reDownloadImport     = regexp.MustCompile(`(?i)\.(ova|ovf|qcow2|raw|vmdk|img)$`)
-	reDownloadUnsafeName = regexp.MustCompile(`[^a-zA-Z0-9_.\-]`)
+	reQemuDrive          = lazyRegexp(`^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0)$`)
+	reQemuDriveOrUnused  = lazyRegexp(`^(ide[0-3]|sata[0-5]|scsi([12]?[0-9]|30)|virtio(1[0-5]|[0-9])|efidisk0|tpmstate0|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$`)
+	reLxcVolume          = lazyRegexp(`^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$`)
+	reLxcVolumeOrUnused  = lazyRegexp(`^(rootfs|mp(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|unused(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))$`)
+	reResizeSize         = lazyRegexp(`^\+?\d+(\.\d+)?[KMGT]?$`)
+	reDownloadURL        = lazyRegexp(`^https?://.*`)
+	reDownloadISO        = lazyRegexp(`(?i)\.(iso|img)$`)
+	reDownloadVztmpl     = lazyRegexp(`\.tar\.(gz|xz|zst|bz2)$`)
+	reDownloadImport     = lazyRegexp(`(?i)\.(ova|ovf|qcow2|raw|vmdk|img)$`)
+	reDownloadUnsafeName = lazyRegexp(`[^a-zA-Z0-9_.\-]`)
 )

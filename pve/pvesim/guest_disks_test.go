@@ -58,7 +58,9 @@ func TestExtrasCloudinitPendingView(t *testing.T) {
 	c.fails("PUT", "/nodes/pve1/qemu/200/cloudinit", nil, 500, "qemu-server/200.conf' does not exist")
 }
 
-// A move holds a lock while its task runs, so a second one is refused.
+// A VM disk move holds the config file's flock while its task runs (not a
+// config lock: qemu-server has no "disk" lock), so a second one and a
+// template conversion time out on it, and the VM shows no lock.
 func TestExtrasMoveLocksWhileRunning(t *testing.T) {
 	s := New(Options{TokenID: "root@pam!t", TokenSecret: "s", TaskDuration: time.Hour})
 	s.storage.list = append(s.storage.list, &Storage{ID: "fast", Type: "dir", Content: []string{"images"}, Props: map[string]string{"path": "/mnt/fast"}, Total: 100 * gib})
@@ -80,11 +82,14 @@ func TestExtrasMoveLocksWhileRunning(t *testing.T) {
 	if _, err := call("POST", "/nodes/pve2/qemu/102/move_disk", url.Values{"disk": {"scsi0"}, "storage": {"fast"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := call("POST", "/nodes/pve2/qemu/102/move_disk", url.Values{"disk": {"scsi0"}, "storage": {"fast"}}); err == nil || !strings.Contains(err.Error(), "VM is locked (disk)") {
+	if _, err := call("POST", "/nodes/pve2/qemu/102/move_disk", url.Values{"disk": {"scsi0"}, "storage": {"fast"}}); err == nil || !strings.Contains(err.Error(), "can't lock file '/var/lock/qemu-server/lock-102.conf' - got timeout") {
 		t.Errorf("second move while the first runs: %v", err)
 	}
-	if _, err := call("POST", "/nodes/pve2/qemu/102/template", url.Values{}); err == nil || !strings.Contains(err.Error(), "VM is locked (disk)") {
+	if _, err := call("POST", "/nodes/pve2/qemu/102/template", url.Values{}); err == nil || !strings.Contains(err.Error(), "can't lock file '/var/lock/qemu-server/lock-102.conf' - got timeout") {
 		t.Errorf("template during a move: %v", err)
+	}
+	if l := s.guests[102].Lock; l != "" {
+		t.Errorf("VM 102 shows lock %q during its disk move", l)
 	}
 	if s.guests[102].Config["scsi0"] != "local-lvm:vm-102-disk-0,size=120G,iothread=1" {
 		t.Errorf("disk changed before the task ended: %q", s.guests[102].Config["scsi0"])

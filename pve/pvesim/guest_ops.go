@@ -2,7 +2,7 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -26,8 +26,8 @@ func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg stri
 	if refuse {
 		return nil, fail("%s", refuseMsg)
 	}
-	if g.Lock != "" {
-		return nil, fail("VM is locked (%s)", g.Lock)
+	if err := g.checkLock(false); err != nil {
+		return nil, err
 	}
 	src := g.Node
 	g.Lock = "migrate"
@@ -73,6 +73,9 @@ func (s *Sim) guestConfig(g *Guest, c *Call) (any, error) {
 	out := map[string]any{"digest": digest(cfg)}
 	for k, v := range cfg {
 		out[k] = configValue(g.Type, k, v)
+	}
+	if g.Lock != "" && !c.Has("snapshot") {
+		out["lock"] = g.Lock // written in the config file while an operation holds it
 	}
 	return out, nil
 }
@@ -167,10 +170,10 @@ func (s *Sim) allocate(g *Guest, key, value, defStorage string) (string, error) 
 			first, prefix = v, p
 		}
 	}
-	if defStorage != "" && reSize.MatchString(first) {
+	if defStorage != "" && reSize().MatchString(first) {
 		first = defStorage + ":" + first
 	}
-	m := reAllocate.FindStringSubmatch(first)
+	m := reAllocate().FindStringSubmatch(first)
 	if m == nil {
 		return value, nil // an existing volume or a path
 	}
@@ -183,7 +186,7 @@ func (s *Sim) allocate(g *Guest, key, value, defStorage string) (string, error) 
 	if g.Type == "lxc" {
 		content = "rootdir"
 	}
-	if !inList(st.Content, content) {
+	if !slices.Contains(st.Content, content) {
 		if g.Type == "lxc" {
 			return "", badParam("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
 		}
@@ -200,18 +203,22 @@ func (s *Sim) allocate(g *Guest, key, value, defStorage string) (string, error) 
 	return out, nil
 }
 
-var reSize = regexp.MustCompile(`^\d+(\.\d+)?$`)
+var reSize = lazyRegexp(`^\d+(\.\d+)?$`)
 
-var reAllocate = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9_.-]*):(\d+(\.\d+)?)$`)
+var reAllocate = lazyRegexp(`^([a-zA-Z][a-zA-Z0-9_.-]*):(\d+(\.\d+)?)$`)
 
-// checkDestroy makes the synchronous checks before a guest is destroyed.
-func (s *Sim) checkDestroy(g *Guest, skiplock, force bool) error {
+// checkDestroy makes the synchronous checks before a guest is destroyed:
+// an HA resource (even an ignored one) must be purged along with it.
+func (s *Sim) checkDestroy(g *Guest, skiplock, force, purge bool) error {
 	w := typeWord(g.Type)
 	if g.Config["protection"] == "1" {
 		return fail("can't remove %s %d - protection mode enabled", w, g.VMID)
 	}
-	if g.Lock != "" && !skiplock {
-		return fail("%s is locked (%s)", w, g.Lock)
+	if s.haResourceOf(g) != nil && !purge {
+		return fail("unable to remove %s %d - used in HA resources and purge parameter not set.", w, g.VMID)
+	}
+	if err := g.checkLock(skiplock); err != nil {
+		return err
 	}
 	if g.Status == "running" && !force {
 		if g.Type == "lxc" {
@@ -222,8 +229,12 @@ func (s *Sim) checkDestroy(g *Guest, skiplock, force bool) error {
 	return nil
 }
 
-// destroy removes a guest, its volumes and its pool membership.
-func (s *Sim) destroy(g *Guest, t *Task) {
+// destroy removes a guest, its volumes, its pool membership and, with
+// purge, its HA resource.
+func (s *Sim) destroy(g *Guest, t *Task, purge bool) {
+	if r := s.haResourceOf(g); r != nil && purge {
+		delete(s.ha.resources, r.SID)
+	}
 	keys := sortedKeys(g.Config)
 	for _, k := range keys {
 		v := g.Config[k]
@@ -276,8 +287,8 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	if src.Type == "lxc" && full && src.Status == "running" && c.Str("snapname") == "" {
 		return nil, fail("Cannot do full clones on a running container without snapshots")
 	}
-	if src.Lock != "" {
-		return nil, fail("%s is locked (%s)", w, src.Lock)
+	if err := src.checkLock(false); err != nil {
+		return nil, err
 	}
 	target := src.Node
 	if t := c.Str("target"); t != "" && t != src.Node {
@@ -306,7 +317,7 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 			return nil, fail("storage '%s' does not exist", storage)
 		}
 		content := map[string]string{"qemu": "images", "lxc": "rootdir"}[src.Type]
-		if !inList(st.Content, content) {
+		if !slices.Contains(st.Content, content) {
 			return nil, fail("storage '%s' does not support content-type '%s'", storage, content)
 		}
 	}
@@ -355,12 +366,21 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	if p := c.Str("pool"); p != "" {
 		s.addToPool(p, newid)
 	}
-	if !src.Template {
-		src.Lock = "clone"
+	// The source's lock while the copy runs: qemu-server's "clone" (not on
+	// a template), pve-container's "disk" (its lock enum has no "clone").
+	srcLock := ""
+	switch {
+	case src.Type == "lxc":
+		srcLock = "disk"
+	case !src.Template:
+		srcLock = "clone"
+	}
+	if srcLock != "" {
+		src.Lock = srcLock
 	}
 	typ := map[string]string{"qemu": "qmclone", "lxc": "vzclone"}[src.Type]
 	return s.startTask(src.Node, typ, strconv.Itoa(src.VMID), c.User, func(t *Task) error {
-		if src.Lock == "clone" {
+		if srcLock != "" && src.Lock == srcLock {
 			src.Lock = ""
 		}
 		ng.Lock = ""
@@ -373,10 +393,10 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	}), nil
 }
 
-var reMAC = regexp.MustCompile(`[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}`)
+var reMAC = lazyRegexp(`[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}`)
 
 func replaceMAC(v, addr string) string {
-	return reMAC.ReplaceAllString(v, addr)
+	return reMAC().ReplaceAllString(v, addr)
 }
 
 // checkSnapName validates a snapshot name as Proxmox does, synchronously.
@@ -384,7 +404,7 @@ func checkSnapName(name string) error {
 	if len(name) > 40 {
 		return badParam("snapname", "value may only be 40 characters long")
 	}
-	if !reSnapName.MatchString(name) {
+	if !reSnapName().MatchString(name) {
 		return badParam("snapname", fmt.Sprintf("invalid format - invalid configuration ID '%s'", name))
 	}
 	if name == "current" || strings.EqualFold(name, "pending") {
@@ -393,25 +413,28 @@ func checkSnapName(name string) error {
 	return nil
 }
 
-// reSnapName is Proxmox's pve-configid format, which snapshot names use.
-var reSnapName = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
+// reSnapName() is Proxmox's pve-configid format, which snapshot names use.
+var reSnapName = lazyRegexp(`(?i)^[a-z][a-z0-9_-]+$`)
 
+// snapshotCreate, snapshotDelete and snapshotRollback run as Proxmox's
+// AbstractConfig does: the worker's first step checks the guest (lock,
+// snapshot name, template) and sets the snapshot, snapshot-delete or
+// rollback lock, which the guest shows until the task ends.
 func (s *Sim) snapshotCreate(c *Call, g *Guest, vmstate bool) (any, error) {
 	name := c.Str("snapname")
 	if err := checkSnapName(name); err != nil {
 		return nil, err
 	}
 	typ := map[string]string{"qemu": "qmsnapshot", "lxc": "vzsnapshot"}[g.Type]
-	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-		if g.Lock != "" {
-			return fmt.Errorf("%s is locked (%s)", typeWord(g.Type), g.Lock)
-		}
+	return s.lockedTask(g, "snapshot", typ, c.User, false, func(*Task) error {
 		if findSnapshot(g, name) != nil {
-			return fmt.Errorf("snapshot name '%s' already used", name)
+			return fail("snapshot name '%s' already used", name)
 		}
 		if g.Template {
-			return fmt.Errorf("you can't take a snapshot if it's a template")
+			return fail("you can't take a snapshot if it's a template")
 		}
+		return nil
+	}, func(t *Task) error {
 		parent := ""
 		if n := len(g.Snapshots); n > 0 {
 			parent = g.Snapshots[n-1].Name
@@ -430,13 +453,19 @@ func (s *Sim) snapshotCreate(c *Call, g *Guest, vmstate bool) (any, error) {
 func (s *Sim) snapshotDelete(c *Call, g *Guest) (any, error) {
 	name := c.Str("snapname")
 	typ := map[string]string{"qemu": "qmdelsnapshot", "lxc": "vzdelsnapshot"}[g.Type]
-	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+	lock := "snapshot-delete"
+	if c.Bool("force") && g.Lock != "" {
+		lock = g.Lock // force removes the snapshot under another operation's lock, leaving it
+	}
+	return s.lockedTask(g, lock, typ, c.User, c.Bool("force"), func(*Task) error {
+		if findSnapshot(g, name) == nil {
+			return fail("snapshot '%s' does not exist", name)
+		}
+		return nil
+	}, func(t *Task) error {
 		snap := findSnapshot(g, name)
 		if snap == nil {
-			return fmt.Errorf("snapshot '%s' does not exist", name)
-		}
-		if g.Lock != "" && !c.Bool("force") {
-			return fmt.Errorf("%s is locked (%s)", typeWord(g.Type), g.Lock)
+			return fail("snapshot '%s' does not exist", name) // deleted meanwhile, with force
 		}
 		kept := g.Snapshots[:0]
 		for _, sn := range g.Snapshots {
@@ -456,17 +485,20 @@ func (s *Sim) snapshotDelete(c *Call, g *Guest) (any, error) {
 func (s *Sim) snapshotRollback(c *Call, g *Guest) (any, error) {
 	name := c.Str("snapname")
 	typ := map[string]string{"qemu": "qmrollback", "lxc": "vzrollback"}[g.Type]
-	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-		snap := findSnapshot(g, name)
-		if snap == nil {
-			return fmt.Errorf("snapshot '%s' does not exist", name)
-		}
-		if g.Lock != "" {
-			return fmt.Errorf("%s is locked (%s)", typeWord(g.Type), g.Lock)
+	return s.lockedTask(g, "rollback", typ, c.User, false, func(t *Task) error {
+		if findSnapshot(g, name) == nil {
+			return fail("snapshot '%s' does not exist", name)
 		}
 		if g.Status == "running" {
 			// Rolling back replaces the disks: a running guest is stopped first.
 			t.Log = append(t.Log, fmt.Sprintf("stopping %s %d", typeWord(g.Type), g.VMID))
+			s.setStopped(g)
+		}
+		return nil
+	}, func(t *Task) error {
+		snap := findSnapshot(g, name)
+		if snap == nil {
+			return fail("snapshot '%s' does not exist", name) // deleted with force meanwhile
 		}
 		g.Config = cloneMap(snap.Config)
 		g.Pending = nil
@@ -487,10 +519,10 @@ func (s *Sim) snapshotRollback(c *Call, g *Guest) (any, error) {
 // updateConfig applies PUT .../config: digest check, deletions, new values.
 // On a running guest, changes hot reports false for wait in Pending.
 func (s *Sim) updateConfig(c *Call, g *Guest, hot func(string) bool) error {
-	if g.Lock != "" && !c.Bool("skiplock") {
-		return fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
+	if err := g.checkLock(c.Bool("skiplock")); err != nil {
+		return err
 	}
-	if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+	if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 		return fail("detected modified configuration - file changed by other user? Try again.")
 	}
 	var deletes []string
@@ -562,19 +594,19 @@ func (s *Sim) updateConfig(c *Call, g *Guest, hot func(string) bool) error {
 
 // checkDNSName enforces the dns-name format of name and hostname.
 func checkDNSName(c *Call, param string) error {
-	if v := c.Str(param); c.Has(param) && !reDNSName.MatchString(v) {
+	if v := c.Str(param); c.Has(param) && !reDNSName().MatchString(v) {
 		return badParam(param, "invalid format - value does not look like a valid DNS name")
 	}
 	return nil
 }
 
-var reDNSName = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
+var reDNSName = lazyRegexp(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
 
 // optionValues returns the call's parameters minus path and control ones.
 func optionValues(c *Call, skip ...string) map[string]string {
 	out := map[string]string{}
 	for k, v := range c.Values {
-		if len(v) == 0 || inList(skip, k) {
+		if len(v) == 0 || slices.Contains(skip, k) {
 			continue
 		}
 		out[k] = v[0]
@@ -600,7 +632,7 @@ func qemuNIC(value string, vmid int, key string) string {
 			model = v
 		case k == "macaddr":
 			addr = v
-		case inList(nicModels, k):
+		case slices.Contains(nicModels, k):
 			model, addr = k, v
 		default:
 			rest = append(rest, p)

@@ -2,15 +2,14 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 )
 
 var (
-	reSID    = regexp.MustCompile(`^([a-z]+):(\S+)$`)
-	reHANode = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(?::(\d+))?$`)
+	reSID    = lazyRegexp(`^([a-z]+):(\S+)$`)
+	reHANode = lazyRegexp(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(?::(\d+))?$`)
 )
 
 const haResourceProps = "comment?:string failback?:boolean group?:string max_relocate?:integer(0-) max_restart?:integer(0-) state?:enum(started|stopped|enabled|disabled|ignored)"
@@ -72,7 +71,7 @@ func (s *Sim) routesHa() {
 		if err := checkDigest(c, r.digest()); err != nil {
 			return nil, err
 		}
-		del := cfgList(c.Str("delete"))
+		del := splitList(c.Str("delete"))
 		for _, k := range del {
 			switch k {
 			case "comment", "failback", "max_relocate", "max_restart", "state", "group":
@@ -105,7 +104,7 @@ func (s *Sim) routesHa() {
 		}
 		for id, rule := range s.ha.rules {
 			var keep []string
-			for _, sid := range cfgList(rule.Props["resources"]) {
+			for _, sid := range splitList(rule.Props["resources"]) {
 				if sid != r.SID {
 					keep = append(keep, sid)
 				}
@@ -133,7 +132,7 @@ func (s *Sim) routesHa() {
 			if c.Has("type") && rule.Type != c.Str("type") {
 				continue
 			}
-			if filter != "" && !slices.Contains(cfgList(rule.Props["resources"]), filter) {
+			if filter != "" && !slices.Contains(splitList(rule.Props["resources"]), filter) {
 				continue
 			}
 			v := rule.view()
@@ -152,7 +151,7 @@ func (s *Sim) routesHa() {
 	const ruleProps = "affinity?:enum(positive|negative) comment?:string disable?:boolean nodes?:string strict?:boolean type:enum(node-affinity|resource-affinity)"
 	s.handle("POST", "/cluster/ha/rules", "rule:string resources:string "+ruleProps, func(c *Call) (any, error) {
 		id := c.Str("rule")
-		if !reCfgID.MatchString(id) {
+		if !reCfgID().MatchString(id) {
 			return nil, badParam("rule", fmt.Sprintf("invalid configuration ID '%s'", id))
 		}
 		if s.ha.rules[id] != nil {
@@ -177,7 +176,7 @@ func (s *Sim) routesHa() {
 			return nil, err
 		}
 		next := &HARule{ID: rule.ID, Type: rule.Type, Props: cloneMap(rule.Props)}
-		if err := s.setRuleProps(c, next, cfgList(c.Str("delete"))); err != nil {
+		if err := s.setRuleProps(c, next, splitList(c.Str("delete"))); err != nil {
 			return nil, err
 		}
 		rule.Props = next.Props
@@ -237,14 +236,14 @@ func normalizeHAValue(c *Call, k string) string {
 // parseSID reads an HA resource ID ("vm:100", "ct:200" or a bare VMID),
 // returning its type, VMID and canonical form.
 func (s *Sim) parseSID(raw string) (typ string, vmid int, sid string, err error) {
-	if n, e := strconv.Atoi(raw); e == nil && reInt.MatchString(raw) {
+	if n, e := strconv.Atoi(raw); e == nil && reInt().MatchString(raw) {
 		g := s.guests[n]
 		if g == nil {
 			return "", 0, "", fail("unable to find VM/CT %d", n)
 		}
 		return haType(g), n, haType(g) + ":" + raw, nil
 	}
-	m := reSID.FindStringSubmatch(raw)
+	m := reSID().FindStringSubmatch(raw)
 	if m == nil {
 		return "", 0, "", badParam("sid", "value does not look like a valid ha resource id")
 	}
@@ -309,7 +308,7 @@ func (s *Sim) setRuleProps(c *Call, rule *HARule, del []string) error {
 	}
 	var sids []string
 	seen := map[string]bool{}
-	for _, raw := range cfgList(rule.Props["resources"]) {
+	for _, raw := range splitList(rule.Props["resources"]) {
 		_, _, sid, err := s.parseSID(raw)
 		if err != nil {
 			return badParam("resources", fmt.Sprintf("invalid HA resource ID '%s'", raw))
@@ -329,13 +328,13 @@ func (s *Sim) setRuleProps(c *Call, rule *HARule, del []string) error {
 	rule.Props["resources"] = strings.Join(sids, ",")
 	switch rule.Type {
 	case "node-affinity":
-		nodes := cfgList(rule.Props["nodes"])
+		nodes := splitList(rule.Props["nodes"])
 		if len(nodes) == 0 {
 			return badParam("nodes", "property is missing and it is not optional")
 		}
 		seenNode := map[string]bool{}
 		for _, n := range nodes {
-			m := reHANode.FindStringSubmatch(n)
+			m := reHANode().FindStringSubmatch(n)
 			if m == nil {
 				return badParam("nodes", fmt.Sprintf("invalid format - value '%s' does not look like a valid node name with optional priority", n))
 			}

@@ -203,3 +203,119 @@ func TestHAStatusAndArming(t *testing.T) {
 		t.Error("re-arming applies the pending request (start vm:100)")
 	}
 }
+
+// A guest's status/current ("ha": managed and the CRM's state) and its
+// /cluster/resources entry (hastate) follow the HA resources: each step
+// changes them, then every guest listed is read back.
+func TestHAStateInGuestViews(t *testing.T) {
+	type view struct {
+		base           string
+		vmid           int
+		managed        int
+		state, hastate string
+	}
+	c := newClSim(t)
+	for _, step := range []struct {
+		name   string
+		method string
+		path   string
+		params url.Values
+		want   []view
+	}{
+		{"as seeded", "", "", nil, []view{
+			{"/nodes/pve1/qemu/100", 100, 1, "started", "started"},
+			{"/nodes/pve2/qemu/102", 102, 0, "", ""},
+			{"/nodes/pve2/lxc/201", 201, 1, "started", "started"},
+			{"/nodes/pve1/lxc/200", 200, 0, "", ""},
+		}},
+		{"ignored", "PUT", "/cluster/ha/resources/vm:100", url.Values{"state": {"ignored"}}, []view{
+			{"/nodes/pve1/qemu/100", 100, 0, "", "ignored"},
+		}},
+		{"requested stop", "PUT", "/cluster/ha/resources/vm:101", url.Values{"state": {"stopped"}}, []view{
+			{"/nodes/pve1/qemu/101", 101, 1, "stopped", "stopped"},
+		}},
+		{"added", "POST", "/cluster/ha/resources", url.Values{"sid": {"ct:200"}}, []view{
+			{"/nodes/pve1/lxc/200", 200, 1, "started", "started"},
+		}},
+		{"removed", "DELETE", "/cluster/ha/resources/ct:201", nil, []view{
+			{"/nodes/pve2/lxc/201", 201, 0, "", ""},
+		}},
+	} {
+		if step.method != "" {
+			c.ok(step.method, step.path, step.params, nil)
+		}
+		var res []struct {
+			VMID    int    `json:"vmid"`
+			HAState string `json:"hastate"`
+		}
+		c.ok("GET", "/cluster/resources", url.Values{"type": {"vm"}}, &res)
+		hastate := map[int]string{}
+		for _, r := range res {
+			hastate[r.VMID] = r.HAState
+		}
+		for _, w := range step.want {
+			var st struct {
+				HA struct {
+					Managed int    `json:"managed"`
+					State   string `json:"state"`
+				} `json:"ha"`
+			}
+			c.ok("GET", w.base+"/status/current", nil, &st)
+			if st.HA.Managed != w.managed || st.HA.State != w.state || hastate[w.vmid] != w.hastate {
+				t.Errorf("%s: %d ha %+v hastate %q, want managed %d state %q hastate %q",
+					step.name, w.vmid, st.HA, hastate[w.vmid], w.managed, w.state, w.hastate)
+			}
+		}
+	}
+	c.fails("POST", "/nodes/pve3/qemu/104/status/suspend", url.Values{"todisk": {"1"}}, 500, "Cannot suspend HA managed VM to disk")
+}
+
+// A power action on an HA-managed guest asks the CRM instead of acting: a
+// hastart or hastop task sets the resource's requested state, and the CRM
+// starts or stops the guest. Unmanaged and ignored guests act themselves.
+// The steps run in order on one simulator.
+func TestHAPowerRequests(t *testing.T) {
+	c := newClSim(t)
+	c.ok("PUT", "/cluster/ha/resources/vm:104", url.Values{"state": {"ignored"}}, nil)
+	for _, step := range []struct {
+		path, task, sid, requested, status string
+	}{
+		{"/nodes/pve1/qemu/100/status/stop", "hastop", "vm:100", "stopped", "stopped"},
+		{"/nodes/pve1/qemu/100/status/start", "hastart", "vm:100", "started", "running"},
+		{"/nodes/pve1/qemu/101/status/shutdown", "hastop", "vm:101", "stopped", "stopped"},
+		{"/nodes/pve2/lxc/201/status/shutdown", "hastop", "ct:201", "stopped", "stopped"},
+		{"/nodes/pve2/lxc/201/status/start", "hastart", "ct:201", "started", "running"},
+		{"/nodes/pve3/qemu/104/status/stop", "qmstop", "vm:104", "ignored", "stopped"},
+		{"/nodes/pve2/qemu/103/status/stop", "qmstop", "", "", "stopped"},
+	} {
+		var upid string
+		c.ok("POST", step.path, nil, &upid)
+		exit, log := c.task(upid)
+		if exit != "OK" || !strings.Contains(upid, ":"+step.task+":") {
+			t.Errorf("%s: task %s %s %v, want a %s task", step.path, upid, exit, log, step.task)
+		}
+		if step.sid != "" {
+			var r map[string]any
+			c.ok("GET", "/cluster/ha/resources/"+step.sid, nil, &r)
+			if r["state"] != step.requested {
+				t.Errorf("%s: %s requested state %v, want %s", step.path, step.sid, r["state"], step.requested)
+			}
+		}
+		var st struct {
+			Status string `json:"status"`
+		}
+		c.ok("GET", strings.TrimSuffix(step.path, step.path[strings.LastIndex(step.path, "/"):])+"/current", nil, &st)
+		if st.Status != step.status {
+			t.Errorf("%s: guest %s, want %s", step.path, st.Status, step.status)
+		}
+	}
+	// Destroying an HA guest needs purge, which drops its resource too.
+	c.fails("DELETE", "/nodes/pve1/qemu/101", nil, 500, "unable to remove VM 101 - used in HA resources and purge parameter not set.")
+	c.fails("DELETE", "/nodes/pve3/qemu/104", nil, 500, "unable to remove VM 104 - used in HA resources and purge parameter not set.")
+	c.ok("DELETE", "/nodes/pve1/qemu/101", url.Values{"purge": {"1"}}, nil)
+	c.fails("GET", "/cluster/ha/resources/vm:101", nil, 500, "no such resource 'vm:101'")
+	// A paused VM refuses a shutdown unless forceStop.
+	c.ok("POST", "/nodes/pve1/qemu/100/status/suspend", nil, nil)
+	c.fails("POST", "/nodes/pve1/qemu/100/status/shutdown", nil, 500, "VM is paused - cannot shutdown")
+	c.ok("POST", "/nodes/pve1/qemu/100/status/shutdown", url.Values{"forceStop": {"1"}}, nil)
+}

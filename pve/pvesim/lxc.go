@@ -3,7 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"path"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,15 +28,6 @@ func (s *Sim) routesLxc() {
 		}
 		return out, nil
 	})
-	s.handle("GET", "/nodes/{node}/lxc/{vmid}/status/current", guestIDs, func(c *Call) (any, error) {
-		g, err := s.guest(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		st := s.guestView(g)
-		st["ha"] = map[string]any{"managed": 0}
-		return st, nil
-	})
 	s.handle("GET", "/nodes/{node}/lxc/{vmid}/config", guestIDs+" current?:boolean snapshot?:string", func(c *Call) (any, error) {
 		g, err := s.guest(c, "lxc")
 		if err != nil {
@@ -58,7 +49,6 @@ func (s *Sim) routesLxc() {
 		}
 		return snapshotList(g), nil
 	})
-	s.routesLxcPower()
 
 	s.handle("POST", "/nodes/{node}/lxc",
 		guestIDs+" ostemplate:string "+lxcOptions+" password?:string ssh-public-keys?:string storage?:string pool?:string "+
@@ -86,7 +76,8 @@ func (s *Sim) routesLxc() {
 				return nil, err
 			}
 			force := c.Bool("force")
-			if err := s.checkDestroy(g, false, force); err != nil {
+			purge := c.Bool("purge")
+			if err := s.checkDestroy(g, false, force, purge); err != nil {
 				return nil, err
 			}
 			return s.startTask(g.Node, "vzdestroy", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
@@ -94,7 +85,7 @@ func (s *Sim) routesLxc() {
 					t.Log = append(t.Log, fmt.Sprintf("stopping CT %d", g.VMID))
 					s.setStopped(g)
 				}
-				s.destroy(g, t)
+				s.destroy(g, t, purge)
 				return nil
 			}), nil
 		})
@@ -139,17 +130,17 @@ func (s *Sim) routesLxc() {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkEnum(c, "disk", reLxcVolume); err != nil {
+		if err := checkEnum(c, "disk", reLxcVolume()); err != nil {
 			return nil, err
 		}
-		if !reResizeSize.MatchString(c.Str("size")) {
+		if !reResizeSize().MatchString(c.Str("size")) {
 			return nil, badParam("size", "value does not match the regex pattern")
 		}
 		// pve-container checks before it forks the worker.
-		if g.Lock != "" {
-			return nil, fail("CT is locked (%s)", g.Lock)
+		if err := g.checkLock(false); err != nil {
+			return nil, err
 		}
-		if d := c.Str("digest"); d != "" && !inList(configDigests(g), d) {
+		if d := c.Str("digest"); d != "" && !slices.Contains(configDigests(g), d) {
 			return nil, fail("detected modified configuration - file changed by other user? Try again.")
 		}
 		disk := c.Str("disk")
@@ -178,10 +169,10 @@ func (s *Sim) routesLxc() {
 			if err != nil {
 				return nil, err
 			}
-			if err := checkEnum(c, "volume", reLxcVolumeOrUnused); err != nil {
+			if err := checkEnum(c, "volume", reLxcVolumeOrUnused()); err != nil {
 				return nil, err
 			}
-			if err := checkEnum(c, "target-volume", reLxcVolumeOrUnused); err != nil {
+			if err := checkEnum(c, "target-volume", reLxcVolumeOrUnused()); err != nil {
 				return nil, err
 			}
 			return s.moveDisk(c, g, "volume", "target-volume")
@@ -197,8 +188,8 @@ func (s *Sim) routesLxc() {
 		if g.Status == "running" {
 			return nil, fail("you can't convert a CT to template if the CT is running")
 		}
-		if g.Lock != "" {
-			return nil, fail("CT is locked (%s)", g.Lock)
+		if err := g.checkLock(false); err != nil {
+			return nil, err
 		}
 		// pve-container forks a worker here but answers null, not its UPID.
 		s.startTask(g.Node, "vztemplate", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
@@ -243,83 +234,7 @@ func (s *Sim) routesLxc() {
 		})
 }
 
-// routesLxcPower serves the container power actions. Proxmox refuses a
-// start of a running container and the others on a stopped one before any
-// task starts.
-func (s *Sim) routesLxcPower() {
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/start", guestIDs+" skiplock?:boolean debug?:boolean", func(c *Call) (any, error) {
-		g, err := s.guest(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		if g.Template {
-			return nil, fail("you can't start a CT if it's a template")
-		}
-		if g.Status == "running" {
-			return nil, fail("CT %d already running", g.VMID)
-		}
-		if g.Lock != "" && !c.Bool("skiplock") {
-			return nil, fail("CT is locked (%s)", g.Lock)
-		}
-		return s.startTask(g.Node, "vzstart", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			s.setRunning(g)
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/stop", guestIDs+" skiplock?:boolean overrule-shutdown?:boolean", func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.startTask(g.Node, "vzstop", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			s.setStopped(g)
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/shutdown", guestIDs+" timeout?:integer(0-) forceStop?:boolean", func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.startTask(g.Node, "vzshutdown", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			s.setStopped(g)
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/reboot", guestIDs+" timeout?:integer(0-)", func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.startTask(g.Node, "vzreboot", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			s.applyPending(g)
-			g.Paused, g.Started = false, s.now()
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/suspend", guestIDs, func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.startTask(g.Node, "vzsuspend", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			g.Paused = true // frozen: still listed as running, as lxc-freeze leaves it
-			return nil
-		}), nil
-	})
-	s.handle("POST", "/nodes/{node}/lxc/{vmid}/status/resume", guestIDs, func(c *Call) (any, error) {
-		g, err := s.running(c, "lxc")
-		if err != nil {
-			return nil, err
-		}
-		return s.startTask(g.Node, "vzresume", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
-			g.Paused = false
-			return nil
-		}), nil
-	})
-}
-
-var reTemplateVol = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9_.-]*):(vztmpl|backup)/(.+)$`)
+var reTemplateVol = lazyRegexp(`^([a-zA-Z][a-zA-Z0-9_.-]*):(vztmpl|backup)/(.+)$`)
 
 // lxcOSType guesses the OS type from a template name, as Proxmox detects it
 // from the unpacked root file system.
@@ -354,7 +269,7 @@ func (s *Sim) lxcCreate() func(*Call) (any, error) {
 			return nil, err
 		}
 		tmpl := c.Str("ostemplate")
-		m := reTemplateVol.FindStringSubmatch(tmpl)
+		m := reTemplateVol().FindStringSubmatch(tmpl)
 		if m == nil {
 			return nil, fail("unable to parse volume ID '%s'", tmpl)
 		}

@@ -131,7 +131,7 @@ func (s *Sim) routesNetwork() {
 			return nil, badParam("iface", "interface does not exist")
 		}
 		f := cloneIface(old)
-		for _, k := range listItems(c.Str("delete")) {
+		for _, k := range splitList(c.Str("delete")) {
 			delete(f, k)
 			if k == "cidr" || k == "address" {
 				delete(f, "cidr")
@@ -199,7 +199,7 @@ func (s *Sim) setIface(nn *nodeNetwork, name string, f Iface, c *Call) error {
 		}
 		v := c.Str(k)
 		if ifaceListKeys[k] {
-			v = strings.Join(listItems(v), " ")
+			v = strings.Join(splitList(v), " ")
 		}
 		f[k] = v
 	}

@@ -72,7 +72,7 @@ func (s *Sim) routesNodes() {
 		func(c *Call) (any, error) {
 			n := s.node(c.Str("node"))
 			for _, k := range []string{"since", "until"} {
-				if c.Has(k) && !reDate.MatchString(c.Str(k)) {
+				if c.Has(k) && !reDate().MatchString(c.Str(k)) {
 					return nil, badParam(k, "value does not match the regex pattern")
 				}
 			}

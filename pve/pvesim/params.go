@@ -67,7 +67,7 @@ func parseParams(decl string) []param {
 }
 
 var (
-	reInt   = regexp.MustCompile(`^[+-]?\d+$`)
+	reInt   = lazyRegexp(`^[+-]?\d+$`)
 	boolish = map[string]bool{"0": false, "1": true, "true": true, "false": false, "yes": true, "no": false, "on": true, "off": false}
 )
 
@@ -126,7 +126,7 @@ func lookupParam(decl []param, name string) *param {
 func checkValue(p *param, v string) string {
 	switch p.typ {
 	case "integer":
-		if !reInt.MatchString(v) {
+		if !reInt().MatchString(v) {
 			return fmt.Sprintf("type check ('integer') failed - got '%s'", v)
 		}
 		n, _ := strconv.ParseFloat(v, 64)

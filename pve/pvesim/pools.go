@@ -1,12 +1,12 @@
 package pvesim
 
 import (
-	"regexp"
+	"slices"
 	"strconv"
 )
 
-// rePoolID is Proxmox's pve-poolid format (nested pools use '/').
-var rePoolID = regexp.MustCompile(`^[A-Za-z0-9.\-_]+(/[A-Za-z0-9.\-_]+){0,2}$`)
+// rePoolID() is Proxmox's pve-poolid format (nested pools use '/').
+var rePoolID = lazyRegexp(`^[A-Za-z0-9.\-_]+(/[A-Za-z0-9.\-_]+){0,2}$`)
 
 func (s *Sim) routesPools() {
 	list := func(c *Call) (any, error) {
@@ -44,7 +44,7 @@ func (s *Sim) routesPools() {
 	})
 	s.handle("POST", "/pools", "poolid:string comment?:string", func(c *Call) (any, error) {
 		id := c.Str("poolid")
-		if !rePoolID.MatchString(id) {
+		if !rePoolID().MatchString(id) {
 			return nil, badParam("poolid", "value does not look like a valid pool identifier")
 		}
 		if s.pool(id) != nil {
@@ -73,12 +73,12 @@ func (s *Sim) updatePool(c *Call) (any, error) {
 	storage := append([]string(nil), p.Storage...)
 	moves := map[int]*Pool{}
 	del := c.Bool("delete")
-	for _, v := range listItems(c.Str("vms")) {
+	for _, v := range splitList(c.Str("vms")) {
 		vmid, err := strconv.Atoi(v)
 		if err != nil || vmid < 100 {
 			return nil, badParam("vms", "value '"+v+"' does not look like a valid VM ID")
 		}
-		in := indexInt(vms, vmid)
+		in := slices.Index(vms, vmid)
 		if del {
 			if in < 0 {
 				return nil, fail(what+"VM %d is not a pool member", vmid)
@@ -97,7 +97,7 @@ func (s *Sim) updatePool(c *Call) (any, error) {
 		}
 		vms = append(vms, vmid)
 	}
-	for _, id := range listItems(c.Str("storage")) {
+	for _, id := range splitList(c.Str("storage")) {
 		in := -1
 		for i, x := range storage {
 			if x == id {
@@ -120,7 +120,7 @@ func (s *Sim) updatePool(c *Call) (any, error) {
 		storage = append(storage, id)
 	}
 	for vmid, from := range moves {
-		if i := indexInt(from.VMs, vmid); i >= 0 {
+		if i := slices.Index(from.VMs, vmid); i >= 0 {
 			from.VMs = append(from.VMs[:i], from.VMs[i+1:]...)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -273,7 +272,7 @@ func (s *Sim) agentRun(g *Guest, vm *agentVM, argv []string, stdin string) (*age
 	return p, nil
 }
 
-var reAgentSleep = regexp.MustCompile(`^\d+(\.\d+)?$`)
+var reAgentSleep = lazyRegexp(`^\d+(\.\d+)?$`)
 
 // agentCommand runs one of the commands the simulated guests know, or
 // returns nil for an unknown one.
@@ -362,7 +361,7 @@ func (s *Sim) agentCommand(g *Guest, vm *agentVM, argv []string, stdin string) *
 			s.now().UTC().Format("15:04:05"), days, int(rest/time.Hour), int(rest%time.Hour/time.Minute),
 			g.VMID%50, g.VMID%30, g.VMID%20)
 	case "sleep":
-		if len(args) != 1 || !reAgentSleep.MatchString(args[0]) {
+		if len(args) != 1 || !reAgentSleep().MatchString(args[0]) {
 			p.err, p.exitcode = "sleep: invalid time interval\n", 1
 			break
 		}

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -57,8 +57,8 @@ func (s *Sim) routesQemuCloudinit() {
 		if err != nil {
 			return nil, err
 		}
-		if g.Lock != "" {
-			return nil, fail("VM is locked (%s)", g.Lock)
+		if err := g.checkLock(false); err != nil {
+			return nil, err
 		}
 		// Proxmox returns quietly when the VM has no cloud-init drive.
 		if ciDriveKey(g) != "" {
@@ -70,12 +70,12 @@ func (s *Sim) routesQemuCloudinit() {
 
 // ciKeys are the options Proxmox renders into the cloud-init drive
 // (cloudinit_pending_properties): the cloud-init options, name and netN.
-var reCIKey = regexp.MustCompile(`^(ciuser|cipassword|citype|ciupgrade|cicustom|sshkeys|nameserver|searchdomain|name|ipconfig\d+|net\d+)$`)
+var reCIKey = lazyRegexp(`^(ciuser|cipassword|citype|ciupgrade|cicustom|sshkeys|nameserver|searchdomain|name|ipconfig\d+|net\d+)$`)
 
 func ciValues(cfg map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range cfg {
-		if reCIKey.MatchString(k) {
+		if reCIKey().MatchString(k) {
 			out[k] = v
 		}
 	}
@@ -271,7 +271,7 @@ func ciMetaData(g *Guest) string {
 func nicMAC(nic string) string {
 	for _, p := range strings.Split(nic, ",") {
 		k, v, ok := strings.Cut(p, "=")
-		if ok && (inList(nicModels, k) || k == "macaddr" || k == "hwaddr") {
+		if ok && (slices.Contains(nicModels, k) || k == "macaddr" || k == "hwaddr") {
 			return v
 		}
 	}

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,7 +119,7 @@ func (s *Sim) restore(c *Call, kind, volid string) (any, error) {
 	}), nil
 }
 
-var reDiskSize = regexp.MustCompile(`(?:^|,)size=(\d+(?:\.\d+)?)([KMGT]?)`)
+var reDiskSize = lazyRegexp(`(?:^|,)size=(\d+(?:\.\d+)?)([KMGT]?)`)
 
 // dropMAC removes a NIC's MAC address (a VM's "model=MAC", a container's
 // hwaddr=MAC) so allocate generates a new one, as unique asks.
@@ -131,7 +130,7 @@ func dropMAC(nic string) string {
 		switch {
 		case k == "hwaddr":
 			continue
-		case reMAC.MatchString(v) && !strings.Contains(k, "addr"):
+		case reMAC().MatchString(v) && !strings.Contains(k, "addr"):
 			p = k
 		}
 		out = append(out, p)
@@ -149,7 +148,7 @@ func (s *Sim) restoreDisk(g *Guest, key, val, target string) (string, error) {
 		storage = target
 	}
 	gib := 1.0
-	if m := reDiskSize.FindStringSubmatch(val); m != nil {
+	if m := reDiskSize().FindStringSubmatch(val); m != nil {
 		n, _ := strconv.ParseFloat(m[1], 64)
 		gib = n * map[string]float64{"K": 1.0 / (1 << 20), "M": 1.0 / 1024, "G": 1, "T": 1024, "": 1.0 / (1 << 30)}[m[2]]
 	}

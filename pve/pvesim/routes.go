@@ -12,8 +12,8 @@ var seeds = []func(*Sim){
 	(*Sim).seedAccess,
 	(*Sim).seedAgent,
 	(*Sim).seedBackup,
+	(*Sim).seedCloudInitVM, // cloud-init drive of VM 104
 	(*Sim).seedCluster,
-	(*Sim).seedExtras, // cloud-init drive of VM 104
 	(*Sim).seedFirewall,
 	(*Sim).seedFwScoped,
 	(*Sim).seedHa,
@@ -41,10 +41,11 @@ var subtrees = []subtree{
 	{"nodes", []string{"/nodes"}, (*Sim).routesNodes},
 	{"tasks", []string{"/nodes/{node}/tasks"}, (*Sim).routesTasks},
 	{"qemu", []string{"/nodes/{node}/qemu"}, (*Sim).routesQemu},
-	{"qemu_write", []string{"/nodes/{node}/qemu"}, (*Sim).routesQemuWrite},
+	{"qemu_status", []string{"/nodes/{node}/qemu/{vmid}/status"}, (*Sim).routesQemuStatus},
 	{"qemu_agent", []string{"/nodes/{node}/qemu/{vmid}/agent"}, (*Sim).routesAgent},
 	{"qemu_cloudinit", []string{"/nodes/{node}/qemu/{vmid}/cloudinit"}, (*Sim).routesQemuCloudinit},
 	{"lxc", []string{"/nodes/{node}/lxc"}, (*Sim).routesLxc},
+	{"lxc_status", []string{"/nodes/{node}/lxc/{vmid}/status"}, (*Sim).routesLxcStatus},
 	{"pending", []string{"/nodes/{node}/qemu/{vmid}/pending", "/nodes/{node}/lxc/{vmid}/pending"}, (*Sim).routesPending},
 	{"storage", []string{"/storage", "/nodes/{node}/storage"}, (*Sim).routesStorage},
 	{"access", []string{"/access"}, (*Sim).routesAccess},

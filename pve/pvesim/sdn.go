@@ -33,7 +33,7 @@ func (s *Sim) sdnList(objs []*sdnObj, key string, c *Call) []map[string]any {
 			e["state"] = "new"
 			// The pending view holds the changed options, not the
 			// object's type, which cannot change.
-			p := cloneAny(o.Props)
+			p := cloneMap(o.Props)
 			delete(p, "type")
 			e["pending"] = p
 		}

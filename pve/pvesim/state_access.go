@@ -201,7 +201,7 @@ func (s *Sim) ACLs() []ACL {
 func (s *Sim) hasToken(id string) bool {
 	owner, name, _ := strings.Cut(id, "!")
 	u := s.user(owner)
-	return u != nil && contains(u.Tokens, name)
+	return u != nil && slices.Contains(u.Tokens, name)
 }
 
 // aclApplies reports whether an ACL entry names the subject: the user, one
@@ -212,7 +212,7 @@ func (s *Sim) aclApplies(a *ACL, subject string) bool {
 		return a.UGID == subject
 	case "group":
 		if u := s.user(subject); u != nil {
-			return contains(u.Groups, a.UGID)
+			return slices.Contains(u.Groups, a.UGID)
 		}
 	}
 	return false

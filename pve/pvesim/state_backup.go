@@ -59,10 +59,10 @@ func (s *Sim) backupCovers(g *Guest) bool {
 				return true
 			}
 		case p["all"] == "1":
-			if !slices.Contains(cfgList(p["exclude"]), id) {
+			if !slices.Contains(splitList(p["exclude"]), id) {
 				return true
 			}
-		case slices.Contains(cfgList(p["vmid"]), id):
+		case slices.Contains(splitList(p["vmid"]), id):
 			return true
 		}
 	}
@@ -81,7 +81,7 @@ func nextRun(schedule string, now time.Time) (time.Time, bool) {
 	case "hourly":
 		return now.Truncate(time.Hour).Add(time.Hour), true
 	}
-	m := reHHMM.FindStringSubmatch(schedule)
+	m := reHHMM().FindStringSubmatch(schedule)
 	if m == nil {
 		return time.Time{}, false
 	}
@@ -140,7 +140,7 @@ func parsePrune(v string) (map[string]int, error) {
 		if !ok || err != nil || n < 0 {
 			return nil, fmt.Errorf("invalid format - '%s' is not key=<number>", part)
 		}
-		if k != "keep-all" && !contains(pruneKeys, k) {
+		if k != "keep-all" && !slices.Contains(pruneKeys, k) {
 			return nil, fmt.Errorf("invalid format - unknown retention option '%s'", k)
 		}
 		out[k] = n
@@ -241,7 +241,7 @@ func (s *Sim) pruneBackups(st *Storage, node string, g *Guest, policy string) []
 			continue
 		}
 		removed = append(removed, v.VolID)
-		s.storage.volumes = removeFunc(s.storage.volumes, func(x *Volume) bool { return x == v })
+		s.storage.volumes = slices.DeleteFunc(s.storage.volumes, func(x *Volume) bool { return x == v })
 	}
 	return removed
 }

@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func (s *Sim) verifyRule(r FirewallRule) error {
 		}
 	}
 	if p := r["proto"]; p != "" {
-		if _, err := strconv.Atoi(p); err != nil && !containsStr(fwProtos, p) {
+		if _, err := strconv.Atoi(p); err != nil && !slices.Contains(fwProtos, p) {
 			errs["proto"] = fmt.Sprintf("unknown protocol '%s'", p)
 		}
 	}

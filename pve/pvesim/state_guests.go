@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,7 +44,9 @@ type Guest struct {
 	Pending   map[string]string
 	Snapshots []*Snapshot
 	Started   time.Time
-	Lock      string
+	Lock      string // the config's lock: backup, clone, create, migrate, snapshot ...
+	// fileLocked: a VM disk move holds the config file's flock (see checkLock).
+	fileLocked bool
 }
 
 // Snapshot is a saved guest state; its config is what rollback restores.
@@ -270,7 +271,9 @@ func (g *Guest) usage() (cpu float64, mem int64) {
 	if g.Status != "running" {
 		return 0, 0
 	}
-	cpu = float64(g.VMID%17+3) / 100
+	if !g.Paused { // a paused VM or frozen container runs no code but keeps its memory
+		cpu = float64(g.VMID%17+3) / 100
+	}
 	mem = g.memBytes() * int64(g.VMID%40+35) / 100
 	return
 }
@@ -329,6 +332,9 @@ func (s *Sim) resourceEntry(g *Guest) map[string]any {
 	m["template"] = 0
 	if g.Template {
 		m["template"] = 1
+	}
+	if hs := s.haResourceState(g); hs != "" {
+		m["hastate"] = hs
 	}
 	m["id"] = g.Type + "/" + strconv.Itoa(g.VMID)
 	m["type"] = g.Type
@@ -400,7 +406,7 @@ func nextDiskIndex(g *Guest) int {
 		if !isDiskKey(k) && !indexedKey(k, "unused") {
 			continue
 		}
-		if m := reDiskIndex.FindStringSubmatch(v); m != nil {
+		if m := reDiskIndex().FindStringSubmatch(v); m != nil {
 			if n, _ := strconv.Atoi(m[1]); n >= next {
 				next = n + 1
 			}
@@ -409,7 +415,7 @@ func nextDiskIndex(g *Guest) int {
 	return next
 }
 
-var reDiskIndex = regexp.MustCompile(`vm-\d+-disk-(\d+)`)
+var reDiskIndex = lazyRegexp(`vm-\d+-disk-(\d+)`)
 
 // configDigests are the digests a client may hold for the guest: of the
 // config as stored and as shown with pending changes.
@@ -491,9 +497,9 @@ func (s *Sim) nodeCPU(n *Node) float64 {
 	return load
 }
 
-// seedExtras gives one running VM a cloud-init drive and settings, as a VM
+// seedCloudInitVM gives one running VM a cloud-init drive and settings, as a VM
 // cloned from a cloud image has them.
-func (s *Sim) seedExtras() {
+func (s *Sim) seedCloudInitVM() {
 	if g := s.guests[104]; g != nil {
 		g.Config["ide0"] = "local-lvm:vm-104-cloudinit,media=cdrom,size=4M"
 		g.Config["ciuser"] = "ubuntu"

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,10 +114,11 @@ func (s *Sim) sortedHARules() []*HARule {
 }
 
 // haApply is what the CRM does with a requested state: it starts or stops
-// the guest, unless HA is disarmed or the resource is ignored.
+// the guest, unless HA is disarmed or the resource is ignored. A locked
+// guest is left as it is: the LRM's start or stop meets the lock too.
 func (s *Sim) haApply(r *HAResource) {
 	g := s.guests[r.VMID]
-	if g == nil || s.ha.disarmed {
+	if g == nil || s.ha.disarmed || g.checkLock(false) != nil {
 		return
 	}
 	if n := s.node(g.Node); n == nil || !n.Online {
@@ -181,4 +183,73 @@ func haType(g *Guest) string {
 		return "ct"
 	}
 	return "vm"
+}
+
+// haResourceOf is the HA resource configured for g (vm:100, ct:201), or nil.
+func (s *Sim) haResourceOf(g *Guest) *HAResource {
+	return s.ha.resources[haType(g)+":"+strconv.Itoa(g.VMID)]
+}
+
+// haManaged is PVE::HA::Config::vm_is_ha_managed: a resource is
+// configured for the guest and not ignored.
+func (s *Sim) haManaged(g *Guest) bool {
+	r := s.haResourceOf(g)
+	return r != nil && r.Props["state"] != "ignored"
+}
+
+// haCRMState is the state the CRM's manager status holds for g's resource
+// ("" when it tracks none: unmanaged, ignored, or all while disarmed in
+// ignore mode).
+func (s *Sim) haCRMState(g *Guest) string {
+	for _, r := range s.trackedHAResources() {
+		if r.VMID == g.VMID && r.Type == haType(g) {
+			return s.haServiceState(r)
+		}
+	}
+	return ""
+}
+
+// haGuestStatus is PVE::HA::Config::get_service_status, the "ha" object of
+// a guest's status/current: managed 0, or 1 with the CRM's state of it.
+func (s *Sim) haGuestStatus(g *Guest) map[string]any {
+	if !s.haManaged(g) {
+		return map[string]any{"managed": 0}
+	}
+	st := map[string]any{"managed": 1}
+	if state := s.haCRMState(g); state != "" {
+		st["state"] = state
+	}
+	return st
+}
+
+// haResourceState is a guest's hastate in /cluster/resources: the CRM's
+// state of its resource, else the requested state configured for it ("" for
+// a guest HA does not know).
+func (s *Sim) haResourceState(g *Guest) string {
+	if state := s.haCRMState(g); state != "" {
+		return state
+	}
+	if r := s.haResourceOf(g); r != nil {
+		return r.Props["state"]
+	}
+	return ""
+}
+
+// haRequest serves a start or stop of an HA-managed guest as Proxmox does:
+// the API does not act itself but sets the resource's requested state (as
+// ha-manager set does) in a "hastart" or "hastop" task, and the CRM then
+// starts or stops the guest.
+func (s *Sim) haRequest(g *Guest, state, user string) string {
+	typ, verb := "hastart", "start"
+	if state == "stopped" {
+		typ, verb = "hastop", "stop"
+	}
+	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), user, func(t *Task) error {
+		t.Log = append(t.Log, fmt.Sprintf("Requesting HA %s for %s %d", verb, typeWord(g.Type), g.VMID))
+		if r := s.haResourceOf(g); r != nil {
+			r.Props["state"] = state
+			s.haApply(r)
+		}
+		return nil
+	})
 }

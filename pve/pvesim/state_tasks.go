@@ -30,6 +30,15 @@ type Task struct {
 // once; work runs when the task finishes (after TaskDuration) and its error,
 // if any, becomes the exit status. Called with s.mu held.
 func (s *Sim) startTask(node, typ, id, user string, work func(*Task) error) string {
+	return s.startTaskPrepared(node, typ, id, user, nil, work)
+}
+
+// startTaskPrepared is startTask with a first step: prepare runs as the
+// worker starts, before the call returns, the way a Proxmox worker checks
+// and takes the guest's config lock in its first milliseconds. If prepare
+// fails, the task ends at once with that error and work never runs; the
+// caller still gets the UPID, as from Proxmox. Called with s.mu held.
+func (s *Sim) startTaskPrepared(node, typ, id, user string, prepare, work func(*Task) error) string {
 	s.taskSeq++
 	now := s.now()
 	t := &Task{
@@ -39,6 +48,13 @@ func (s *Sim) startTask(node, typ, id, user string, work func(*Task) error) stri
 	}
 	t.UPID = fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", node, t.PID, t.PStart, now.Unix(), typ, id, user)
 	s.tasks[t.UPID] = t
+	if prepare != nil {
+		if err := prepare(t); err != nil {
+			t.work = func(*Task) error { return err }
+			s.finishTask(t)
+			return t.UPID
+		}
+	}
 	if s.opts.TaskDuration <= 0 {
 		s.finishTask(t)
 		return t.UPID

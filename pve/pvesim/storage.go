@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ var storageNumeric = map[string]bool{
 	"nowritecache": true, "snapshot-as-volume-chain": true, "saferemove-stepsize": true,
 }
 
-var reStorageID = regexp.MustCompile(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
+var reStorageID = lazyRegexp(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
 
 // storageConfig is a storage as GET /storage lists it.
 func (s *Sim) storageConfig(st *Storage) map[string]any {
@@ -130,7 +131,7 @@ func parseContent(typ, list string) ([]string, error) {
 		if !ok {
 			return nil, badParam("content", fmt.Sprintf("storage type '%s' does not support content type '%s'", typ, c))
 		}
-		if !contains(out, c) {
+		if !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
@@ -179,16 +180,16 @@ func (s *Sim) routesStorage() {
 				return nil, fail("delete storage failed: can't remove storage - storage is used as base of another storage")
 			}
 		}
-		s.storage.list = removeFunc(s.storage.list, func(o *Storage) bool { return o == st })
-		s.storage.volumes = removeFunc(s.storage.volumes, func(v *Volume) bool { return v.Storage == st.ID })
+		s.storage.list = slices.DeleteFunc(s.storage.list, func(o *Storage) bool { return o == st })
+		s.storage.volumes = slices.DeleteFunc(s.storage.volumes, func(v *Volume) bool { return v.Storage == st.ID })
 		for _, p := range s.pools.list {
-			p.Storage = removeFunc(p.Storage, func(id string) bool { return id == st.ID })
+			p.Storage = slices.DeleteFunc(p.Storage, func(id string) bool { return id == st.ID })
 		}
 		return nil, nil
 	})
 	s.handle("GET", "/nodes/{node}/storage", "node:string content?:string enabled?:boolean format?:boolean storage?:string target?:string", func(c *Call) (any, error) {
 		node := c.Str("node")
-		want := pveListItems(c.Str("content"))
+		want := splitList(c.Str("content"))
 		out := []map[string]any{}
 		for _, st := range s.storage.list {
 			switch {
@@ -252,7 +253,7 @@ func (s *Sim) routesStorage() {
 
 func containsAny(have, want []string) bool {
 	for _, w := range want {
-		if contains(have, w) {
+		if slices.Contains(have, w) {
 			return true
 		}
 	}
@@ -326,7 +327,7 @@ func setStorageProps(st *Storage, c *Call) error {
 		st.Props[k] = v
 	}
 	if c.Has("nodes") {
-		st.Nodes = pveListItems(c.Str("nodes"))
+		st.Nodes = splitList(c.Str("nodes"))
 	}
 	if c.Has("shared") {
 		st.Shared = c.Bool("shared")
@@ -339,7 +340,7 @@ func setStorageProps(st *Storage, c *Call) error {
 
 func (s *Sim) createStorage(c *Call) (any, error) {
 	id, typ := c.Str("storage"), c.Str("type")
-	if !reStorageID.MatchString(id) {
+	if !reStorageID().MatchString(id) {
 		return nil, badParam("storage", fmt.Sprintf("invalid format - storage ID '%s' contains illegal characters", id))
 	}
 	for _, k := range storageRequired[typ] {
@@ -386,12 +387,12 @@ func (s *Sim) updateStorage(c *Call) (any, error) {
 	if c.Has("digest") && c.Str("digest") != s.storageDigest() {
 		return nil, fail("update storage failed: detected modified configuration - file changed by other user? Try again.")
 	}
-	del := pveListItems(c.Str("delete"))
+	del := splitList(c.Str("delete"))
 	for _, k := range del {
 		switch {
 		case c.Has(k):
 			return nil, fail("update storage failed: cannot set and delete property '%s' at the same time!", k)
-		case contains(storageFixed, k) || contains(storageRequired[st.Type], k):
+		case slices.Contains(storageFixed, k) || slices.Contains(storageRequired[st.Type], k):
 			return nil, fail("update storage failed: unable to delete required option '%s'", k)
 		}
 	}
@@ -424,15 +425,15 @@ func (s *Sim) updateStorage(c *Call) (any, error) {
 	return map[string]any{"storage": st.ID, "type": st.Type}, nil
 }
 
-var reOCIRef = regexp.MustCompile(`^(?:(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d])(?:\.(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d]))*(?::\d+)?/)?[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*(?:/[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*)*:\w[\w.-]{0,127}$`)
+var reOCIRef = lazyRegexp(`^(?:(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d])(?:\.(?:[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]*[a-zA-Z\d]))*(?::\d+)?/)?[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*(?:/[a-z\d]+(?:(?:[._]|__|[-]*)[a-z\d]+)*)*:\w[\w.-]{0,127}$`)
 
-var reUnsafeName = regexp.MustCompile(`[^a-zA-Z0-9_.\-]`)
+var reUnsafeName = lazyRegexp(`[^a-zA-Z0-9_.\-]`)
 
 // ociPull stores an OCI image as a container template, named like Proxmox
 // names it: <image>_<tag>.tar, or the normalized filename with .tar added.
 func (s *Sim) ociPull(c *Call) (any, error) {
 	ref := c.Str("reference")
-	if !reOCIRef.MatchString(ref) {
+	if !reOCIRef().MatchString(ref) {
 		return nil, badParam("reference", "value does not match the regex pattern")
 	}
 	st, err := s.storageOnNode(c)
@@ -447,7 +448,7 @@ func (s *Sim) ociPull(c *Call) (any, error) {
 	if name == "" {
 		name = repo[strings.LastIndex(repo, "/")+1:] + "_" + tag
 	}
-	name = reUnsafeName.ReplaceAllString(strings.TrimSuffix(name, ".tar"), "_") + ".tar"
+	name = reUnsafeName().ReplaceAllString(strings.TrimSuffix(name, ".tar"), "_") + ".tar"
 	node := c.Str("node")
 	volid := st.ID + ":vztmpl/" + name
 	if s.volumeOn(volid, node) != nil {
@@ -474,7 +475,7 @@ func (s *Sim) ociPull(c *Call) (any, error) {
 // verified, and a host under .invalid cannot be resolved.
 func (s *Sim) downloadToStorage(c *Call) (any, error) {
 	rawURL := c.Str("url")
-	if !reDownloadURL.MatchString(rawURL) {
+	if !reDownloadURL().MatchString(rawURL) {
 		return nil, badParam("url", "value does not match the regex pattern")
 	}
 	u, err := url.Parse(rawURL)
@@ -482,8 +483,8 @@ func (s *Sim) downloadToStorage(c *Call) (any, error) {
 		return nil, badParam("url", "invalid URL")
 	}
 	content := c.Str("content")
-	name := reDownloadUnsafeName.ReplaceAllString(c.Str("filename"), "_")
-	ext := map[string]*regexp.Regexp{"iso": reDownloadISO, "vztmpl": reDownloadVztmpl, "import": reDownloadImport}[content]
+	name := reDownloadUnsafeName().ReplaceAllString(c.Str("filename"), "_")
+	ext := map[string]*regexp.Regexp{"iso": reDownloadISO(), "vztmpl": reDownloadVztmpl(), "import": reDownloadImport()}[content]
 	if !ext.MatchString(name) {
 		return nil, badParam("filename", "wrong file extension")
 	}
@@ -564,7 +565,7 @@ func (s *Sim) deleteVolume(c *Call) (any, error) {
 		if v.Protected {
 			return fmt.Errorf("cannot remove protected volume '%s' on '%s'", strings.TrimPrefix(volid, st.ID+":"), st.ID)
 		}
-		s.storage.volumes = removeFunc(s.storage.volumes, func(x *Volume) bool { return x == v })
+		s.storage.volumes = slices.DeleteFunc(s.storage.volumes, func(x *Volume) bool { return x == v })
 		t.Log = append(t.Log, fmt.Sprintf("Removed volume '%s'", volid))
 		return nil
 	}), nil

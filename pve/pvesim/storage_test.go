@@ -72,7 +72,7 @@ func TestParseContentAndIDs(t *testing.T) {
 		t.Error("pbs accepted disk images")
 	}
 	for id, ok := range map[string]bool{"local": true, "nfs-backup": true, "a.b_c": true, "9lives": false, "x": false, "bad/id": false, "end-": false} {
-		if reStorageID.MatchString(id) != ok {
+		if reStorageID().MatchString(id) != ok {
 			t.Errorf("storage id %q valid=%v, want %v", id, !ok, ok)
 		}
 	}
