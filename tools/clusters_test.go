@@ -338,3 +338,38 @@ func TestConfirmationIsBoundToItsCluster(t *testing.T) {
 		t.Fatalf("the token was refused on its own cluster: %s", resultText(res))
 	}
 }
+
+// In compact mode the search shows cluster in the tools' input, and a call
+// through a dispatcher is bound to its cluster as a direct call is.
+func TestClustersInCompactMode(t *testing.T) {
+	f := newFleetFixture(t)
+	sel, err := Select(Selection{Tier: Full, ManyClusters: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServerFor(f.env, sel, ModeCompact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := mcptest.Connect(t, srv, nil, nil)
+	call := func(name string, args map[string]any) string {
+		t.Helper()
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.IsError {
+			t.Fatalf("%s: %s", name, resultText(res))
+		}
+		return resultText(res)
+	}
+	if txt := call("pve_search_tools", map[string]any{"query": "delete a VM", "limit": 1}); !strings.Contains(txt, `"cluster":{"type":"string","enum":["lab"]}`) {
+		t.Errorf("search answer lacks the cluster property: %s", txt)
+	}
+	if txt := call("pve_read", map[string]any{"tool": "pve_get_qemu_status", "arguments": map[string]any{"vmid": 100, "cluster": "office"}}); !strings.Contains(txt, `"name":"erp01"`) {
+		t.Errorf("dispatched call to office = %s", txt)
+	}
+	if !strings.Contains(cs.InitializeResult().Instructions, "cluster: which Proxmox cluster") {
+		t.Errorf("instructions do not explain cluster")
+	}
+}
