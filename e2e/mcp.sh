@@ -22,8 +22,8 @@ fi
 echo "e2e: building cmd/local and cmd/server"
 go build -o "$work/pve-mcp-local" ./cmd/local
 go build -o "$work/pve-mcp-server" ./cmd/server
-full=$(go run ./cmd/gendocs -count -tier full)
-readonly_count=$(go run ./cmd/gendocs -count -tier read-only)
+full=$(go run ./cmd/gendocs -count -tier full -clusters 2) # the demo runs two clusters
+readonly_count=$(go run ./cmd/gendocs -count -tier read-only -clusters 2)
 echo "e2e: registry holds $full tools at tier full, $readonly_count at read-only"
 
 server_bin="$work/pve-mcp-server"

@@ -400,10 +400,16 @@ func (env *Env) Usable(selected []*Tool) []*Tool {
 // tool that then looks at every cluster (or is about all of them), and ""
 // without a cluster list.
 func (f *Fleet) ClusterOfCall(tool string, args json.RawMessage) string {
-	if f == nil {
-		return ""
+	known := false
+	for _, t := range All() {
+		known = known || t.Name == tool
 	}
-	if !f.Multi() {
+	switch {
+	case f == nil:
+		return ""
+	case !known && tool != "resources/read" && tool != "completion/complete":
+		return "" // a meta tool or a prompt: no cluster is reached
+	case !f.Multi():
 		return f.Clusters[0].Name
 	}
 	var a struct {

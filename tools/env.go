@@ -118,7 +118,11 @@ func (env *Env) NodeOf(ctx context.Context, vmid int) (string, error) {
 	}
 	switch len(nodes) {
 	case 0:
-		return "", fmt.Errorf("no VM or container with vmid %d in the cluster (see pve_list_cluster_resources)", vmid)
+		where := "the cluster"
+		if env.cluster != "" && env.Fleet.Multi() {
+			where = "cluster " + env.cluster
+		}
+		return "", fmt.Errorf("no VM or container with vmid %d in %s (see pve_list_cluster_resources)", vmid, where)
 	case 1:
 		return nodes[0], nil
 	}
@@ -136,7 +140,8 @@ func (env *Env) errText(err error) string {
 	case errors.As(err, &ce):
 		msg += " (check PVE_BASE_URL, the network path to Proxmox and its TLS settings)"
 	}
-	if multi {
+	if multi && (pve.StatusOf(err) != 0 || errors.As(err, &ce)) {
+		// What Proxmox (or the way to it) said: which one said it.
 		msg = "cluster " + env.cluster + ": " + msg
 	}
 	if step := nextStep(msg); step != "" {

@@ -31,7 +31,9 @@ func main() {
 	tier := flag.String("tier", "full", "tier for -count: read-only, read-execute or full")
 	stats := flag.Bool("stats", false, "print tool count and tools/list size per tier and exit")
 	confirm := flag.String("confirm", "destructive", "PVE_CONFIRM policy the sizes are computed for")
+	clusters := flag.Int("clusters", 1, "clusters the deployment has, for -count (the demo has 2)")
 	flag.Parse()
+	manyClusters = *clusters > 1
 	p, err := tools.ParseConfirmPolicy(*confirm)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
@@ -48,6 +50,9 @@ func main() {
 // production default unless -confirm says otherwise).
 var confirmPolicy tools.ConfirmPolicy
 
+// manyClusters counts the tools that exist only with several clusters (-clusters).
+var manyClusters bool
+
 func run(readme string, check, count bool, tierName string, stats bool) error {
 	switch {
 	case count:
@@ -55,7 +60,7 @@ func run(readme string, check, count bool, tierName string, stats bool) error {
 		if err != nil {
 			return err
 		}
-		sel, err := tools.Select(tools.Selection{Tier: tier})
+		sel, err := tools.Select(tools.Selection{Tier: tier, ManyClusters: manyClusters})
 		if err != nil {
 			return err
 		}
