@@ -236,6 +236,12 @@ func TestStreamedCallAudit(t *testing.T) {
 			delete(audit[0], k)
 		}
 		lines = append(lines, audit[0])
+		// The go-sdk's session lines (Info) are not logged; ours are.
+		for _, l := range e.logs.lines(t) {
+			if m := l["msg"]; m != "HTTP authentication" && m != "tool call" {
+				t.Errorf("PVE_HTTP_STREAM=%s: log line %v", stream, l)
+			}
+		}
 	}
 	a, _ := json.Marshal(lines[0])
 	b, _ := json.Marshal(lines[1])
