@@ -101,7 +101,8 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 		return nil, err
 	}
 	// The go-sdk logs each session's start and end at Info; on stateless HTTP
-	// that is three lines per request, so only its warnings are kept (sdklog.go).
+	// that is three lines per request, so only its warnings are kept; all of
+	// pve-mcp's own lines are (sdklog.go).
 	env := &tools.Env{PVE: client, Log: slog.New(quietSDK{log.Handler()}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
 	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: client.Redactor}
 
@@ -163,9 +164,6 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 		Stateless:           true,
 		MaxRequestBodyBytes: MaxBodyBytes,
 		Logger:              env.Log,
-		// Under protocol 2026-07-28 the go-sdk ties a call to its request
-		// itself; for older ones callDeadline does.
-		PropagateRequestCancellation: true,
 	}, cfg.HTTPStream)
 
 	var h http.Handler = limitBody(MaxBodyBytes, mcpHandler)

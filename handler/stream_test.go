@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"io"
 	"maps"
 	"net/http"
 	"strings"
@@ -254,36 +255,58 @@ func TestStreamedCallAudit(t *testing.T) {
 // the waiting at once, says so in the log, and leaves the task running:
 // over a streamed answer and over a JSON one.
 func TestClosedConnectionStopsWait(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		meta map[string]any
-	}{
-		{"streamed", map[string]any{"progressToken": "p"}},
-		{"json", nil},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			e := newSecEnv(t, map[string]string{"SIM_TASK_DURATION": "4s"})
-			params := map[string]any{"name": "pve_start_qemu_vm", "arguments": map[string]any{"vmid": 102, "wait": 60}}
-			if c.meta != nil {
-				params["_meta"] = c.meta
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/mcp", strings.NewReader(rpcBody(1, "tools/call", params)))
+	params := func(meta map[string]any) map[string]any {
+		p := map[string]any{"name": "pve_start_qemu_vm", "arguments": map[string]any{"vmid": 102, "wait": 60}}
+		if meta != nil {
+			p["_meta"] = meta
+		}
+		return p
+	}
+	// raw posts one call under protocol 2025-06-18 and reads its answer.
+	raw := func(meta map[string]any) func(context.Context, *secEnv) error {
+		return func(ctx context.Context, e *secEnv) error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/mcp", strings.NewReader(rpcBody(1, "tools/call", params(meta))))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", "application/json, text/event-stream")
 			req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			_, err = io.ReadAll(resp.Body)
+			return err
+		}
+	}
+	for _, c := range []struct {
+		name string
+		call func(context.Context, *secEnv) error
+	}{
+		{"streamed", raw(map[string]any{"progressToken": "p"})},
+		{"json", raw(nil)},
+		// The go-sdk client cancels a call by ending its HTTP request.
+		{"go-sdk client, latest protocol", func(ctx context.Context, e *secEnv) error {
+			client := mcp.NewClient(&mcp.Implementation{Name: "handler-test", Version: "1"}, nil)
+			cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: e.srv.URL + "/mcp", DisableStandaloneSSE: true, MaxRetries: -1}, nil)
+			if err != nil {
+				return err
+			}
+			defer cs.Close()
+			p := &mcp.CallToolParams{Name: "pve_start_qemu_vm", Arguments: map[string]any{"vmid": 102, "wait": 60}}
+			p.SetProgressToken("p")
+			_, err = cs.CallTool(ctx, p)
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newSecEnv(t, map[string]string{"SIM_TASK_DURATION": "4s"})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			// Nothing is written before the task's log has a line (the
 			// simulated one logs at its end), so the client gives up
 			// while its request is still waiting for an answer.
 			answered := make(chan error, 1)
-			go func() {
-				resp, err := http.DefaultClient.Do(req)
-				if err == nil {
-					resp.Body.Close()
-				}
-				answered <- err
-			}()
+			go func() { answered <- c.call(ctx, e) }()
 			time.Sleep(500 * time.Millisecond) // the wait is under way
 			closed := time.Now()
 			cancel()
