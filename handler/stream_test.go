@@ -1,12 +1,14 @@
 package handler
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -345,5 +347,56 @@ func TestClosedConnectionStopsWait(t *testing.T) {
 				t.Errorf("audit lines for %v, want the start then the status", calls)
 			}
 		})
+	}
+}
+
+// Each event of a streamed answer leaves as it is sent, through the
+// middleware's response writers (the authenticator's wraps it): a
+// notification sent 400 ms before the result arrives 400 ms before it.
+func TestStreamFlushesEachEvent(t *testing.T) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "flush-test", Version: "1"}, nil)
+	type in struct{}
+	mcp.AddTool(srv, &mcp.Tool{Name: "slow"}, func(ctx context.Context, req *mcp.CallToolRequest, _ in) (*mcp.CallToolResult, any, error) {
+		req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: req.Params.GetProgressToken(), Message: "first", Progress: 1})
+		time.Sleep(400 * time.Millisecond)
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "done"}}}, nil, nil
+	})
+	var h http.Handler = newMCPHandler(func(*http.Request) *mcp.Server { return srv }, mcp.StreamableHTTPOptions{Stateless: true}, true)
+	h = limitBody(MaxBodyBytes, h)
+	inner := h
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(&challengeWriter{ResponseWriter: w, a: &authenticator{}}, r)
+	})
+	ts := httptest.NewServer(withRequestID(withDeadline(0, originCheck(nil, h))))
+	defer ts.Close()
+
+	body := rpcBody(1, "tools/call", map[string]any{"name": "slow", "arguments": map[string]any{}, "_meta": map[string]any{"progressToken": "f"}})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	var progressAt, resultAt time.Time
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		switch line := sc.Text(); {
+		case strings.Contains(line, "notifications/progress"):
+			progressAt = time.Now()
+		case strings.Contains(line, `"result"`):
+			resultAt = time.Now()
+		}
+	}
+	if progressAt.IsZero() || resultAt.IsZero() {
+		t.Fatalf("progress at %v, result at %v", progressAt, resultAt)
+	}
+	if gap := resultAt.Sub(progressAt); gap < 300*time.Millisecond {
+		t.Errorf("the progress event arrived %v before the result: it was held back, not streamed", gap)
 	}
 }
