@@ -51,6 +51,19 @@ func (a *answerTypes) take() []string {
 	return out
 }
 
+// mcpPost is a POST of body to url as a Streamable HTTP client sends it,
+// under protocol 2025-06-18.
+func mcpPost(ctx context.Context, url, body string) *http.Request {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		panic(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	return req
+}
+
 // progressLog collects the progress notifications a client receives.
 type progressLog struct {
 	mu  sync.Mutex
@@ -264,14 +277,10 @@ func TestClosedConnectionStopsWait(t *testing.T) {
 		}
 		return p
 	}
-	// raw posts one call under protocol 2025-06-18 and reads its answer.
+	// raw posts one call and reads its answer.
 	raw := func(meta map[string]any) func(context.Context, *secEnv) error {
 		return func(ctx context.Context, e *secEnv) error {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/mcp", strings.NewReader(rpcBody(1, "tools/call", params(meta))))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := http.DefaultClient.Do(mcpPost(ctx, e.srv.URL+"/mcp", rpcBody(1, "tools/call", params(meta))))
 			if err != nil {
 				return err
 			}
@@ -371,11 +380,7 @@ func TestStreamFlushesEachEvent(t *testing.T) {
 	defer ts.Close()
 
 	body := rpcBody(1, "tools/call", map[string]any{"name": "slow", "arguments": map[string]any{}, "_meta": map[string]any{"progressToken": "f"}})
-	req, _ := http.NewRequest(http.MethodPost, ts.URL, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(mcpPost(context.Background(), ts.URL, body))
 	if err != nil {
 		t.Fatal(err)
 	}
