@@ -80,10 +80,12 @@ type requestBounds struct {
 	conn context.Context // the request as the server got it: canceled when the client goes away
 }
 
-// errClientGone is the cause of a method's end when its client closed the
-// HTTP connection: no answer can reach it any more. The method stops (a wait
-// stops waiting); Proxmox tasks it started go on.
-var errClientGone = errors.New("the client closed the HTTP connection")
+// errClientGone is the cause of a method's end when its HTTP request was
+// canceled: the client closed the connection (net/http says no more; the
+// other case is cmd/server cutting requests after its shutdown grace). No
+// answer can reach the client any more, so the method stops (a wait stops
+// waiting); Proxmox tasks it started go on.
+var errClientGone = errors.New("the HTTP request was canceled: the client closed the connection (or the server shut down)")
 
 // callDeadline applies the request's deadline and end (see withDeadline) to ctx.
 func callDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
