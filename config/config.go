@@ -30,6 +30,11 @@ type Config struct {
 	GuestExec tools.GuestExecPolicy
 	// SkipCheck skips the startup GET /version (PVE_SKIP_CHECK=true).
 	SkipCheck bool
+	// HTTPStream lets the HTTP handler answer a tools/call that asks for
+	// progress with an SSE stream (PVE_HTTP_STREAM, default true); false
+	// where the platform buffers the answer anyway (a BUFFERED Lambda
+	// function URL). stdio ignores it.
+	HTTPStream bool
 	// Auth is the HTTP handler's authentication (config/auth.go); stdio ignores it.
 	Auth Auth
 	// Confirm is which tools ask for a yes first, and the token key (config/confirm.go).
@@ -69,6 +74,7 @@ var Vars = []Var{
 	{"PVE_MAX_CONCURRENCY", "8", "most Proxmox requests in flight at once per instance; more wait (within the request deadline) for a free slot"},
 	{"PVE_MAX_RESULT_BYTES", "32768", "largest tool result; longer lists are cut with a note on how to page"},
 	{"PVE_SKIP_CHECK", "false", "`true` skips the startup connection check (`GET /version`)"},
+	{"PVE_HTTP_STREAM", "true", "HTTP only: a `tools/call` with a progress token, from a client accepting `text/event-stream`, is answered as an SSE stream carrying `notifications/progress` while `wait` follows the task; `false` answers every request with one JSON body (set where the platform buffers the answer: the Lambda function URL)"},
 	{"DEBUG", "false", "`true` logs debug lines to stderr"},
 	ConfirmVars[0], ConfirmVars[1], ConfirmVars[2],
 }
@@ -136,6 +142,8 @@ func FromEnv(getenv func(string) string, demo bool) (Config, error) {
 	c.GuestExec, err = guestExecFromEnv(getenv)
 	errs = appendErr(errs, err)
 	c.SkipCheck, err = parseBool(getenv, "PVE_SKIP_CHECK", false)
+	errs = appendErr(errs, err)
+	c.HTTPStream, err = parseBool(getenv, "PVE_HTTP_STREAM", true)
 	errs = appendErr(errs, err)
 	c.Debug, err = parseBool(getenv, "DEBUG", false)
 	errs = appendErr(errs, err)

@@ -51,8 +51,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	if c.PVE.TLS.Insecure || c.PVE.TLS.CAFile != "" || c.PVE.TLS.Fingerprint != "" {
 		t.Errorf("TLS = %+v, want verification against the system roots", c.PVE.TLS)
 	}
-	if c.PVE.Timeout != 30*time.Second || c.MaxResultBytes != tools.DefaultMaxResultBytes || c.SkipCheck || c.Debug {
-		t.Errorf("timeout %v, max %d, skip %v, debug %v", c.PVE.Timeout, c.MaxResultBytes, c.SkipCheck, c.Debug)
+	if c.PVE.Timeout != 30*time.Second || c.MaxResultBytes != tools.DefaultMaxResultBytes || c.SkipCheck || c.Debug || !c.HTTPStream {
+		t.Errorf("timeout %v, max %d, skip %v, debug %v, stream %v", c.PVE.Timeout, c.MaxResultBytes, c.SkipCheck, c.Debug, c.HTTPStream)
 	}
 	// The documented defaults are the ones applied.
 	for _, v := range config.Vars {
@@ -117,9 +117,9 @@ func TestFromEnvValid(t *testing.T) {
 				t.Errorf("timeout %v max %d", c.PVE.Timeout, c.MaxResultBytes)
 			}
 		}},
-		{"booleans in their usual spellings", map[string]string{"PVE_SKIP_CHECK": "yes", "DEBUG": "ON"}, func(t *testing.T, c config.Config) {
-			if !c.SkipCheck || !c.Debug {
-				t.Errorf("skip %v debug %v", c.SkipCheck, c.Debug)
+		{"booleans in their usual spellings", map[string]string{"PVE_SKIP_CHECK": "yes", "DEBUG": "ON", "PVE_HTTP_STREAM": "off"}, func(t *testing.T, c config.Config) {
+			if !c.SkipCheck || !c.Debug || c.HTTPStream {
+				t.Errorf("skip %v debug %v stream %v", c.SkipCheck, c.Debug, c.HTTPStream)
 			}
 		}},
 		{"base URL with the API path", map[string]string{"PVE_BASE_URL": "https://10.0.0.5:8006/api2/json"}, func(t *testing.T, c config.Config) {}},
@@ -146,6 +146,7 @@ func TestFromEnvInvalid(t *testing.T) {
 		{"unknown category", map[string]string{"PVE_CATEGORIES": "qemu,vms"}, []string{"PVE_CATEGORIES", `"vms"`, "nodes, qemu, lxc"}},
 		{"bad bool", map[string]string{"PVE_VERIFY_SSL": "maybe"}, []string{"PVE_VERIFY_SSL", `"maybe"`, "true or false"}},
 		{"bad skip check", map[string]string{"PVE_SKIP_CHECK": "2"}, []string{"PVE_SKIP_CHECK", "true or false"}},
+		{"bad stream switch", map[string]string{"PVE_HTTP_STREAM": "buffered"}, []string{"PVE_HTTP_STREAM", "true or false"}},
 		{"bad debug", map[string]string{"DEBUG": "verbose"}, []string{"DEBUG", "true or false"}},
 		{"timeout with unit", map[string]string{"PVE_TIMEOUT": "30s"}, []string{"PVE_TIMEOUT", `"30s"`, "1 to 900"}},
 		{"timeout zero", map[string]string{"PVE_TIMEOUT": "0"}, []string{"PVE_TIMEOUT", "1 to 900"}},

@@ -151,6 +151,54 @@ async function scenario(t, client) {
     const s = await guestStatus(client, 102);
     assert(s === "stopped", `status ${s}`);
   });
+
+  // The SDK sends a progress token when onprogress is given; over HTTP the
+  // answer is then an SSE stream (answerTypes, below, checks it). Not over
+  // stdio: the simulated task logs everything at its end, so its one
+  // notification comes right before the result, on the same pipe read, and
+  // this SDK runs notification handlers a microtask later than it settles a
+  // response, by when the call's onprogress is gone. (Go tests check stdio
+  // progress: tools/progress_test.go.)
+  if (t !== "http") return;
+  await check(`${t}: wait sends the task log as progress notifications`, async () => {
+    const progress = [];
+    const res = await client.callTool({ name: "pve_start_qemu_vm", arguments: { vmid: 102, wait: 30 } }, undefined, {
+      ...TIMEOUT,
+      onprogress: (p) => progress.push(p),
+    });
+    assert(!res.isError, text(res));
+    assert((res.structuredContent ?? json(res)).status === "stopped", `task ${text(res)}`);
+    assert(progress.length > 0, "no progress notification");
+    let last = -1;
+    for (const p of progress) {
+      assert(p.progress >= last, `progress went from ${last} to ${p.progress}`);
+      last = p.progress;
+    }
+    const log = progress.map((p) => p.message ?? "").join("\n");
+    assert(/start VM 102/.test(log) && /TASK OK/.test(log), `progress messages do not carry the task log: ${log}`);
+    const stop = await call(client, "pve_stop_qemu_vm", { vmid: 102, wait: 30 });
+    assert(!stop.isError, text(stop));
+  });
+}
+
+// answerTypes records the Content-Type of every tools/call answer over HTTP,
+// with whether the call asked for progress.
+function answerTypes() {
+  const seen = [];
+  const fetchLike = async (url, init) => {
+    const res = await fetch(url, init);
+    let msg;
+    try {
+      msg = JSON.parse(init?.body ?? "");
+    } catch {
+      msg = undefined;
+    }
+    if (msg?.method === "tools/call") {
+      seen.push({ progress: msg.params?._meta?.progressToken !== undefined, type: (res.headers.get("content-type") ?? "").split(";")[0] });
+    }
+    return res;
+  };
+  return { seen, fetchLike };
 }
 
 function stdioTransport(extraEnv) {
@@ -180,11 +228,20 @@ await check("http: /healthz answers ok", async () => {
   assert(res.status === 200, `status ${res.status}`);
   assert((await res.json()).status === "ok", "body");
 });
-await withClient(
-  "http",
-  new StreamableHTTPClientTransport(new URL(httpURL)),
-  (c) => scenario("http", c),
-);
+{
+  const answers = answerTypes();
+  await withClient(
+    "http",
+    new StreamableHTTPClientTransport(new URL(httpURL), { fetch: answers.fetchLike }),
+    (c) => scenario("http", c),
+  );
+  await check("http: a call with a progress token is answered as SSE, the others as JSON", async () => {
+    const streamed = answers.seen.filter((a) => a.progress);
+    const plain = answers.seen.filter((a) => !a.progress);
+    assert(streamed.length === 1 && streamed[0].type === "text/event-stream", `progress calls answered as ${JSON.stringify(streamed)}`);
+    assert(plain.length > 5 && plain.every((a) => a.type === "application/json"), `other calls answered as ${[...new Set(plain.map((a) => a.type))]}`);
+  });
+}
 
 // 3. stdio, tier read-only: no write tool listed, and calling one fails.
 {

@@ -41,19 +41,38 @@ func (e *frameError) Error() string { return e.msg }
 //
 // The body has passed the size and nesting limits already.
 func checkFrame(body []byte) *frameError {
+	_, fe := scanFrame(body)
+	return fe
+}
+
+// frameFacts is what checkFrame's walk learns of a body on the way, so that
+// the handler's choices need not decode it again (see stream.go).
+type frameFacts struct {
+	// method is the method of a single message ("" for a batch, or when
+	// absent or not a string).
+	method string
+	// progressToken: the single message's params._meta.progressToken is a
+	// string or a number, the two forms a progress token takes.
+	progressToken bool
+}
+
+// scanFrame is checkFrame, also returning the facts of an accepted body.
+// Member names match as the go-sdk decodes them, exactly (escapes decoded):
+// a "Method" member is no method to it.
+func scanFrame(body []byte) (frameFacts, *frameError) {
 	sc := &frameScanner{b: body}
 	sc.ws()
 	if sc.i == len(sc.b) {
-		return &frameError{rpcParseError, "empty request body: send one JSON-RPC message"}
+		return frameFacts{}, &frameError{rpcParseError, "empty request body: send one JSON-RPC message"}
 	}
 	if fe := sc.value(0); fe != nil {
-		return fe
+		return frameFacts{}, fe
 	}
 	sc.ws()
 	if sc.i != len(sc.b) {
-		return &frameError{rpcParseError, "request body has data after its JSON value: send exactly one JSON-RPC message or one batch"}
+		return frameFacts{}, &frameError{rpcParseError, "request body has data after its JSON value: send exactly one JSON-RPC message or one batch"}
 	}
-	return nil
+	return sc.facts, nil
 }
 
 // frameScanner walks a JSON text once, without building values: a
@@ -63,6 +82,21 @@ func checkFrame(body []byte) *frameError {
 type frameScanner struct {
 	b []byte
 	i int
+	// path holds, for the objects being walked at depths 0 to 2, the name
+	// of the member being read ("" under an array): enough to know a
+	// value's place is params._meta.progressToken.
+	path  [3]string
+	facts frameFacts
+}
+
+// note records what a member of an object at depth says of the message.
+func (sc *frameScanner) note(depth int, name string, val []byte) {
+	switch {
+	case depth == 0 && name == "method" && val[0] == '"':
+		json.Unmarshal(val, &sc.facts.method) // valid: just scanned
+	case depth == 2 && name == "progressToken" && sc.path[0] == "params" && sc.path[1] == "_meta":
+		sc.facts.progressToken = val[0] == '"' || val[0] == '-' || ('0' <= val[0] && val[0] <= '9')
+	}
 }
 
 func (sc *frameScanner) bad(what string) *frameError {
@@ -240,9 +274,14 @@ func (sc *frameScanner) object(depth int) *frameError {
 		}
 		sc.i++
 		sc.ws()
+		if depth < len(sc.path) {
+			sc.path[depth] = key
+		}
+		start := sc.i
 		if fe := sc.value(depth + 1); fe != nil {
 			return fe
 		}
+		sc.note(depth, key, sc.b[start:sc.i])
 		if done, fe := sc.after('}'); done || fe != nil {
 			return fe
 		}
@@ -269,6 +308,9 @@ func (sc *frameScanner) after(closing byte) (done bool, fe *frameError) {
 
 func (sc *frameScanner) array(depth int) *frameError {
 	sc.i++ // [
+	if depth < len(sc.path) {
+		sc.path[depth] = ""
+	}
 	sc.ws()
 	if sc.i < len(sc.b) && sc.b[sc.i] == ']' {
 		sc.i++

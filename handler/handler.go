@@ -141,8 +141,9 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 		return nil, err
 	}
 	// The go-sdk logs each session's start and end at Info; on stateless HTTP
-	// that is three lines per request, so only its warnings are kept.
-	env := &tools.Env{PVE: client, Fleet: fleet, Log: slog.New(minLevel{log.Handler(), slog.LevelWarn}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
+	// that is three lines per request, so only its warnings are kept; all of
+	// pve-mcp's own lines are (sdklog.go).
+	env := &tools.Env{PVE: client, Fleet: fleet, Log: slog.New(quietSDK{log.Handler()}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
 	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: redactorOf(fleet, client), fleet: fleet}
 
 	var fleetNames []string
@@ -214,12 +215,12 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 		}
 		return ts.srv
 	}
-	mcpHandler := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
+	// JSON answers, and SSE for a call that asks for progress (stream.go).
+	mcpHandler := newMCPHandler(getServer, mcp.StreamableHTTPOptions{
 		Stateless:           true,
-		JSONResponse:        true,
 		MaxRequestBodyBytes: MaxBodyBytes,
 		Logger:              env.Log,
-	})
+	}, cfg.HTTPStream)
 
 	var h http.Handler = limitBody(MaxBodyBytes, mcpHandler)
 	if authOn {
@@ -267,22 +268,4 @@ func logAuth(log *slog.Logger, cfg config.Config, servers int) {
 		modes = append(modes, "none")
 	}
 	log.Info("HTTP authentication", "auth", strings.Join(modes, "; "), "tier_ceiling", cfg.Tools.Tier.String(), "servers", servers, "allowed_origins", a.AllowedOrigins)
-}
-
-// minLevel drops records below min.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= m.min && m.Handler.Enabled(ctx, l)
-}
-
-func (m minLevel) WithAttrs(as []slog.Attr) slog.Handler {
-	return minLevel{m.Handler.WithAttrs(as), m.min}
-}
-
-func (m minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{m.Handler.WithGroup(name), m.min}
 }

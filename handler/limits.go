@@ -55,7 +55,9 @@ func withRequestID(next http.Handler) http.Handler {
 // (a Lambda invocation's) wins. The go-sdk runs MCP methods on a context
 // detached from the request's cancellation, so the deadline also travels as a
 // context value that callDeadline applies to each method, a little earlier,
-// leaving time to write the answer before the request itself times out.
+// leaving time to write the answer before the request itself times out; and
+// so does the request's own context, whose end (the client closed the
+// connection) ends the method too.
 func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	if d <= 0 {
 		d = config.DefaultRequestTimeout * time.Second
@@ -65,19 +67,46 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 		defer cancel()
 		end, _ := ctx.Deadline()
 		margin := min(time.Until(end)/10, time.Second)
-		ctx = context.WithValue(ctx, deadlineKey{}, end.Add(-margin))
+		ctx = context.WithValue(ctx, deadlineKey{}, requestBounds{end: end.Add(-margin), conn: r.Context()})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 type deadlineKey struct{}
 
-// callDeadline applies the request's deadline (see withDeadline) to ctx.
+// requestBounds is what withDeadline tells each method of its request.
+type requestBounds struct {
+	end  time.Time
+	conn context.Context // the request as the server got it: canceled when the client goes away
+}
+
+// errClientGone is the cause of a method's end when its HTTP request was
+// canceled: the client closed the connection (net/http says no more; the
+// other case is cmd/server cutting requests after its shutdown grace). No
+// answer can reach the client any more, so the method stops (a wait stops
+// waiting); Proxmox tasks it started go on.
+var errClientGone = errors.New("the HTTP request was canceled: the client closed the connection (or the server shut down)")
+
+// callDeadline applies the request's deadline and end (see withDeadline) to ctx.
 func callDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	if end, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
-		return context.WithDeadline(ctx, end)
+	b, ok := ctx.Value(deadlineKey{}).(requestBounds)
+	if !ok {
+		return ctx, func() {}
 	}
-	return ctx, func() {}
+	ctx, cancelDeadline := context.WithDeadline(ctx, b.end)
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(b.conn, func() {
+		cause := context.Cause(b.conn)
+		if errors.Is(cause, context.Canceled) {
+			cause = errClientGone
+		}
+		cancel(cause)
+	})
+	return ctx, func() {
+		stop()
+		cancel(nil)
+		cancelDeadline()
+	}
 }
 
 // originCheck rejects browser requests from origins not listed in
@@ -170,10 +199,12 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			return
 		}
 		if len(body) > 0 && isJSON(r) {
-			if fe := checkFrame(body); fe != nil {
+			facts, fe := scanFrame(body)
+			if fe != nil {
 				writeRPCError(w, http.StatusBadRequest, fe)
 				return
 			}
+			r = r.WithContext(withFrameFacts(r.Context(), facts))
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))

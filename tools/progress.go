@@ -15,10 +15,11 @@ import (
 // carried a progress token: while wait follows a task, each poll reports
 // the task log's new lines and, where Proxmox logs one, a percentage.
 //
-// Over stdio the notifications reach the client as they are sent. The HTTP
-// handler answers with one JSON body (Lambda function URLs buffer the
-// response anyway), so over HTTP they are dropped and only the result
-// arrives; see docs/deploy.md.
+// Over stdio the notifications reach the client as they are sent. Over
+// HTTP the handler answers such a call as an SSE stream that carries them
+// (handler/stream.go), unless PVE_HTTP_STREAM=false (a buffered Lambda
+// function URL), where they are dropped and only the result arrives; see
+// docs/deploy.md.
 type progress struct {
 	session *mcp.ServerSession
 	token   any

@@ -278,6 +278,10 @@ func TestTemplateFunction(t *testing.T) {
 	if u := fn.FunctionUrlConfig; u == nil || u.InvokeMode == nil || *u.InvokeMode != "BUFFERED" || u.AuthType != "AWS_IAM" {
 		t.Errorf("FunctionUrlConfig = %+v", fn.FunctionUrlConfig)
 	}
+	// Buffered: nothing streams, so the handler answers every call with JSON.
+	if v := variables(t, d)["PVE_HTTP_STREAM"]; v != "false" {
+		t.Errorf("PVE_HTTP_STREAM = %q under InvokeMode BUFFERED, want false", v)
+	}
 	if u := mustDeploy(t, map[string]any{"FunctionUrlAuthType": "NONE"}).fn.FunctionUrlConfig; u.AuthType != "NONE" {
 		t.Errorf("FunctionUrlAuthType=NONE gives %v", u.AuthType)
 	}
