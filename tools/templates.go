@@ -35,12 +35,14 @@ var aplinfoFields = []string{"template", "package", "os", "section", "version", 
 
 func templateTools() []*Tool {
 	return []*Tool{
-		Endpoint[convertQemuTemplateIn](Spec{Name: "pve_convert_qemu_to_template", Title: "Convert VM to template", Tier: Full, Kind: Destroy, Task: true,
+		planned(Endpoint[convertQemuTemplateIn](Spec{Name: "pve_convert_qemu_to_template", Title: "Convert VM to template", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Turn a stopped VM into a template for clones; irreversible."},
-			"POST", "/nodes/{node}/qemu/{vmid}/template").In(QEMU),
-		Endpoint[GuestIn](Spec{Name: "pve_convert_lxc_to_template", Title: "Convert container to template", Tier: Full, Kind: Destroy,
+			"POST", "/nodes/{node}/qemu/{vmid}/template").In(QEMU), nil,
+			templatePlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/template"}, func(in convertQemuTemplateIn) string { return in.Disk })),
+		planned(Endpoint[GuestIn](Spec{Name: "pve_convert_lxc_to_template", Title: "Convert container to template", Tier: Full, Kind: Destroy,
 			Desc: "Turn a stopped container into a template; irreversible (vztemplate task)."},
-			"POST", "/nodes/{node}/lxc/{vmid}/template").In(LXC),
+			"POST", "/nodes/{node}/lxc/{vmid}/template").In(LXC), nil,
+			templatePlanner("lxc", Call{"POST", "/nodes/{node}/lxc/{vmid}/template"}, func(GuestIn) string { return "" })),
 		Endpoint[downloadURLIn](Spec{Name: "pve_download_url_to_storage", Title: "Download URL to storage", Tier: Full, Kind: Act, OpenWorld: true, Task: true,
 			Desc: "Download an ISO, CT template or VM image from a URL to a storage."},
 			"POST", "/nodes/{node}/storage/{storage}/download-url"),

@@ -1,0 +1,186 @@
+package tools
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// planCase is one dry run and the real call that follows it on the same
+// simulator: the plan must say fail (in would_fail) and contain want; the
+// real call then fails where the plan said it would and succeeds where it
+// did not, and after checks that it did what the plan said.
+type planCase struct {
+	name string
+	tool string
+	args map[string]any
+	fail string   // in would_fail; "" wants none
+	want []string // in the plan's JSON
+	// simAllows marks a refusal of real Proxmox the simulator does not
+	// model: the real call is not made.
+	simAllows bool
+	after     func(t *testing.T, e *testEnv, p Plan)
+}
+
+// runPlanCases runs each case in order on e (cases may build on earlier ones).
+func runPlanCases(t *testing.T, e *testEnv, cases []planCase) {
+	t.Helper()
+	for _, c := range cases {
+		p := e.dryRun(c.tool, c.args)
+		b, _ := json.Marshal(p)
+		txt := string(b)
+		fails := strings.Join(p.WouldFail, "\n")
+		switch {
+		case c.fail == "" && len(p.WouldFail) > 0:
+			t.Errorf("%s: would_fail %v", c.name, p.WouldFail)
+		case c.fail != "" && !strings.Contains(fails, c.fail):
+			t.Errorf("%s: would_fail %v, want %q", c.name, p.WouldFail, c.fail)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(txt, w) {
+				t.Errorf("%s: plan lacks %q: %s", c.name, w, txt)
+			}
+		}
+		if c.simAllows {
+			continue
+		}
+		args := map[string]any{}
+		for k, v := range c.args {
+			args[k] = v
+		}
+		if toolByName(c.tool).Task {
+			args["wait"] = 30
+		}
+		if c.fail != "" {
+			e.fails(c.tool, args)
+		} else {
+			e.ok(c.tool, args)
+		}
+		if c.after != nil {
+			c.after(t, e, p)
+		}
+	}
+}
+
+func toolByName(name string) *Tool {
+	for _, t := range All() {
+		if t.Name == name {
+			return t
+		}
+	}
+	panic("no tool " + name)
+}
+
+// wantGuest checks the real call left the plan's (single) guest as planned.
+func wantGuest(t *testing.T, e *testEnv, p Plan) {
+	t.Helper()
+	if len(p.Guests) != 1 {
+		t.Fatalf("plan has %d guests", len(p.Guests))
+	}
+	gp := p.Guests[0]
+	g, ok := e.sim.Guest(gp.VMID)
+	got := e.simState(gp.VMID)
+	switch {
+	case gp.After == "template":
+		if !ok || !g.Template {
+			t.Errorf("%d: not a template after the call", gp.VMID)
+		}
+	case got != gp.After:
+		t.Errorf("%d is %s after the call, the plan said %s", gp.VMID, got, gp.After)
+	case ok && gp.Node != "" && g.Node != gp.Node:
+		t.Errorf("%d is on %s after the call, the plan said %s", gp.VMID, g.Node, gp.Node)
+	}
+}
+
+// TestDryRunMakeGuests: create, clone, restore, template and snapshot
+// plans, each followed by the real call.
+func TestDryRunMakeGuests(t *testing.T) {
+	e := fullEnv(t)
+	iso := "local:iso/debian-12.7.0-amd64-netinst.iso"
+	tmpl := "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
+	backup102 := e.backupOf("pve2", "nfs-backup", 102)
+	backup200 := e.backupOf("pve1", "nfs-backup", 200)
+	runPlanCases(t, e, []planCase{
+		{name: "create VM", tool: "pve_create_qemu_vm",
+			args: map[string]any{"node": "pve1", "vmid": 150, "name": "t1", "scsi0": "local-lvm:32", "ide2": iso + ",media=cdrom", "start": true},
+			want: []string{`"now":"absent","after":"running"`, "storage local-lvm on pve1: 32G needed"}, after: wantGuest},
+		{name: "create VM, vmid taken", tool: "pve_create_qemu_vm", args: map[string]any{"node": "pve1", "vmid": 100},
+			fail: `vmid 100 already exists: qemu "web01" on node pve1`},
+		{name: "create VM, unknown storage", tool: "pve_create_qemu_vm", args: map[string]any{"node": "pve1", "vmid": 151, "scsi0": "nope:8"},
+			fail: "storage 'nope' does not exist on node pve1"},
+		{name: "create VM, unknown pool", tool: "pve_create_qemu_vm", args: map[string]any{"node": "pve1", "vmid": 151, "pool": "nope"},
+			fail: "pool 'nope' does not exist"},
+		{name: "create VM, missing ISO", tool: "pve_create_qemu_vm", args: map[string]any{"node": "pve1", "vmid": 151, "ide2": "local:iso/nope.iso,media=cdrom"},
+			fail: "volume 'local:iso/nope.iso' does not exist on node pve1", simAllows: true},
+		{name: "create CT", tool: "pve_create_lxc_container",
+			args: map[string]any{"node": "pve1", "vmid": 250, "ostemplate": tmpl, "rootfs": "local-lvm:8", "password": "secret123"},
+			want: []string{"storage local-lvm on pve1: 8G needed", "password=%28hidden%29"}, after: wantGuest},
+		{name: "create CT on the default storage", tool: "pve_create_lxc_container", args: map[string]any{"node": "pve1", "vmid": 251, "ostemplate": tmpl},
+			fail: "storage 'local' does not support content-type 'rootdir'"},
+
+		{name: "linked clone of a template", tool: "pve_clone_qemu_vm", args: map[string]any{"vmid": 9000, "newid": 9100, "name": "c1"},
+			want: []string{"linked clone", `"vmid":9100,"name":"c1","type":"qemu","node":"pve3","now":"absent","after":"stopped"`},
+			after: wantGuest},
+		{name: "clone onto a taken vmid", tool: "pve_clone_qemu_vm", args: map[string]any{"vmid": 102, "newid": 101}, fail: "vmid 101 already exists"},
+		{name: "clone to another node from local storage", tool: "pve_clone_qemu_vm", args: map[string]any{"vmid": 100, "newid": 152, "target": "pve2"},
+			fail: "Can't clone to other node if VM uses local storage (scsi0 on local-lvm)"},
+		{name: "full clone of a running CT", tool: "pve_clone_lxc_container", args: map[string]any{"vmid": 200, "newid": 260},
+			fail: "Cannot do full clones on a running container without snapshots"},
+		{name: "full clone of a CT", tool: "pve_clone_lxc_container", args: map[string]any{"vmid": 203, "newid": 260, "hostname": "sb2"},
+			want: []string{"storage local-lvm on pve1: 8G needed"}, after: wantGuest},
+
+		{name: "restore as a new VM", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 160, "archive": backup102, "storage": "local-lvm"},
+			want: []string{"storage local-lvm on pve2: 120G needed", "archive " + backup102, "MAC addresses"}, after: wantGuest},
+		{name: "restore onto a taken vmid", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 102, "archive": backup102},
+			fail: "vmid 102 already exists"},
+		{name: "restore over a stopped VM", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 102, "archive": backup102, "force": true},
+			want: []string{"volume scsi0=local-lvm:vm-102-disk-0 (120G)", `"now":"stopped","after":"stopped"`}, after: wantGuest},
+		{name: "restore a CT backup as a VM", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve1", "vmid": 161, "archive": backup200},
+			fail: "is a CT backup"},
+		{name: "restore over a running CT", tool: "pve_restore_lxc_container", args: map[string]any{"node": "pve1", "vmid": 200, "archive": backup200, "force": true},
+			fail: "CT 200 is running"},
+		{name: "restore a CT", tool: "pve_restore_lxc_container", args: map[string]any{"node": "pve1", "vmid": 261, "archive": backup200, "start": true},
+			want: []string{"storage local-lvm on pve1: 4G needed", `"after":"running"`}, after: wantGuest},
+
+		{name: "template of a running VM", tool: "pve_convert_qemu_to_template", args: map[string]any{"vmid": 100}, fail: "if VM is running"},
+		{name: "template of a template", tool: "pve_convert_qemu_to_template", args: map[string]any{"vmid": 9000}, fail: "template to a template"},
+		{name: "VM to template", tool: "pve_convert_qemu_to_template", args: map[string]any{"vmid": 102},
+			want: []string{"scsi0=local-lvm:vm-102-disk-0 (120G) becomes a read-only base image", "irreversible"}, after: wantGuest},
+		{name: "CT to template", tool: "pve_convert_lxc_to_template", args: map[string]any{"vmid": 203}, want: []string{`"after":"template"`}, after: wantGuest},
+
+		{name: "snapshot name taken", tool: "pve_create_qemu_snapshot", args: map[string]any{"vmid": 101, "snapname": "pre-upgrade"},
+			fail: "snapshot name 'pre-upgrade' already used"},
+		{name: "snapshot of a template", tool: "pve_create_qemu_snapshot", args: map[string]any{"vmid": 9000, "snapname": "s1"}, fail: "template"},
+		{name: "snapshot with RAM", tool: "pve_create_qemu_snapshot", args: map[string]any{"vmid": 101, "snapname": "s1", "vmstate": true},
+			want: []string{"follows pre-upgrade", "RAM is saved"}, after: func(t *testing.T, e *testEnv, p Plan) {
+				if g, _ := e.sim.Guest(101); len(g.Snapshots) != 2 || g.Snapshots[1].Name != "s1" || !g.Snapshots[1].VMState {
+					t.Errorf("101's snapshots after the call: %+v", g.Snapshots)
+				}
+			}},
+		{name: "CT snapshot", tool: "pve_create_lxc_snapshot", args: map[string]any{"vmid": 201, "snapname": "s1"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if g, _ := e.sim.Guest(201); len(g.Snapshots) != 1 {
+					t.Errorf("201's snapshots after the call: %+v", g.Snapshots)
+				}
+			}},
+	})
+}
+
+// TestCheckStorageSpace: a thick storage refuses a volume larger than its
+// free space; a thin one takes it and the plan warns.
+func TestCheckStorageSpace(t *testing.T) {
+	c := clusterView{
+		{clusterEntry: clusterEntry{Type: "storage", Node: "n", Storage: "thick", Status: "available"}, Content: "images", PluginType: "lvm", MaxDisk: 10 << 30, Disk: 8 << 30},
+		{clusterEntry: clusterEntry{Type: "storage", Node: "n", Storage: "thin", Status: "available"}, Content: "images", PluginType: "lvmthin", MaxDisk: 10 << 30, Disk: 8 << 30},
+	}
+	p := &Plan{}
+	c.checkStorage(p, "n", "thick", "images", 4<<30)
+	if len(p.WouldFail) != 1 || p.WouldFail[0] != "storage 'thick' on n has 2G free, 4G needed" {
+		t.Errorf("thick: %v", p.WouldFail)
+	}
+	p = &Plan{}
+	c.checkStorage(p, "n", "thin", "images", 4<<30)
+	if len(p.WouldFail) != 0 || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "only 2G free") {
+		t.Errorf("thin: %+v", p)
+	}
+}
