@@ -19,7 +19,9 @@ import (
 func typeWord(typ string) string { return map[string]string{"qemu": "VM", "lxc": "CT"}[typ] }
 
 // diskContent is the content type a guest type's disks need on a storage.
-func diskContent(typ string) string { return map[string]string{"qemu": "images", "lxc": "rootdir"}[typ] }
+func diskContent(typ string) string {
+	return map[string]string{"qemu": "images", "lxc": "rootdir"}[typ]
+}
 
 // createGuestPlanner plans creating a VM or container from scratch.
 func createGuestPlanner[In any](typ string, call Call, prep func(*In) error) Planner[In] {

@@ -119,7 +119,7 @@ func TestDryRunMakeGuests(t *testing.T) {
 			fail: "storage 'local' does not support content-type 'rootdir'"},
 
 		{name: "linked clone of a template", tool: "pve_clone_qemu_vm", args: map[string]any{"vmid": 9000, "newid": 9100, "name": "c1"},
-			want: []string{"linked clone", `"vmid":9100,"name":"c1","type":"qemu","node":"pve3","now":"absent","after":"stopped"`},
+			want:  []string{"linked clone", `"vmid":9100,"name":"c1","type":"qemu","node":"pve3","now":"absent","after":"stopped"`},
 			after: wantGuest},
 		{name: "clone onto a taken vmid", tool: "pve_clone_qemu_vm", args: map[string]any{"vmid": 102, "newid": 101}, fail: "vmid 101 already exists"},
 		{name: "clone to another node from local storage", tool: "pve_clone_qemu_vm", args: map[string]any{"vmid": 100, "newid": 152, "target": "pve2"},
