@@ -184,3 +184,68 @@ func TestCheckStorageSpace(t *testing.T) {
 		t.Errorf("thin: %+v", p)
 	}
 }
+
+// TestDryRunDisks: grow, move, reassign and detach plans, each followed
+// by the real call.
+func TestDryRunDisks(t *testing.T) {
+	e := fullEnv(t)
+	e.addImageStorage()
+	cfg := func(vmid int, key string) string {
+		g, _ := e.sim.Guest(vmid)
+		return g.Config[key]
+	}
+	wantCfg := func(vmid int, key, prefix string) func(*testing.T, *testEnv, Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			if v := cfg(vmid, key); !strings.HasPrefix(v, prefix) || prefix == "" && v != "" {
+				t.Errorf("%d %s after the call: %q, want %q...", vmid, key, v, prefix)
+			}
+		}
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "grow", tool: "pve_resize_qemu_disk", args: map[string]any{"vmid": 100, "disk": "scsi0", "size": "+8G"},
+			want:  []string{`{"key":"scsi0","now":"32G","to":"40G"}`, "storage local-lvm on pve1: 8G needed", "partition"},
+			after: wantCfg(100, "scsi0", "local-lvm:vm-100-disk-0,size=40G")},
+		{name: "shrink", tool: "pve_resize_qemu_disk", args: map[string]any{"vmid": 100, "disk": "scsi0", "size": "10G"}, fail: "shrinking disks is not supported (scsi0 is 40G)"},
+		{name: "grow a CD-ROM", tool: "pve_resize_qemu_disk", args: map[string]any{"vmid": 100, "disk": "ide2", "size": "+1G"}, fail: "ide2 is a CD-ROM drive"},
+		{name: "grow a missing disk", tool: "pve_resize_qemu_disk", args: map[string]any{"vmid": 100, "disk": "scsi7", "size": "+1G"}, fail: "disk 'scsi7' does not exist"},
+		{name: "grow a CT", tool: "pve_resize_lxc_disk", args: map[string]any{"vmid": 200, "disk": "rootfs", "size": "6G"},
+			want: []string{`{"key":"rootfs","now":"4G","to":"6G"}`}, after: wantCfg(200, "rootfs", "local-lvm:vm-200-disk-0,size=6G")},
+
+		{name: "move to another storage", tool: "pve_move_qemu_disk", args: map[string]any{"vmid": 100, "disk": "scsi0", "storage": "fast"},
+			want: []string{`"to":"a copy on fast"`, "storage fast on pve1: 40G needed", "stays, as an unusedN disk", "mirrored live"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if !strings.HasPrefix(cfg(100, "scsi0"), "fast:") || cfg(100, "unused0") != "local-lvm:vm-100-disk-0" {
+					t.Errorf("after the move: scsi0 %q, unused0 %q", cfg(100, "scsi0"), cfg(100, "unused0"))
+				}
+			}},
+		{name: "move and delete a snapshotted disk", tool: "pve_move_qemu_disk", args: map[string]any{"vmid": 101, "disk": "scsi0", "storage": "fast", "delete": true},
+			fail: "you can't move a disk with snapshots and delete the source"},
+		{name: "move to the same storage", tool: "pve_move_qemu_disk", args: map[string]any{"vmid": 102, "disk": "scsi0", "storage": "local-lvm"},
+			fail: "same storage with same format"},
+		{name: "move a running CT's volume", tool: "pve_move_lxc_volume", args: map[string]any{"vmid": 200, "volume": "rootfs", "storage": "fast"},
+			fail: "cannot move volumes of a running container"},
+		{name: "move a CT volume", tool: "pve_move_lxc_volume", args: map[string]any{"vmid": 203, "volume": "rootfs", "storage": "fast", "delete": true},
+			want: []string{"volume local-lvm:vm-203-disk-0 (the source, once copied)"}, after: wantCfg(203, "rootfs", "fast:")},
+		{name: "hand a disk to a VM on another node", tool: "pve_move_qemu_disk", args: map[string]any{"vmid": 102, "disk": "scsi0", "target_vmid": 100},
+			fail: "no VM 100 on node pve2"},
+		{name: "hand a disk to a VM", tool: "pve_move_qemu_disk", args: map[string]any{"vmid": 102, "disk": "scsi0", "target_vmid": 103, "target_disk": "scsi1"},
+			want: []string{`{"key":"scsi0","now":"local-lvm:vm-102-disk-0","removed":true}`, `"key":"103:scsi1"`},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if cfg(102, "scsi0") != "" || !strings.HasPrefix(cfg(103, "scsi1"), "local-lvm:vm-103-disk-") {
+					t.Errorf("after the reassign: 102 scsi0 %q, 103 scsi1 %q", cfg(102, "scsi0"), cfg(103, "scsi1"))
+				}
+			}},
+		{name: "hand a disk to a taken key", tool: "pve_move_qemu_disk", args: map[string]any{"vmid": 103, "disk": "scsi1", "target_vmid": 102, "target_disk": "ide2"},
+			fail: "Target disk key 'ide2' is already in use"},
+
+		{name: "destroy an unused disk", tool: "pve_unlink_qemu_disk", args: map[string]any{"vmid": 100, "idlist": []string{"unused0", "scsi5"}},
+			want: []string{"volume local-lvm:vm-100-disk-0 (unused0)", "scsi5 is not set"}, after: wantCfg(100, "unused0", "")},
+		{name: "detach a disk", tool: "pve_unlink_qemu_disk", args: map[string]any{"vmid": 102, "idlist": []string{"ide2"}},
+			want: []string{`{"key":"ide2","now":"none,media=cdrom","removed":true}`}, after: wantCfg(102, "ide2", "")},
+		{name: "detach a disk, kept", tool: "pve_unlink_qemu_disk", args: map[string]any{"vmid": 104, "idlist": []string{"scsi0"}},
+			want:  []string{"scsi0's volume local-lvm:vm-104-disk-0 is kept as an unusedN disk", "hot-unplug"},
+			after: wantCfg(104, "unused0", "local-lvm:vm-104-disk-0")},
+		{name: "detach from a container", tool: "pve_unlink_qemu_disk", args: map[string]any{"vmid": 203, "idlist": []string{"scsi0"}},
+			fail: "vmid 203 is a lxc"},
+	})
+}
