@@ -249,3 +249,42 @@ func TestDryRunDisks(t *testing.T) {
 			fail: "vmid 203 is a lxc"},
 	})
 }
+
+// TestDryRunCloudinit: the settings that change, what the drive would
+// hold after a regenerate, and a VM without a drive.
+func TestDryRunCloudinit(t *testing.T) {
+	e := fullEnv(t)
+	ciUser := func(want string) func(*testing.T, *testEnv, Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			if it := e.ciView(104)["ciuser"]; it.Value != want || it.Pending != "" {
+				t.Errorf("104's drive after the call: ciuser %+v, want %s", it, want)
+			}
+		}
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "set", tool: "pve_set_qemu_cloudinit", args: map[string]any{"vmid": 104, "ciuser": "ops", "cipassword": "hunter22"},
+			want: []string{`{"key":"ciuser","now":"ubuntu","to":"ops"}`, `"key":"cipassword","to":"(hidden)"`, "pve_regenerate_qemu_cloudinit"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if g, _ := e.sim.Guest(104); g.Config["ciuser"] != "ops" {
+					t.Errorf("ciuser after the call: %q", g.Config["ciuser"])
+				}
+			}},
+		{name: "regenerate", tool: "pve_regenerate_qemu_cloudinit", args: map[string]any{"vmid": 104},
+			want: []string{`{"key":"ciuser","now":"ubuntu","to":"ops"}`, "usually at boot"}, after: ciUser("ops")},
+		{name: "regenerate again", tool: "pve_regenerate_qemu_cloudinit", args: map[string]any{"vmid": 104},
+			want: []string{"nothing changes"}, after: ciUser("ops")},
+		{name: "set without a drive", tool: "pve_set_qemu_cloudinit", args: map[string]any{"vmid": 100, "ciuser": "ops"},
+			want: []string{"no cloud-init drive"}},
+		{name: "regenerate without a drive", tool: "pve_regenerate_qemu_cloudinit", args: map[string]any{"vmid": 100},
+			want: []string{"returns without doing anything"}},
+		{name: "set on a container", tool: "pve_set_qemu_cloudinit", args: map[string]any{"vmid": 200, "ciuser": "x"}, fail: "vmid 200 is a lxc"},
+	})
+	// A bad input is refused as the real call refuses it, before any read.
+	e.sim.ResetRequests()
+	if txt := e.fails("pve_set_qemu_cloudinit", map[string]any{"vmid": 104, "extra": map[string]any{"memory": 1}, "dry_run": true}); !strings.Contains(txt, "not a cloud-init setting") {
+		t.Errorf("bad extra: %s", txt)
+	}
+	if n := len(e.sim.Requests()); n != 0 {
+		t.Errorf("the refused dry run sent %d requests", n)
+	}
+}
