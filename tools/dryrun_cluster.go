@@ -20,6 +20,7 @@ import (
 // resourceEntry is one entry of /cluster/resources with a storage's use.
 type resourceEntry struct {
 	clusterEntry
+	Pool       string  `json:"pool"`
 	Content    string  `json:"content"`
 	PluginType string  `json:"plugintype"`
 	Disk       float64 `json:"disk"`
@@ -102,6 +103,16 @@ func (c clusterView) checkStorage(p *Plan, node, id, content string, need int64)
 	default:
 		p.note("storage %s on %s: %s needed, only %s free; %s allocates as data is written, so it fills up", id, node, sizeText(need), sizeText(free), st.PluginType)
 	}
+}
+
+// freeText says how much room storage id has on node, for the plans of
+// files whose size is known only once they are written.
+func (c clusterView) freeText(node, id string) string {
+	i := slices.IndexFunc(c, func(r resourceEntry) bool { return r.Type == "storage" && r.Node == node && r.Storage == id })
+	if i < 0 || c[i].MaxDisk == 0 {
+		return "free space not known"
+	}
+	return sizeText(int64(c[i].MaxDisk-c[i].Disk)) + " free"
 }
 
 // checkPool fails the plan unless pool (when given) exists.

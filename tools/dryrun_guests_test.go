@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
 
 // planCase is one dry run and the real call that follows it on the same
@@ -287,4 +290,125 @@ func TestDryRunCloudinit(t *testing.T) {
 	if n := len(e.sim.Requests()); n != 0 {
 		t.Errorf("the refused dry run sent %d requests", n)
 	}
+}
+
+// TestDryRunJobs: backup runs, downloads, OCI pulls and node services.
+func TestDryRunJobs(t *testing.T) {
+	e := fullEnv(t)
+	backups := func(vmid int) int {
+		var vols []map[string]any
+		e.okJSON("pve_list_storage_content", map[string]any{"node": "pve1", "storage": "nfs-backup", "content": "backup", "vmid": vmid}, &vols)
+		return len(vols)
+	}
+	before, newest := backups(100), e.backupOf("pve1", "nfs-backup", 100)
+	hasFile := func(node, storage, volid string) func(*testing.T, *testEnv, Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			if !strings.Contains(e.ok("pve_list_storage_content", map[string]any{"node": node, "storage": storage}), volid) {
+				t.Errorf("%s is not on %s after the call", volid, storage)
+			}
+		}
+	}
+	service := func(name, want string) func(*testing.T, *testEnv, Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			var list []map[string]any
+			e.okJSON("pve_list_node_services", map[string]any{"node": "pve1"}, &list)
+			for _, s := range list {
+				if s["service"] == name && s["state"] != want {
+					t.Errorf("%s is %v after the call, the plan said %s", name, s["state"], want)
+				}
+			}
+		}
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "back up a VM", tool: "pve_run_backup", args: map[string]any{"vmid": []int{100}, "storage": "nfs-backup"},
+			want: []string{`"vmid":100,"name":"web01","type":"qemu","node":"pve1","now":"running","after":"running"`, "POST /nodes/pve1/vzdump",
+				"then prunes these guests' backups on nfs-backup to keep-daily=7,keep-weekly=4"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				// A new backup, and the oldest pruned as the plan said.
+				if n, last := backups(100), e.backupOf("pve1", "nfs-backup", 100); n != before || last == newest {
+					t.Errorf("100 has %d backups after the run (%d before), the newest %s (%s before)", n, before, last, newest)
+				}
+			}},
+		{name: "back up guests of two nodes", tool: "pve_run_backup", args: map[string]any{"vmid": []int{100, 102}},
+			fail: "the guests are on several nodes (pve1: 100; pve2: 102)"},
+		{name: "back up another node's guest", tool: "pve_run_backup", args: map[string]any{"node": "pve1", "vmid": []int{102}, "storage": "nfs-backup"},
+			want: []string{"102 skipped: it is on node pve2", "nothing would be backed up"}},
+		{name: "back up a pool, stop mode", tool: "pve_run_backup", args: map[string]any{"node": "pve1", "pool": "production", "mode": "stop", "storage": "nfs-backup"},
+			want: []string{`"vmid":100`, `"vmid":101`, `"vmid":200`, "stop mode stops it"}},
+		{name: "back up to a disk storage", tool: "pve_run_backup", args: map[string]any{"node": "pve1", "all": true, "storage": "local-lvm"},
+			fail: "storage 'local-lvm' does not support content-type 'backup'"},
+
+		{name: "download", tool: "pve_download_url_to_storage",
+			args: map[string]any{"node": "pve1", "storage": "local", "url": "https://example.com/x.iso", "filename": "x.iso", "content": "iso"},
+			want: []string{"would store local:iso/x.iso", "G free", "unverified"}, after: hasFile("pve1", "local", "local:iso/x.iso")},
+		{name: "download over a file", tool: "pve_download_url_to_storage",
+			args: map[string]any{"node": "pve1", "storage": "local", "url": "https://example.com/x.iso", "filename": "x.iso", "content": "iso"},
+			fail: "refusing to override existing file 'x.iso'"},
+		{name: "download to a disk storage", tool: "pve_download_url_to_storage",
+			args: map[string]any{"node": "pve1", "storage": "local-lvm", "url": "https://example.com/y.iso", "filename": "y.iso", "content": "iso"},
+			fail: "storage 'local-lvm' does not support content-type 'iso'"},
+		{name: "download with a wrong extension", tool: "pve_download_url_to_storage",
+			args: map[string]any{"node": "pve1", "storage": "local", "url": "https://example.com/y.txt", "filename": "y.txt", "content": "iso"},
+			fail: "wrong file extension"},
+		{name: "pull an image", tool: "pve_pull_oci_image", args: map[string]any{"node": "pve1", "storage": "local", "reference": "docker.io/library/nginx:1.27"},
+			want: []string{"would store local:vztmpl/nginx_1.27.tar"}, after: hasFile("pve1", "local", "local:vztmpl/nginx_1.27.tar")},
+		{name: "pull it again", tool: "pve_pull_oci_image", args: map[string]any{"node": "pve1", "storage": "local", "reference": "docker.io/library/nginx:1.27"},
+			fail: "refusing to override existing file 'nginx_1.27.tar'"},
+
+		{name: "restart the API proxy", tool: "pve_manage_node_service", args: map[string]any{"node": "pve1", "service": "pveproxy", "command": "restart"},
+			want: []string{`{"key":"pveproxy","now":"running","to":"running (restarted)"}`, "interrupts the node's API"}, after: service("pveproxy", "running")},
+		{name: "stop postfix", tool: "pve_manage_node_service", args: map[string]any{"node": "pve1", "service": "postfix", "command": "stop"},
+			want: []string{`{"key":"postfix","now":"running","to":"dead"}`}, after: service("postfix", "dead")},
+		{name: "stop it again", tool: "pve_manage_node_service", args: map[string]any{"node": "pve1", "service": "postfix", "command": "stop"},
+			want: []string{"already dead"}, after: service("postfix", "dead")},
+	})
+}
+
+// TestDryRunStopTask: a running task is interrupted, an ended one is left.
+func TestDryRunStopTask(t *testing.T) {
+	e := newTestEnvWith(t, Selection{Tier: Full}, pvesim.Options{TaskDuration: time.Hour})
+	var task UPID
+	e.okJSON("pve_start_qemu_vm", map[string]any{"vmid": 102}, &task)
+	runPlanCases(t, e, []planCase{
+		{name: "abort", tool: "pve_stop_task", args: map[string]any{"upid": task.Raw},
+			want: []string{`"now":"running","to":"stopped: interrupted by signal"`, "task qmstart 102 by " + testTokenID, "DELETE /nodes/pve2/tasks/"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				var st map[string]any
+				if e.okJSON("pve_get_task_status", map[string]any{"upid": task.Raw}, &st); st["exitstatus"] != "interrupted by signal" {
+					t.Errorf("task after the call: %v", st)
+				}
+			}},
+		{name: "abort an ended task", tool: "pve_stop_task", args: map[string]any{"upid": task.Raw}, want: []string{"already ended (interrupted by signal)"}},
+	})
+}
+
+// TestDryRunAgent: what would run or be written, and whether the policy,
+// the VM and its agent allow it.
+func TestDryRunAgent(t *testing.T) {
+	e := fullEnv(t)
+	e.env.GuestExec = agentPolicy(t, "uptime", "file-write /tmp/[a-z]+")
+	runPlanCases(t, e, []planCase{
+		{name: "run", tool: "pve_exec_qemu_agent_command", args: map[string]any{"vmid": 100, "command": []string{"uptime"}},
+			want: []string{"POST /nodes/pve1/qemu/100/agent/exec command=uptime", `runs \"uptime\"`}},
+		{name: "run what the policy refuses", tool: "pve_exec_qemu_agent_command", args: map[string]any{"vmid": 100, "command": []string{"rm", "-rf", "/"}},
+			fail: `command "rm -rf /" matches no PVE_GUEST_EXEC_ALLOW pattern`},
+		{name: "run where the agent is down", tool: "pve_exec_qemu_agent_command", args: map[string]any{"vmid": 103, "command": []string{"uptime"}},
+			fail: "QEMU guest agent is not running"},
+		{name: "run in a stopped VM", tool: "pve_exec_qemu_agent_command", args: map[string]any{"vmid": 102, "command": []string{"uptime"}},
+			fail: "VM 102 is not running"},
+		{name: "write", tool: "pve_write_qemu_agent_file", args: map[string]any{"vmid": 100, "file": "/tmp/motd", "content": "hello"},
+			want: []string{`{"key":"/tmp/motd","to":"5 bytes of text`, "content=%285+bytes%29"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if txt := e.ok("pve_read_qemu_agent_file", map[string]any{"vmid": 100, "file": "/tmp/motd"}); !strings.Contains(txt, `"content":"hello"`) {
+					t.Errorf("the file after the call: %s", txt)
+				}
+			}},
+		{name: "write what the policy refuses", tool: "pve_write_qemu_agent_file", args: map[string]any{"vmid": 100, "file": "/etc/passwd", "content": "x"},
+			fail: `path "/etc/passwd" matches no PVE_GUEST_WRITE_ALLOW pattern`},
+	})
+	e.env.GuestExec = GuestExecPolicy{}
+	runPlanCases(t, e, []planCase{
+		{name: "run with exec off", tool: "pve_exec_qemu_agent_command", args: map[string]any{"vmid": 100, "command": []string{"uptime"}},
+			fail: "guest command execution is disabled on this server"},
+	})
 }
