@@ -43,13 +43,9 @@ func setCloudinitPlan(ctx context.Context, env *Env, in setCloudinitIn) (*Plan, 
 // regenerateCloudinitPlan plans rebuilding the cloud-init drive: the
 // settings the drive holds now and those it would hold.
 func regenerateCloudinitPlan(ctx context.Context, env *Env, in GuestIn) (*Plan, error) {
-	p := &Plan{}
-	g, err := env.planGuest(ctx, p, "qemu", in)
+	p, g, err := guestPlanStart(ctx, env, "qemu", regenerateCloudinitCall, &in)
 	if err != nil || len(p.WouldFail) > 0 {
 		return p, err
-	}
-	if p.Request, err = env.requestOf(ctx, regenerateCloudinitCall, &in); err != nil {
-		return nil, err
 	}
 	if g.Lock != "" {
 		p.fail("VM is locked (%s)", g.Lock)

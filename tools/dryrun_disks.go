@@ -15,19 +15,15 @@ import (
 
 // planDisk reads the guest and its config, and the drive key: problems go
 // in p.WouldFail, and a nil config means the plan is complete.
-func (env *Env) planDisk(ctx context.Context, p *Plan, typ string, gi GuestIn, call Call, in any, key string) (*guest, map[string]any, string, error) {
-	g, err := env.planGuest(ctx, p, typ, gi)
+func planDisk[In guestInput](ctx context.Context, env *Env, typ string, call Call, in *In, key string) (*Plan, *guest, map[string]any, string, error) {
+	p, g, err := guestPlanStart(ctx, env, typ, call, in)
 	if err != nil || len(p.WouldFail) > 0 {
-		return g, nil, "", err
-	}
-	if p.Request, err = env.requestOf(ctx, call, in); err != nil {
-		return nil, nil, "", err
+		return p, g, nil, "", err
 	}
 	cfg, err := env.configOf(ctx, g, "")
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, "", err
 	}
-	p.Digest, _ = cfg["digest"].(string)
 	v, ok := cfg[key].(string)
 	switch {
 	case !ok:
@@ -38,7 +34,7 @@ func (env *Env) planDisk(ctx context.Context, p *Plan, typ string, gi GuestIn, c
 	if g.Lock != "" {
 		p.fail("%s is locked (%s)", typeWord(typ), g.Lock)
 	}
-	return g, cfg, v, nil
+	return p, g, cfg, v, nil
 }
 
 var reResizeReq = regexp.MustCompile(`^(\+?)(\d+(?:\.\d+)?)([KMGT]?)$`)
@@ -47,9 +43,8 @@ var reResizeReq = regexp.MustCompile(`^(\+?)(\d+(?:\.\d+)?)([KMGT]?)$`)
 // room the storage has for the growth.
 func resizePlanner[In guestInput](typ string, call Call, opts func(In) (disk, size string)) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
 		disk, size := opts(in)
-		g, cfg, v, err := env.planDisk(ctx, p, typ, in.guestIn(), call, &in, disk)
+		p, g, cfg, v, err := planDisk(ctx, env, typ, call, &in, disk)
 		if err != nil || cfg == nil || len(p.WouldFail) > 0 {
 			return p, err
 		}
@@ -97,9 +92,8 @@ type moveOpts struct {
 // another guest of the same node.
 func movePlanner[In guestInput](typ string, call Call, opts func(In) moveOpts) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
 		o := opts(in)
-		g, cfg, v, err := env.planDisk(ctx, p, typ, in.guestIn(), call, &in, o.Disk)
+		p, g, cfg, v, err := planDisk(ctx, env, typ, call, &in, o.Disk)
 		if err != nil || cfg == nil || len(p.WouldFail) > 0 {
 			return p, err
 		}
@@ -208,19 +202,14 @@ func (env *Env) inSnapshots(ctx context.Context, g *guest, vol string) (bool, er
 // unlinkPlan plans detaching VM disks: which stay as unusedN, which are
 // destroyed.
 func unlinkPlan(ctx context.Context, env *Env, in unlinkQemuDiskIn) (*Plan, error) {
-	p := &Plan{}
-	g, err := env.planGuest(ctx, p, "qemu", in.GuestIn)
+	p, g, err := guestPlanStart(ctx, env, "qemu", unlinkCall, &in)
 	if err != nil || len(p.WouldFail) > 0 {
 		return p, err
-	}
-	if p.Request, err = env.requestOf(ctx, unlinkCall, &in); err != nil {
-		return nil, err
 	}
 	cfg, err := env.configOf(ctx, g, "")
 	if err != nil {
 		return nil, err
 	}
-	p.Digest, _ = cfg["digest"].(string)
 	if g.Lock != "" {
 		p.fail("VM is locked (%s)", g.Lock)
 	}

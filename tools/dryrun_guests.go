@@ -65,7 +65,7 @@ func createGuestPlanner[In any](typ string, call Call, prep func(*In) error) Pla
 		if err := env.checkPool(ctx, p, params.Get("pool")); err != nil {
 			return nil, err
 		}
-		gp := GuestPlan{VMID: vmid, Name: params.Get("name") + params.Get("hostname"), Type: typ, Node: node, Now: "absent", After: "stopped"}
+		gp := GuestPlan{VMID: vmid, Name: params.Get(map[string]string{"qemu": "name", "lxc": "hostname"}[typ]), Type: typ, Node: node, Now: "absent", After: "stopped"}
 		if params.Get("start") == "1" {
 			gp.After = "running"
 		}
@@ -113,6 +113,19 @@ func (env *Env) configOf(ctx context.Context, g *guest, snap string) (map[string
 	return cfg, err
 }
 
+// guestPlanStart begins the plan of a call on one guest: the guest read
+// and checked (type, node), and the request. A plan with would_fail is
+// complete.
+func guestPlanStart[In guestInput](ctx context.Context, env *Env, typ string, call Call, in *In) (*Plan, *guest, error) {
+	p := &Plan{}
+	g, err := env.planGuest(ctx, p, typ, (*in).guestIn())
+	if err != nil || len(p.WouldFail) > 0 {
+		return p, g, err
+	}
+	p.Request, err = env.requestOf(ctx, call, in)
+	return p, g, err
+}
+
 // cloneOpts are the inputs of a clone a plan needs.
 type cloneOpts struct {
 	NewID                           int
@@ -124,13 +137,9 @@ type cloneOpts struct {
 // clonePlanner plans copying a guest or template to a new ID.
 func clonePlanner[In guestInput](typ string, call Call, opts func(In) cloneOpts) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
-		g, err := env.planGuest(ctx, p, typ, in.guestIn())
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
 		if err != nil || len(p.WouldFail) > 0 {
 			return p, err
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
 		}
 		o := opts(in)
 		c, err := env.readCluster(ctx)
@@ -172,6 +181,9 @@ func clonePlanner[In guestInput](typ string, call Call, opts func(In) cloneOpts)
 		}
 		need := map[string]int64{}
 		for _, d := range disksOf(cfg) {
+			if strings.HasPrefix(d.Key, "unused") {
+				continue // a clone leaves unused disks behind
+			}
 			st := d.Storage
 			if full && o.Storage != "" {
 				st = o.Storage
@@ -224,7 +236,6 @@ func restorePlanner[In any](typ string, call Call, of func(In) (archive string, 
 		if !c.checkNode(p, r.Node) {
 			return p, nil
 		}
-		word := typeWord(typ)
 		if old := c.guest(r.VMID); old != nil {
 			if !r.Force || old.Node != r.Node || old.Type != typ {
 				c.checkFreeID(p, r.VMID)
@@ -286,8 +297,8 @@ func restorePlanner[In any](typ string, call Call, of func(In) (archive string, 
 			after = now
 		}
 		p.Guests = []GuestPlan{{VMID: r.VMID, Type: typ, Node: r.Node, Now: now, After: after}}
-		if !r.Unique && typ == "qemu" {
-			p.note("%s keeps the backup's MAC addresses: pass unique to run it beside the original", word)
+		if orig := c.guest(v.VMID); orig != nil && v.VMID != r.VMID && !r.Unique {
+			p.note("%s %d, the backup's original, still exists: the copy keeps its MAC addresses unless unique", typeWord(orig.Type), v.VMID)
 		}
 		return p, nil
 	}
@@ -322,13 +333,9 @@ func (env *Env) planReplaced(ctx context.Context, p *Plan, vmid int) error {
 // templatePlanner plans converting a guest (or one VM disk) to a template.
 func templatePlanner[In guestInput](typ string, call Call, disk func(In) string) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
-		g, err := env.planGuest(ctx, p, typ, in.guestIn())
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
 		if err != nil || len(p.WouldFail) > 0 {
 			return p, err
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
 		}
 		only := disk(in)
 		word := typeWord(typ)
@@ -369,13 +376,9 @@ var noSnapshotStorage = []string{"lvm", "iscsi", "iscsidirect", "cifs", "nfs", "
 // be snapshotted, and each disk's storage supports it.
 func snapshotPlanner[In guestInput](typ string, call Call, opts func(In) (name string, vmstate bool)) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
-		g, err := env.planGuest(ctx, p, typ, in.guestIn())
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
 		if err != nil || len(p.WouldFail) > 0 {
 			return p, err
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
 		}
 		name, vmstate := opts(in)
 		switch {
