@@ -140,12 +140,7 @@ var poolsCall = Call{"GET", "/pools"}
 
 // storedVolume is one entry of a storage's content.
 type storedVolume struct {
-	VolID     string `json:"volid"`
-	Size      int64  `json:"size"`
-	Format    string `json:"format"`
-	VMID      int    `json:"vmid"`
-	Subtype   string `json:"subtype"`
-	Protected flag   `json:"protected"`
+	VolID string `json:"volid"`
 }
 
 // storedVolumes lists the volumes of one content type on a node's storage.
@@ -159,23 +154,18 @@ func (env *Env) storedVolumes(ctx context.Context, node, storage, content string
 	return vols, err
 }
 
-// findVolume reads the volume volid (storage:content/name) as node sees
-// it; nil when it is not there (a failed read is in the plan).
-func (env *Env) findVolume(ctx context.Context, p *Plan, node, volid string) *storedVolume {
+// checkVolume fails the plan unless the volume volid (storage:content/name)
+// is there as node sees it.
+func (env *Env) checkVolume(ctx context.Context, p *Plan, node, volid string) {
 	storage, rest, _ := strings.Cut(volid, ":")
 	content, _, _ := strings.Cut(rest, "/")
 	vols, err := env.storedVolumes(ctx, node, storage, content)
-	if err != nil {
+	switch {
+	case err != nil:
 		p.fail("reading storage %s on %s: %v", storage, node, err)
-		return nil
+	case !slices.ContainsFunc(vols, func(v storedVolume) bool { return v.VolID == volid }):
+		p.fail("volume '%s' does not exist on node %s", volid, node)
 	}
-	for i := range vols {
-		if vols[i].VolID == volid {
-			return &vols[i]
-		}
-	}
-	p.fail("volume '%s' does not exist on node %s", volid, node)
-	return nil
 }
 
 // reNewDisk is a disk to allocate: STORAGE:SIZE_IN_GIB[,options].

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +60,16 @@ func createGuestPlanner[In any](typ string, call Call, prep func(*In) error) Pla
 				c.checkStorage(p, node, st, diskContent(typ), need[st])
 			}
 			for _, f := range files {
-				env.findVolume(ctx, p, node, f)
+				if typ == "qemu" {
+					env.checkVolume(ctx, p, node, f)
+					continue
+				}
+				// A container's storage is an input sent in the body, so its
+				// plan reads no /storage/{storage} path (see storageListCall):
+				// it checks the template's storage, not the file.
+				st, rest, _ := strings.Cut(f, ":")
+				content, _, _ := strings.Cut(rest, "/")
+				c.checkStorage(p, node, st, content, 0)
 			}
 		}
 		if err := env.checkPool(ctx, p, params.Get("pool")); err != nil {
@@ -243,43 +253,41 @@ func restorePlanner[In any](typ string, call Call, of func(In) (archive string, 
 				return nil, err
 			}
 		}
-		v := env.findVolume(ctx, p, r.Node, archive)
-		if v == nil {
+		kind, origID := archiveOf(archive)
+		if kind != "" && kind != typ {
+			p.fail("'%s' is a %s backup: use the %s restore tool", archive, typeWord(kind), typeWord(kind))
 			return p, nil
 		}
-		if v.Subtype != "" && v.Subtype != typ {
-			p.fail("'%s' is a %s backup: use the %s restore tool", archive, typeWord(v.Subtype), typeWord(v.Subtype))
-			return p, nil
-		}
-		p.note("archive %s: %s, of guest %d", archive, sizeText(v.Size), v.VMID)
+		// The config the archive carries: its disks and their sizes. The
+		// read fails as the restore would when the archive is not there.
 		var conf string
 		confPath, err := pve.BuildPath(extractConfigCall.Path, map[string]string{"node": r.Node})
 		if err != nil {
 			return nil, err
 		}
 		if err := env.PVE.Get(ctx, confPath, pve.Values{"volume": {archive}}, &conf); err != nil {
-			p.note("the archive's config could not be read (%v): its disks' size is not known", err)
-		} else {
-			need := map[string]int64{}
-			for _, line := range strings.Split(conf, "\n") {
-				if strings.HasPrefix(line, "[") {
-					break // the snapshot sections follow the current config
-				}
-				k, val, ok := strings.Cut(line, ": ")
-				if !ok || !diskKey.MatchString(k) || strings.Contains(val, "media=cdrom") || strings.HasPrefix(k, "unused") {
-					continue
-				}
-				st, _, _ := strings.Cut(val, ":")
-				if r.Storage != "" {
-					st = r.Storage
-				}
-				need[st] += volumeSize(val)
-			}
-			for _, st := range slices.Sorted(maps.Keys(need)) {
-				c.checkStorage(p, r.Node, st, diskContent(typ), need[st])
-			}
+			p.fail("reading archive %s on %s: %v", archive, r.Node, err)
+			return p, nil
 		}
-		if r.Storage != "" {
+		need := map[string]int64{}
+		for _, line := range strings.Split(conf, "\n") {
+			if strings.HasPrefix(line, "[") {
+				break // the snapshot sections follow the current config
+			}
+			k, val, ok := strings.Cut(line, ": ")
+			if !ok || !diskKey.MatchString(k) || strings.Contains(val, "media=cdrom") || strings.HasPrefix(k, "unused") {
+				continue
+			}
+			st, _, _ := strings.Cut(val, ":")
+			if r.Storage != "" {
+				st = r.Storage
+			}
+			need[st] += volumeSize(val)
+		}
+		for _, st := range slices.Sorted(maps.Keys(need)) {
+			c.checkStorage(p, r.Node, st, diskContent(typ), need[st])
+		}
+		if r.Storage != "" && len(need) == 0 {
 			c.checkStorage(p, r.Node, r.Storage, diskContent(typ), 0)
 		}
 		if err := env.checkPool(ctx, p, r.Pool); err != nil {
@@ -297,11 +305,29 @@ func restorePlanner[In any](typ string, call Call, of func(In) (archive string, 
 			after = now
 		}
 		p.Guests = []GuestPlan{{VMID: r.VMID, Type: typ, Node: r.Node, Now: now, After: after}}
-		if orig := c.guest(v.VMID); orig != nil && v.VMID != r.VMID && !r.Unique {
-			p.note("%s %d, the backup's original, still exists: the copy keeps its MAC addresses unless unique", typeWord(orig.Type), v.VMID)
+		if orig := c.guest(origID); orig != nil && origID != r.VMID && !r.Unique {
+			p.note("%s %d, the backup's original, still exists: the copy keeps its MAC addresses unless unique", typeWord(orig.Type), origID)
 		}
 		return p, nil
 	}
+}
+
+// reArchive reads the guest type and vmid from a backup's volid: vzdump's
+// vzdump-qemu-102-<time>.vma.zst, or PBS's backup/vm/102/<time>.
+var reArchive = regexp.MustCompile(`(?:vzdump-(qemu|lxc)-|/(vm|ct)/)(\d+)`)
+
+// archiveOf is the guest type and vmid of a backup, or "" and 0.
+func archiveOf(volid string) (string, int) {
+	m := reArchive.FindStringSubmatch(volid)
+	if m == nil {
+		return "", 0
+	}
+	id, _ := strconv.Atoi(m[3])
+	kind := m[1]
+	if kind == "" {
+		kind = map[string]string{"vm": "qemu", "ct": "lxc"}[m[2]]
+	}
+	return kind, id
 }
 
 // planReplaced adds to p what a forced restore destroys of the guest now

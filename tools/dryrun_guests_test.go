@@ -133,7 +133,9 @@ func TestDryRunMakeGuests(t *testing.T) {
 			want: []string{"storage local-lvm on pve1: 8G needed"}, after: wantGuest},
 
 		{name: "restore as a new VM", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 160, "archive": backup102, "storage": "local-lvm"},
-			want: []string{"storage local-lvm on pve2: 120G needed", "archive " + backup102, "VM 102, the backup's original, still exists"}, after: wantGuest},
+			want: []string{"storage local-lvm on pve2: 120G needed", "VM 102, the backup's original, still exists"}, after: wantGuest},
+		{name: "restore a missing archive", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 162, "archive": "nfs-backup:backup/vzdump-qemu-102-2020_01_01-00_00_00.vma.zst"},
+			fail: "reading archive nfs-backup:backup/vzdump-qemu-102-2020_01_01-00_00_00.vma.zst on pve2"},
 		{name: "restore onto a taken vmid", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 102, "archive": backup102},
 			fail: "vmid 102 already exists"},
 		{name: "restore over a stopped VM", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 102, "archive": backup102, "force": true},

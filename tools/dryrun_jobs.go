@@ -6,11 +6,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/pve-mcp/pve-mcp/pve"
 )
 
-var storageConfigCall = Call{"GET", "/storage/{storage}"}
+// storageListCall is read for a storage's retention. Not the one
+// storage's /storage/{storage}: every placeholder of a tool's calls counts
+// as a path parameter (handler's path-injection test), and the backup
+// sends storage in the body.
+var storageListCall = Call{"GET", "/storage"}
 
 // The planners of the calls that start a job on a node: a backup run, a
 // download to a storage, an OCI image pull.
@@ -89,15 +91,16 @@ func runBackupPlan(ctx context.Context, env *Env, in runBackupIn) (*Plan, error)
 	}
 	prune := in.PruneBackups
 	if prune == "" {
-		path, err := pve.BuildPath(storageConfigCall.Path, map[string]string{"storage": storage})
-		if err != nil {
-			return nil, err
+		var list []struct {
+			Storage string `json:"storage"`
+			Prune   string `json:"prune-backups"`
 		}
-		var cfg struct {
-			Prune string `json:"prune-backups"`
-		}
-		if env.PVE.Get(ctx, path, nil, &cfg) == nil {
-			prune = cfg.Prune
+		if env.PVE.Get(ctx, storageListCall.Path, nil, &list) == nil {
+			for _, st := range list {
+				if st.Storage == storage {
+					prune = st.Prune
+				}
+			}
 		}
 	}
 	if prune != "" && !strings.Contains(prune, "keep-all=1") {
