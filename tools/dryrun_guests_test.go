@@ -114,7 +114,7 @@ func TestDryRunMakeGuests(t *testing.T) {
 		{name: "create VM, unknown pool", tool: "pve_create_qemu_vm", args: map[string]any{"node": "pve1", "vmid": 151, "pool": "nope"},
 			fail: "pool 'nope' does not exist"},
 		{name: "create VM, missing ISO", tool: "pve_create_qemu_vm", args: map[string]any{"node": "pve1", "vmid": 151, "ide2": "local:iso/nope.iso,media=cdrom"},
-			fail: "volume 'local:iso/nope.iso' does not exist on node pve1", simAllows: true},
+			fail: "volume 'local:iso/nope.iso' does not exist on node pve1"},
 		{name: "create CT", tool: "pve_create_lxc_container",
 			args: map[string]any{"node": "pve1", "vmid": 250, "ostemplate": tmpl, "rootfs": "local-lvm:8", "password": "secret123"},
 			want: []string{"storage local-lvm on pve1: 8G needed", "password=%28hidden%29"}, after: wantGuest},
