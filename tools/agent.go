@@ -88,12 +88,12 @@ func agentTools() []*Tool {
 		Custom[agentFileReadIn](Spec{Name: "pve_read_qemu_agent_file", Title: "Read file in VM", Tier: Full, Kind: Read,
 			Desc: "Read a file in a VM via its guest agent; next_offset continues."},
 			[]Call{agentFileReadCall}, agentFileRead),
-		Custom[agentExecIn](Spec{Name: "pve_exec_qemu_agent_command", Title: "Run command in VM", Tier: Full, Kind: Destroy, GuestExec: true,
+		planned(Custom[agentExecIn](Spec{Name: "pve_exec_qemu_agent_command", Title: "Run command in VM", Tier: Full, Kind: Destroy, GuestExec: true,
 			Desc: "Run a program PVE_GUEST_EXEC allows in a VM; returns exit code and output."},
-			[]Call{agentExecCall, agentExecStatusCall}, agentExec),
-		Custom[agentFileWriteIn](Spec{Name: "pve_write_qemu_agent_file", Title: "Write file in VM", Tier: Full, Kind: Destroy, GuestExec: true,
+			[]Call{agentExecCall, agentExecStatusCall}, agentExec), []Call{agentInfoCall}, execPlan),
+		planned(Custom[agentFileWriteIn](Spec{Name: "pve_write_qemu_agent_file", Title: "Write file in VM", Tier: Full, Kind: Destroy, GuestExec: true,
 			Desc: "Write a text file in a VM if PVE_GUEST_WRITE_ALLOW lists its path."},
-			[]Call{agentFileWriteCall}, agentFileWrite),
+			[]Call{agentFileWriteCall}, agentFileWrite), []Call{agentInfoCall}, writePlan),
 	}
 }
 

@@ -56,27 +56,38 @@ func cloudinitTools() []*Tool {
 				}
 				return env.Call(ctx, getCloudinitCalls[1], &cloudinitDumpIn{GuestIn: in.GuestIn, Type: in.Type})
 			}),
-		Custom[setCloudinitIn](Spec{Name: "pve_set_qemu_cloudinit", Title: "Set VM cloud-init", Tier: Full, Kind: Set,
+		planned(Custom[setCloudinitIn](Spec{Name: "pve_set_qemu_cloudinit", Title: "Set VM cloud-init", Tier: Full, Kind: Set,
 			Desc: "Set a VM's cloud-init user, keys, IPs, DNS; applied at next start or regenerate."},
 			[]Call{setCloudinitCall}, func(ctx context.Context, env *Env, in setCloudinitIn) (Output, error) {
-				for k := range in.Extra {
-					if !reCIExtra.MatchString(k) {
-						return Output{}, fmt.Errorf("extra property %q is not a cloud-init setting (use pve_update_qemu_config for other settings)", k)
-					}
-				}
-				if len(in.SSHKeys) > 0 {
-					enc, err := encodeSSHKeys(in.SSHKeys)
-					if err != nil {
-						return Output{}, err
-					}
-					in.SSHKeys = []string{enc}
+				if err := prepCloudinit(&in); err != nil {
+					return Output{}, err
 				}
 				return env.Call(ctx, setCloudinitCall, &in)
-			}),
-		Endpoint[GuestIn](Spec{Name: "pve_regenerate_qemu_cloudinit", Title: "Regenerate cloud-init drive", Tier: Full, Kind: Set,
+			}), nil, setCloudinitPlan),
+		planned(Endpoint[GuestIn](Spec{Name: "pve_regenerate_qemu_cloudinit", Title: "Regenerate cloud-init drive", Tier: Full, Kind: Set,
 			Desc: "Rebuild a VM's cloud-init drive now, even while it runs."},
-			"PUT", "/nodes/{node}/qemu/{vmid}/cloudinit"),
+			regenerateCloudinitCall.Method, regenerateCloudinitCall.Path), []Call{getCloudinitCalls[0]}, regenerateCloudinitPlan),
 	}
+}
+
+var regenerateCloudinitCall = Call{Method: "PUT", Path: "/nodes/{node}/qemu/{vmid}/cloudinit"}
+
+// prepCloudinit checks extra holds only cloud-init settings and encodes
+// the SSH keys as Proxmox wants them.
+func prepCloudinit(in *setCloudinitIn) error {
+	for k := range in.Extra {
+		if !reCIExtra.MatchString(k) {
+			return fmt.Errorf("extra property %q is not a cloud-init setting (use pve_update_qemu_config for other settings)", k)
+		}
+	}
+	if len(in.SSHKeys) > 0 {
+		enc, err := encodeSSHKeys(in.SSHKeys)
+		if err != nil {
+			return err
+		}
+		in.SSHKeys = []string{enc}
+	}
+	return nil
 }
 
 // encodeSSHKeys joins public keys one per line and percent-encodes them as

@@ -44,15 +44,23 @@ type unlinkQemuDiskIn struct {
 
 func diskTools() []*Tool {
 	return []*Tool{
-		Endpoint[resizeQemuDiskIn](Spec{Name: "pve_resize_qemu_disk", Title: "Grow VM disk", Tier: Full, Kind: Act, Task: true,
-			Desc: "Grow a VM disk, also live; the guest OS must grow its partition."}, "PUT", "/nodes/{node}/qemu/{vmid}/resize"),
-		Endpoint[resizeLxcDiskIn](Spec{Name: "pve_resize_lxc_disk", Title: "Grow container disk", Tier: Full, Kind: Act, Task: true,
-			Desc: "Grow a container's rootfs or mount point, filesystem included."}, "PUT", "/nodes/{node}/lxc/{vmid}/resize").In(LXC),
-		Endpoint[moveQemuDiskIn](Spec{Name: "pve_move_qemu_disk", Title: "Move VM disk", Tier: Full, Kind: Act, Task: true,
-			Desc: "Copy a VM disk to another storage (live if running) or reassign it."}, "POST", "/nodes/{node}/qemu/{vmid}/move_disk"),
-		Endpoint[moveLxcVolumeIn](Spec{Name: "pve_move_lxc_volume", Title: "Move container volume", Tier: Full, Kind: Act, Task: true,
-			Desc: "Copy a container volume to another storage or reassign it."}, "POST", "/nodes/{node}/lxc/{vmid}/move_volume").In(LXC),
-		Endpoint[unlinkQemuDiskIn](Spec{Name: "pve_unlink_qemu_disk", Title: "Detach VM disks", Tier: Full, Kind: Destroy,
-			Desc: "Detach VM disks as unusedN; removing unusedN or force destroys data."}, "PUT", "/nodes/{node}/qemu/{vmid}/unlink"),
+		planned(Endpoint[resizeQemuDiskIn](Spec{Name: "pve_resize_qemu_disk", Title: "Grow VM disk", Tier: Full, Kind: Act, Task: true,
+			Desc: "Grow a VM disk, also live; the guest OS must grow its partition."}, "PUT", "/nodes/{node}/qemu/{vmid}/resize"), nil,
+			resizePlanner("qemu", Call{"PUT", "/nodes/{node}/qemu/{vmid}/resize"}, func(in resizeQemuDiskIn) (string, string) { return in.Disk, in.Size })),
+		planned(Endpoint[resizeLxcDiskIn](Spec{Name: "pve_resize_lxc_disk", Title: "Grow container disk", Tier: Full, Kind: Act, Task: true,
+			Desc: "Grow a container's rootfs or mount point, filesystem included."}, "PUT", "/nodes/{node}/lxc/{vmid}/resize").In(LXC), nil,
+			resizePlanner("lxc", Call{"PUT", "/nodes/{node}/lxc/{vmid}/resize"}, func(in resizeLxcDiskIn) (string, string) { return in.Disk, in.Size })),
+		planned(Endpoint[moveQemuDiskIn](Spec{Name: "pve_move_qemu_disk", Title: "Move VM disk", Tier: Full, Kind: Act, Task: true,
+			Desc: "Copy a VM disk to another storage (live if running) or reassign it."}, "POST", "/nodes/{node}/qemu/{vmid}/move_disk"), nil,
+			movePlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/move_disk"}, func(in moveQemuDiskIn) moveOpts {
+				return moveOpts{Disk: in.Disk, Storage: in.Storage, Format: in.Format, Delete: in.Delete, TargetVMID: in.TargetVMID, TargetKey: in.TargetDisk}
+			})),
+		planned(Endpoint[moveLxcVolumeIn](Spec{Name: "pve_move_lxc_volume", Title: "Move container volume", Tier: Full, Kind: Act, Task: true,
+			Desc: "Copy a container volume to another storage or reassign it."}, "POST", "/nodes/{node}/lxc/{vmid}/move_volume").In(LXC), nil,
+			movePlanner("lxc", Call{"POST", "/nodes/{node}/lxc/{vmid}/move_volume"}, func(in moveLxcVolumeIn) moveOpts {
+				return moveOpts{Disk: in.Volume, Storage: in.Storage, Delete: in.Delete, TargetVMID: in.TargetVMID, TargetKey: in.TargetVolume}
+			})),
+		planned(Endpoint[unlinkQemuDiskIn](Spec{Name: "pve_unlink_qemu_disk", Title: "Detach VM disks", Tier: Full, Kind: Destroy,
+			Desc: "Detach VM disks as unusedN; removing unusedN or force destroys data."}, unlinkCall.Method, unlinkCall.Path), nil, unlinkPlan),
 	}
 }

@@ -394,8 +394,8 @@ func TestDryRunMigrate(t *testing.T) {
 }
 
 // TestDryRunListing: dry_run is listed, without description, exactly on
-// the planner tools; the instructions explain it; a tool without a
-// planner refuses it.
+// the planner tools; the instructions explain it; a read-only tool
+// refuses it.
 func TestDryRunListing(t *testing.T) {
 	e := fullEnv(t)
 	res, err := e.session.ListTools(context.Background(), nil)
@@ -424,7 +424,8 @@ func TestDryRunListing(t *testing.T) {
 		t.Error("instructions do not explain dry_run")
 	}
 	e.sim.ResetRequests()
-	e.fails("pve_create_qemu_vm", map[string]any{"node": "pve1", "vmid": 150, "dry_run": true})
+	// Every write tool plans; a read-only one refuses dry_run as unknown.
+	e.fails("pve_get_qemu_status", map[string]any{"vmid": 100, "dry_run": true})
 	if len(e.sim.Requests()) != 0 {
 		t.Error("a refused dry_run reached Proxmox")
 	}

@@ -125,14 +125,15 @@ func lxcTools() []*Tool {
 	}
 	tools = append(tools, powerTools("lxc")...)
 	return append(tools,
-		Custom(Spec{Name: "pve_create_lxc_container", Title: "Create container", Tier: Full, Kind: Act, Task: true,
+		planned(Custom(Spec{Name: "pve_create_lxc_container", Title: "Create container", Tier: Full, Kind: Act, Task: true,
 			Desc: "Create a container from a template or OCI image."}, []Call{createLxcCall},
 			func(ctx context.Context, env *Env, in createLxcIn) (Output, error) {
 				if err := addEnv(in.Env, &in.Extra); err != nil {
 					return Output{}, err
 				}
 				return env.Call(ctx, createLxcCall, &in)
-			}),
+			}), []Call{poolsCall},
+			createGuestPlanner("lxc", createLxcCall, func(in *createLxcIn) error { return addEnv(in.Env, &in.Extra) })),
 		planned(Endpoint[deleteLxcIn](Spec{Name: "pve_delete_lxc_container", Title: "Destroy container", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Destroy a container with its volumes and snapshots; irreversible."}, "DELETE", "/nodes/{node}/lxc/{vmid}"), []Call{replicationCall},
 			deleteGuestPlanner("lxc", Call{"DELETE", "/nodes/{node}/lxc/{vmid}"},
@@ -146,10 +147,14 @@ func lxcTools() []*Tool {
 				return env.Call(ctx, updateLxcCall, &in)
 			}), nil,
 			guestConfigPlanner("lxc", updateLxcCall, func(in *updateLxcIn) error { return addEnv(in.Env, &in.Extra) })),
-		Endpoint[cloneLxcIn](Spec{Name: "pve_clone_lxc_container", Title: "Clone container", Tier: Full, Kind: Act, Task: true,
-			Desc: "Copy a container or template to a new VMID."}, "POST", "/nodes/{node}/lxc/{vmid}/clone"),
-		Endpoint[createLxcSnapshotIn](Spec{Name: "pve_create_lxc_snapshot", Title: "Snapshot container", Tier: Full, Kind: Act, Task: true,
-			Desc: "Snapshot a container's volumes and config."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot"),
+		planned(Endpoint[cloneLxcIn](Spec{Name: "pve_clone_lxc_container", Title: "Clone container", Tier: Full, Kind: Act, Task: true,
+			Desc: "Copy a container or template to a new VMID."}, "POST", "/nodes/{node}/lxc/{vmid}/clone"), []Call{poolsCall},
+			clonePlanner("lxc", Call{"POST", "/nodes/{node}/lxc/{vmid}/clone"}, func(in cloneLxcIn) cloneOpts {
+				return cloneOpts{NewID: in.NewID, Name: in.Hostname, Target: in.Target, Storage: in.Storage, SnapName: in.SnapName, Pool: in.Pool, Full: in.Full}
+			})),
+		planned(Endpoint[createLxcSnapshotIn](Spec{Name: "pve_create_lxc_snapshot", Title: "Snapshot container", Tier: Full, Kind: Act, Task: true,
+			Desc: "Snapshot a container's volumes and config."}, "POST", "/nodes/{node}/lxc/{vmid}/snapshot"), nil,
+			snapshotPlanner("lxc", Call{"POST", "/nodes/{node}/lxc/{vmid}/snapshot"}, func(in createLxcSnapshotIn) (string, bool) { return in.SnapName, false })),
 		planned(Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_lxc_snapshot", Title: "Delete container snapshot", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a container snapshot."}, "DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"), nil,
 			deleteSnapshotPlanner("lxc", Call{"DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"})),

@@ -47,7 +47,7 @@ func nodeTools() []*Tool {
 			Desc: "A node's journal as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/syslog"),
 		Endpoint[NodeIn](Spec{Name: "pve_list_node_services", Title: "List node services", Keywords: []string{"daemon", "systemd", "pveproxy", "pvedaemon", "corosync"}, Tier: ReadOnly, Kind: Read, Fields: serviceFields,
 			Desc: "A node's Proxmox services and their state."}, "GET", "/nodes/{node}/services"),
-		Custom(Spec{Name: "pve_manage_node_service", Title: "Control node service", Keywords: []string{"daemon", "systemd", "pveproxy", "pvedaemon", "pvestatd", "corosync", "sshd", "chrony", "postfix", "cron"}, Tier: ReadExecute, Kind: Act, Task: true,
+		planned(Custom(Spec{Name: "pve_manage_node_service", Title: "Control node service", Keywords: []string{"daemon", "systemd", "pveproxy", "pvedaemon", "pvestatd", "corosync", "sshd", "chrony", "postfix", "cron"}, Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Start, stop, restart or reload a node service. Returns the task."}, serviceCalls,
 			func(ctx context.Context, env *Env, in serviceIn) (Output, error) {
 				for _, c := range serviceCalls {
@@ -56,6 +56,6 @@ func nodeTools() []*Tool {
 					}
 				}
 				return Output{}, fmt.Errorf("command must be start, stop, restart or reload")
-			}),
+			}), []Call{servicesCall}, servicePlan),
 	}
 }

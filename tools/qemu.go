@@ -131,8 +131,9 @@ func qemuTools() []*Tool {
 			migratePlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/migrate"}, func(in migrateQemuIn) (string, bool, bool) {
 				return in.Target, in.Online, in.WithLocalDisks
 			})),
-		Endpoint[createQemuIn](Spec{Name: "pve_create_qemu_vm", Title: "Create VM", Tier: Full, Kind: Act, Task: true,
-			Desc: "Create a VM."}, "POST", "/nodes/{node}/qemu"),
+		planned(Endpoint[createQemuIn](Spec{Name: "pve_create_qemu_vm", Title: "Create VM", Tier: Full, Kind: Act, Task: true,
+			Desc: "Create a VM."}, "POST", "/nodes/{node}/qemu"), []Call{storageContentCall, poolsCall},
+			createGuestPlanner[createQemuIn]("qemu", Call{"POST", "/nodes/{node}/qemu"}, nil)),
 		planned(Endpoint[deleteQemuIn](Spec{Name: "pve_delete_qemu_vm", Title: "Destroy VM", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Destroy a stopped VM with its disks and snapshots; irreversible."}, "DELETE", "/nodes/{node}/qemu/{vmid}"), []Call{replicationCall},
 			deleteGuestPlanner("qemu", Call{"DELETE", "/nodes/{node}/qemu/{vmid}"},
@@ -140,10 +141,14 @@ func qemuTools() []*Tool {
 		planned(Endpoint[updateQemuIn](Spec{Name: "pve_update_qemu_config", Title: "Change VM config", Tier: Full, Kind: Set,
 			Desc: "Change VM settings; on a running VM some stay pending until restart."}, "PUT", "/nodes/{node}/qemu/{vmid}/config"), nil,
 			guestConfigPlanner[updateQemuIn]("qemu", Call{"PUT", "/nodes/{node}/qemu/{vmid}/config"}, nil)),
-		Endpoint[cloneQemuIn](Spec{Name: "pve_clone_qemu_vm", Title: "Clone VM", Tier: Full, Kind: Act, Task: true,
-			Desc: "Copy a VM or template to a new VMID."}, "POST", "/nodes/{node}/qemu/{vmid}/clone"),
-		Endpoint[createQemuSnapshotIn](Spec{Name: "pve_create_qemu_snapshot", Title: "Snapshot VM", Tier: Full, Kind: Act, Task: true,
-			Desc: "Snapshot a VM's disks and config."}, "POST", "/nodes/{node}/qemu/{vmid}/snapshot"),
+		planned(Endpoint[cloneQemuIn](Spec{Name: "pve_clone_qemu_vm", Title: "Clone VM", Tier: Full, Kind: Act, Task: true,
+			Desc: "Copy a VM or template to a new VMID."}, "POST", "/nodes/{node}/qemu/{vmid}/clone"), []Call{poolsCall},
+			clonePlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/clone"}, func(in cloneQemuIn) cloneOpts {
+				return cloneOpts{NewID: in.NewID, Name: in.Name, Target: in.Target, Storage: in.Storage, SnapName: in.SnapName, Pool: in.Pool, Full: in.Full}
+			})),
+		planned(Endpoint[createQemuSnapshotIn](Spec{Name: "pve_create_qemu_snapshot", Title: "Snapshot VM", Tier: Full, Kind: Act, Task: true,
+			Desc: "Snapshot a VM's disks and config."}, "POST", "/nodes/{node}/qemu/{vmid}/snapshot"), nil,
+			snapshotPlanner("qemu", Call{"POST", "/nodes/{node}/qemu/{vmid}/snapshot"}, func(in createQemuSnapshotIn) (string, bool) { return in.SnapName, in.VMState })),
 		planned(Endpoint[deleteSnapshotIn](Spec{Name: "pve_delete_qemu_snapshot", Title: "Delete VM snapshot", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a VM snapshot."}, "DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"), nil,
 			deleteSnapshotPlanner("qemu", Call{"DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"})),

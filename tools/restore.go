@@ -50,6 +50,8 @@ var (
 	restoreQemuCall  = Call{Method: "POST", Path: "/nodes/{node}/qemu"}
 	restoreLxcCall   = Call{Method: "POST", Path: "/nodes/{node}/lxc"}
 	deleteVolumeCall = Call{Method: "DELETE", Path: "/nodes/{node}/storage/{storage}/content/{volume}"}
+	// restoreReads are what a restore's plan reads beyond the guest's facts.
+	restoreReads = []Call{extractConfigCall, poolsCall}
 )
 
 // restoreTools bring guests back from backups, and remove backups (and the
@@ -57,14 +59,18 @@ var (
 func restoreTools() []*Tool {
 	return []*Tool{
 		// Destroy: with force they replace a guest's disks.
-		Endpoint[restoreQemuIn](Spec{Name: "pve_restore_qemu_vm", Title: "Restore VM", Tier: Full, Kind: Destroy, Task: true,
+		planned(Endpoint[restoreQemuIn](Spec{Name: "pve_restore_qemu_vm", Title: "Restore VM", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Restore a VM from a vzdump or PBS backup, as a new ID or (force) over a stopped one."},
-			restoreQemuCall.Method, restoreQemuCall.Path),
-		Custom(Spec{Name: "pve_restore_lxc_container", Title: "Restore container", Tier: Full, Kind: Destroy, Task: true,
+			restoreQemuCall.Method, restoreQemuCall.Path), restoreReads,
+			restorePlanner("qemu", restoreQemuCall, func(in restoreQemuIn) (string, restoreIn) { return in.Archive, in.restoreIn },
+				func(in restoreQemuIn) any { return &in })),
+		planned(Custom(Spec{Name: "pve_restore_lxc_container", Title: "Restore container", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Restore a container from a vzdump or PBS backup, as a new ID or (force) over a stopped one."},
 			[]Call{restoreLxcCall}, func(ctx context.Context, env *Env, in restoreLxcIn) (Output, error) {
 				return env.Call(ctx, restoreLxcCall, &lxcRestoreCall{restoreLxcIn: in, Restore: true})
-			}),
+			}), restoreReads,
+			restorePlanner("lxc", restoreLxcCall, func(in restoreLxcIn) (string, restoreIn) { return in.Archive, in.restoreIn },
+				func(in restoreLxcIn) any { return &lxcRestoreCall{restoreLxcIn: in, Restore: true} })),
 		planned(Custom(Spec{Name: "pve_delete_storage_volume", Title: "Delete storage volume", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Delete a backup, ISO, template or other file volume; a protected backup fails the task."},
 			[]Call{deleteVolumeCall}, func(ctx context.Context, env *Env, in deleteVolumeIn) (Output, error) {

@@ -142,7 +142,7 @@ func taskTools() []*Tool {
 			Desc: "A task's status: running or stopped, and exitstatus (OK or the error)."}, "GET", "/nodes/{node}/tasks/{upid}/status", self),
 		taskEndpoint(Spec{Name: "pve_get_task_log", Title: "Task log", Tier: ReadOnly, Kind: Read,
 			Desc: "A task's log as lines {n,t}; page with start/limit."}, "GET", "/nodes/{node}/tasks/{upid}/log", logTask),
-		taskEndpoint(Spec{Name: "pve_stop_task", Title: "Abort task", Tier: ReadExecute, Kind: Destroy,
-			Desc: "Abort a running task."}, "DELETE", "/nodes/{node}/tasks/{upid}", self),
+		planned(taskEndpoint(Spec{Name: "pve_stop_task", Title: "Abort task", Tier: ReadExecute, Kind: Destroy,
+			Desc: "Abort a running task."}, stopTaskCall.Method, stopTaskCall.Path, self), []Call{taskStatusCall}, stopTaskPlan),
 	}
 }

@@ -49,6 +49,19 @@ func (s *Sim) routesBackup() {
 		return nil, nil
 	})
 	s.handle("POST", "/nodes/{node}/vzdump", "node:string job-id?:string stdout?:boolean "+vzdumpParams, s.vzdump)
+	// extractconfig answers the guest config an archive carries, as the
+	// qemu-server.conf or pct.conf text it holds.
+	s.handle("GET", "/nodes/{node}/vzdump/extractconfig", "node:string volume:string", func(c *Call) (any, error) {
+		v := s.volumeOn(c.Str("volume"), c.Str("node"))
+		if v == nil || v.Content != "backup" {
+			return nil, fail("volume '%s' does not exist", c.Str("volume"))
+		}
+		var b strings.Builder
+		for _, k := range sortedKeys(v.Config) {
+			fmt.Fprintf(&b, "%s: %s\n", k, v.Config[k])
+		}
+		return b.String(), nil
+	})
 	s.handle("GET", "/cluster/backup-info/not-backed-up", "", func(c *Call) (any, error) {
 		out := []map[string]any{}
 		for _, g := range s.sortedGuests() {

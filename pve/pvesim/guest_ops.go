@@ -160,7 +160,13 @@ func (s *Sim) allocate(g *Guest, key, value, defStorage string) (string, error) 
 		return qemuNIC(value, g.VMID, key), nil
 	case g.Type == "lxc" && indexedKey(key, "net"):
 		return lxcNIC(key, value, g.VMID)
-	case !isDiskKey(key) || strings.Contains(value, "media=cdrom") || strings.HasPrefix(value, "none"):
+	case !isDiskKey(key) || strings.HasPrefix(value, "none"):
+		return value, nil
+	case strings.Contains(value, "media=cdrom"):
+		// An ISO must be there: Proxmox checks the volume it is given.
+		if vol := volumeOf(value); strings.Contains(vol, ":iso/") && s.volumeOn(vol, g.Node) == nil {
+			return "", fail("volume '%s' does not exist", vol)
+		}
 		return value, nil
 	}
 	first, rest, _ := strings.Cut(value, ",")

@@ -123,7 +123,7 @@ func (s *Sim) routesNodes() {
 				t.Log = append(t.Log, fmt.Sprintf("%s %s", cmd, sv.Name))
 				switch cmd {
 				case "stop":
-					sv.State = "stopped"
+					sv.State = "dead" // systemd's SubState of a stopped service, as Proxmox reports it
 				default:
 					sv.State = "running"
 				}

@@ -106,6 +106,19 @@ func (s *Sim) routesAgent() {
 		}
 		return map[string]any{"result": map[string]any{}}, nil
 	})
+	// info is the agent's guest-info: its version and the commands it
+	// offers; an agent configured with a block list reports them disabled.
+	s.handle("GET", base+"/info", guestIDs, func(c *Call) (any, error) {
+		if _, _, err := s.agentFor(c); err != nil {
+			return nil, err
+		}
+		cmds := []map[string]any{}
+		for _, name := range []string{"guest-exec", "guest-exec-status", "guest-file-close", "guest-file-open", "guest-file-read",
+			"guest-file-write", "guest-get-osinfo", "guest-info", "guest-network-get-interfaces", "guest-ping", "guest-shutdown"} {
+			cmds = append(cmds, map[string]any{"name": name, "enabled": true, "success-response": name != "guest-shutdown"})
+		}
+		return map[string]any{"result": map[string]any{"version": "9.2.0", "supported_commands": cmds}}, nil
+	})
 	s.handle("GET", base+"/get-osinfo", guestIDs, func(c *Call) (any, error) {
 		g, vm, err := s.agentFor(c)
 		if err != nil {
