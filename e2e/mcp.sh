@@ -45,6 +45,19 @@ start_server "$work/server-compact.log" PVE_ACCESS_TIER=full
 compact_url=$started_url
 echo "e2e: cmd/server -demo in the default (compact) tool mode at $compact_url"
 
+# 4. Several clusters (not demo mode): lab, office and a dead one served by
+# e2e/simclusters, a caller with her own Proxmox token on office, one limited to lab.
+go build -o "$work/simclusters" ./e2e/simclusters
+"$work/simclusters" "$work/clusters.json" >"$work/simclusters.log" 2>&1 &
+server_pids+=("$!")
+for _ in $(seq 1 100); do [[ -s "$work/clusters.json" ]] && break; sleep 0.1; done
+alice_token=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')
+labonly_token=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')
+clusters_tokens="[{\"name\":\"alice\",\"tier\":\"full\",\"token\":\"$alice_token\"},{\"name\":\"lab-only\",\"tier\":\"read-only\",\"clusters\":[\"lab\"],\"token\":\"$labonly_token\"}]"
+start_server_real "$work/server-clusters.log" PVE_TOOL_MODE=all "PVE_CLUSTERS_FILE=$work/clusters.json" MCP_AUTH=tokens "MCP_AUTH_TOKENS=$clusters_tokens"
+clusters_url=$started_url
+echo "e2e: cmd/server with three clusters at $clusters_url"
+
 status=0
 PVE_TOOL_MODE=all E2E_LOCAL_BIN="$work/pve-mcp-local" \
 	E2E_HTTP_URL="$url" \
@@ -54,8 +67,9 @@ PVE_TOOL_MODE=all E2E_LOCAL_BIN="$work/pve-mcp-local" \
 	E2E_AUTH_TOKEN="$auth_token" \
 	node e2e/mcp_client.mjs || status=$?
 E2E_LOCAL_BIN="$work/pve-mcp-local" E2E_COMPACT_HTTP_URL="$compact_url" node e2e/mcp_compact.mjs || status=$?
+E2E_CLUSTERS_URL="$clusters_url" E2E_ALICE_TOKEN="$alice_token" E2E_LABONLY_TOKEN="$labonly_token" node e2e/mcp_clusters.mjs || status=$?
 if [[ $status -ne 0 ]]; then
 	echo "e2e: server logs:" >&2
-	cat "$work/server.log" "$work/server-auth.log" "$work/server-compact.log" >&2
+	cat "$work/server.log" "$work/server-auth.log" "$work/server-compact.log" "$work/server-clusters.log" >&2
 fi
 exit $status

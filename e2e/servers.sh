@@ -26,6 +26,16 @@ free_port() {
 # listen is retried with another one.
 started_url=""
 start_server() {
+	demo_flag=-demo start_server_with "$@"
+}
+
+# start_server_real LOG [VAR=value ...]: start_server without -demo (the
+# environment says which Proxmox to reach).
+start_server_real() {
+	demo_flag="" start_server_with "$@"
+}
+
+start_server_with() {
 	local log=$1
 	shift
 	local attempt port pid kv
@@ -33,7 +43,8 @@ start_server() {
 		port=$(free_port)
 		local envs=()
 		for kv in "$@"; do envs+=("${kv//\{port\}/$port}"); done
-		env "${envs[@]}" "$server_bin" -demo -addr "127.0.0.1:$port" >"$log" 2>&1 </dev/null &
+		# shellcheck disable=SC2086 # demo_flag is one word or none
+		env "${envs[@]}" "$server_bin" $demo_flag -addr "127.0.0.1:$port" >"$log" 2>&1 </dev/null &
 		pid=$!
 		server_pids+=("$pid")
 		for _ in $(seq 1 100); do
