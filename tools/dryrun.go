@@ -83,6 +83,9 @@ type Plan struct {
 	Digest string `json:"digest,omitempty"`
 	// Destroys is everything that would go, one item a line.
 	Destroys []string `json:"destroys,omitempty"`
+	// Rules is the rule list the call leaves (firewall, HA), one rule a
+	// line, the new or changed one marked (ruleLines, dryrun_firewall.go).
+	Rules []string `json:"rules,omitempty"`
 	// Target is the summary confirmation shows of the guest (confirm_guest.go).
 	Target *guest `json:"target,omitempty"`
 }

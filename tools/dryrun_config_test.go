@@ -1,0 +1,188 @@
+package tools
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pve-mcp/pve-mcp/pve/pvesim"
+)
+
+// planCase is one dry run of a configuration tool: the plan must state
+// want (and fail, in would_fail), and the real call on the same simulator
+// must then fail as planned or do what after checks against the plan.
+type planCase struct {
+	name  string
+	tool  string
+	args  map[string]any
+	want  []string
+	fail  string
+	after func(t *testing.T, e *testEnv, p Plan)
+}
+
+// planText is everything a plan states, one item a line.
+func planText(p Plan) string {
+	lines := slices.Concat([]string{p.Request}, p.WouldFail, p.Notes, p.Destroys, p.Rules)
+	for _, c := range p.Changes {
+		now := "-"
+		if c.Now != nil {
+			now = *c.Now
+		}
+		to := c.To
+		if c.Removed {
+			to = "(removed)"
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s -> %s", c.Key, now, to))
+	}
+	for _, g := range p.Guests {
+		lines = append(lines, fmt.Sprintf("guest %d: %s -> %s", g.VMID, g.Now, g.After))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func runPlanCases(t *testing.T, e *testEnv, cases []planCase) {
+	t.Helper()
+	for _, c := range cases {
+		p := e.dryRun(c.tool, c.args)
+		txt := planText(p)
+		for _, w := range c.want {
+			if !strings.Contains(txt, w) {
+				t.Errorf("%s: plan lacks %q:\n%s", c.name, w, txt)
+			}
+		}
+		fails := strings.Join(p.WouldFail, "\n")
+		if c.fail != "" {
+			if !strings.Contains(fails, c.fail) {
+				t.Errorf("%s: would_fail %q, want %q", c.name, fails, c.fail)
+			}
+			e.fails(c.tool, c.args)
+			continue
+		}
+		if fails != "" {
+			t.Errorf("%s: would_fail %q", c.name, fails)
+			continue
+		}
+		e.ok(c.tool, c.args)
+		if c.after != nil {
+			c.after(t, e, p)
+		}
+	}
+}
+
+// rulesAre checks that the rules now in the simulator are the plan's rule
+// list (marks aside).
+func rulesAre(t *testing.T, what string, got []pvesim.FirewallRule, p Plan) {
+	t.Helper()
+	rules := make([]ruleSettings, len(got))
+	for i, r := range got {
+		rules[i] = ruleSettings(r)
+	}
+	now := ruleLines(rules, nil)
+	var planned []string
+	for _, l := range p.Rules {
+		planned = append(planned, " "+l[1:])
+	}
+	if !slices.Equal(now, planned) {
+		t.Errorf("%s: after the real call the rules are\n%s\nthe plan said\n%s", what, strings.Join(now, "\n"), strings.Join(planned, "\n"))
+	}
+}
+
+func TestDryRunFirewallRules(t *testing.T) {
+	e := fullEnv(t)
+	cluster := func(what string) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) { rulesAre(t, what, e.sim.FirewallRules(), p) }
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "create at pos 2", tool: "pve_create_firewall_rule",
+			args:  map[string]any{"type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "443", "enable": 1, "pos": 2, "comment": "https"},
+			want:  []string{"POST /cluster/firewall/rules", "+ 2: in ACCEPT proto=tcp dport=443 \"https\"", "  3: in ACCEPT proto=icmp"},
+			after: cluster("create at pos 2")},
+		{name: "create disabled, first", tool: "pve_create_firewall_rule",
+			args:  map[string]any{"type": "out", "action": "DROP", "dest": "monitoring"},
+			want:  []string{"+ 0: out DROP dest=monitoring (disabled)", "created disabled"},
+			after: cluster("create first")},
+		{name: "unknown macro", tool: "pve_create_firewall_rule", args: map[string]any{"type": "in", "action": "ACCEPT", "macro": "Gopher"},
+			fail: "unknown macro 'Gopher'"},
+		{name: "no such ipset", tool: "pve_create_firewall_rule", args: map[string]any{"type": "in", "action": "DROP", "source": "+nothere"},
+			fail: "no such ipset 'nothere'"},
+		{name: "port without proto", tool: "pve_create_firewall_rule", args: map[string]any{"type": "in", "action": "ACCEPT", "dport": "22"},
+			fail: "'dport' requires a proto"},
+		{name: "security group", tool: "pve_create_firewall_rule", args: map[string]any{"type": "group", "action": "webservers"},
+			fail: "security group 'webservers' does not exist"},
+		{name: "update comment", tool: "pve_update_firewall_rule", args: map[string]any{"pos": 2, "comment": "Web UI (admins)", "delete": []string{"source"}},
+			want: []string{"comment: Web UI -> Web UI (admins)", "source: +management -> (removed)", "~ 2: in ACCEPT proto=tcp dport=8006 \"Web UI (admins)\""},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if r := e.sim.FirewallRules()[2]; r["comment"] != "Web UI (admins)" || r["source"] != "" {
+					t.Errorf("rule 2 after the update: %v", r)
+				}
+			}},
+		{name: "move down", tool: "pve_update_firewall_rule", args: map[string]any{"pos": 0, "moveto": 3},
+			want: []string{"pos: 0 -> 2", "> 2: out DROP dest=monitoring"}, after: cluster("move")},
+		{name: "move past the end", tool: "pve_update_firewall_rule", args: map[string]any{"pos": 1, "moveto": 99},
+			want: []string{"pos: 1 -> 6"}, after: cluster("move to the end")},
+		{name: "update missing rule", tool: "pve_update_firewall_rule", args: map[string]any{"pos": 40, "comment": "x"},
+			fail: "no rule at position 40 (the firewall has 7 rules)"},
+		{name: "stale digest", tool: "pve_delete_firewall_rule", args: map[string]any{"pos": 0, "digest": strings.Repeat("a", 40)},
+			fail: "does not match the current"},
+		{name: "delete", tool: "pve_delete_firewall_rule", args: map[string]any{"pos": 0},
+			want: []string{"rule 0: in ACCEPT macro=SSH source=+management \"SSH from admin workstations\"", "rules 1-6 move up"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if rules := e.sim.FirewallRules(); len(rules) != 6 || rules[0]["macro"] == "SSH" {
+					t.Errorf("after the delete: %v", rules)
+				}
+			}},
+	})
+}
+
+func TestDryRunGuestFirewall(t *testing.T) {
+	e := fullEnv(t)
+	at := func(scope string) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) { rulesAre(t, scope, e.sim.FirewallRulesAt(scope), p) }
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "VM rule at pos 1", tool: "pve_create_guest_firewall_rule",
+			args: map[string]any{"vmid": 100, "type": "in", "action": "ACCEPT", "macro": "DNS", "source": "backup-server", "enable": 1, "pos": 1},
+			want: []string{"POST /nodes/pve1/qemu/100/firewall/rules", "+ 1: in ACCEPT macro=DNS source=backup-server"}, after: at("qemu/100")},
+		{name: "guest-local alias", tool: "pve_create_guest_firewall_rule",
+			args:  map[string]any{"vmid": 201, "type": "in", "action": "ACCEPT", "source": "dc/monitoring", "proto": "tcp", "dport": "9100", "enable": 1},
+			want:  []string{"+ 0: in ACCEPT proto=tcp source=dc/monitoring dport=9100"},
+			after: at("lxc/201")},
+		{name: "forward on a guest", tool: "pve_create_guest_firewall_rule", args: map[string]any{"vmid": 100, "type": "forward", "action": "ACCEPT"},
+			fail: "forward rules are only allowed on host"},
+		{name: "no such guest", tool: "pve_create_guest_firewall_rule", args: map[string]any{"vmid": 777, "type": "in", "action": "ACCEPT"},
+			fail: "no VM or container with vmid 777"},
+		{name: "firewall off", tool: "pve_create_guest_firewall_rule", args: map[string]any{"vmid": 102, "type": "in", "action": "ACCEPT", "macro": "RDP"},
+			want: []string{"this firewall is disabled"}, after: at("qemu/102")},
+		{name: "bad iface", tool: "pve_update_guest_firewall_rule", args: map[string]any{"vmid": 100, "pos": 3, "iface": "eth0"},
+			fail: "must be netX"},
+		{name: "host rule comment", tool: "pve_update_guest_firewall_rule", args: map[string]any{"node": "pve2", "pos": 0, "comment": "Ceph (public)"},
+			want: []string{"PUT /nodes/pve2/firewall/rules/0", "comment: Ceph public network -> Ceph (public)"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if r := e.sim.FirewallRulesAt("node/pve2")[0]; r["comment"] != "Ceph (public)" {
+					t.Errorf("host rule after the update: %v", r)
+				}
+			}},
+		{name: "delete CT rule", tool: "pve_delete_guest_firewall_rule", args: map[string]any{"vmid": 201, "pos": 1},
+			want: []string{"rule 1: in DROP source=+blocklist log=info \"known bad ranges\""},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if rules := e.sim.FirewallRulesAt("lxc/201"); len(rules) != 1 {
+					t.Errorf("CT rules after the delete: %v", rules)
+				}
+			}},
+		{name: "VM options", tool: "pve_update_guest_firewall_options", args: map[string]any{"vmid": 100, "enable": false, "policy_in": "REJECT"},
+			want: []string{"enable: 1 -> 0", "policy_in: DROP -> REJECT"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if o := e.sim.FirewallOptionsAt("qemu/100"); o["enable"] != "0" || o["policy_in"] != "REJECT" {
+					t.Errorf("VM options after the change: %v", o)
+				}
+				if p.Digest == "" {
+					t.Error("options plan without digest")
+				}
+			}},
+	})
+	// A host firewall has no policies: the dry run refuses as the call does.
+	if txt := e.fails("pve_update_guest_firewall_options", map[string]any{"node": "pve1", "policy_in": "DROP", "dry_run": true}); !strings.Contains(txt, "guest options") {
+		t.Errorf("host policy dry run: %s", txt)
+	}
+}
