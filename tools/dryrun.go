@@ -39,6 +39,7 @@ func planned[In any](t *Tool, reads []Call, p Planner[In]) *Tool {
 		}
 		if !slices.Contains(t.Calls, c) {
 			t.Calls = append(t.Calls, c)
+			t.planReads = append(t.planReads, c)
 		}
 	}
 	return t

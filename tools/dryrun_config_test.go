@@ -186,3 +186,101 @@ func TestDryRunGuestFirewall(t *testing.T) {
 		t.Errorf("host policy dry run: %s", txt)
 	}
 }
+
+// haRuleOf reads an HA rule as the plans write it; "" when there is none.
+func (e *testEnv) haRuleOf(id string) string {
+	e.t.Helper()
+	var rules []map[string]any
+	e.okJSON("pve_list_ha_rules", nil, &rules)
+	for _, r := range rules {
+		if r["rule"] == id {
+			return haRule(textMapOf(r)).String()
+		}
+	}
+	return ""
+}
+
+func TestDryRunHA(t *testing.T) {
+	e := fullEnv(t)
+	stateIs := func(vmid int, want string) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			if got := e.simState(vmid); got != want || p.Guests[0].After != want {
+				t.Errorf("guest %d is %s after the real call, the plan said %s", vmid, got, p.Guests[0].After)
+			}
+		}
+	}
+	ruleIs := func(id string) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			got, want := e.haRuleOf(id), ""
+			for _, l := range p.Rules {
+				if strings.Contains(l, id+":") {
+					want = strings.TrimSpace(l[1:])
+					if _, rest, ok := strings.Cut(want, ": "); ok && strings.HasPrefix(l, "+") {
+						want = rest // the rule list numbers its lines
+					}
+				}
+			}
+			if got != want {
+				t.Errorf("rule %s after the real call: %q, the plan said %q", id, got, want)
+			}
+		}
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "HA starts 102", tool: "pve_create_ha_resource", args: map[string]any{"sid": "vm:102"},
+			want: []string{"state: - -> started (default)", "guest 102: stopped -> running"}, after: stateIs(102, "running")},
+		{name: "already HA", tool: "pve_create_ha_resource", args: map[string]any{"sid": "vm:100"}, fail: "resource ID 'vm:100' already defined"},
+		{name: "wrong type", tool: "pve_create_ha_resource", args: map[string]any{"sid": "ct:102"}, fail: "resource 'ct:102' does not exist in cluster"},
+		{name: "HA keeps 203 stopped", tool: "pve_create_ha_resource", args: map[string]any{"sid": "ct:203", "state": "stopped", "max_restart": 3},
+			want: []string{"max_restart: - -> 3", "guest 203: stopped -> stopped"}, after: stateIs(203, "stopped")},
+		{name: "HA stops 101", tool: "pve_update_ha_resource", args: map[string]any{"sid": "vm:101", "state": "stopped"},
+			want: []string{"state: started -> stopped", "guest 101: running -> stopped"}, after: stateIs(101, "stopped")},
+		{name: "no such resource", tool: "pve_update_ha_resource", args: map[string]any{"sid": "vm:105", "state": "stopped"}, fail: "no such resource 'vm:105'"},
+		{name: "remove 104", tool: "pve_delete_ha_resource", args: map[string]any{"sid": "vm:104"},
+			want: []string{"HA resource vm:104 (state started)", "vm:104 from HA rule web-apart-from-k8s", "stays running on pve3"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if r := e.haRuleOf("web-apart-from-k8s"); !strings.Contains(r, "resources=vm:100 ") {
+					t.Errorf("rule after the purge: %s", r)
+				}
+			}},
+		{name: "remove 101 keeping rules", tool: "pve_delete_ha_resource", args: map[string]any{"sid": "vm:101", "purge": false},
+			want: []string{"HA rule db-prefers-pve1 still names vm:101"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if e.haRuleOf("db-prefers-pve1") == "" {
+					t.Error("rule gone without purge")
+				}
+			}},
+		{name: "unknown node", tool: "pve_create_ha_rule", args: map[string]any{"rule": "ct-on-pve9", "type": "node-affinity", "resources": []string{"ct:201"}, "nodes": []string{"pve9"}},
+			fail: "no such cluster node 'pve9'"},
+		{name: "not HA-managed", tool: "pve_create_ha_rule", args: map[string]any{"rule": "x1", "type": "resource-affinity", "resources": []string{"vm:103", "vm:100"}, "affinity": "positive"},
+			fail: "HA resource 'vm:103' is not configured"},
+		{name: "key of the other type", tool: "pve_create_ha_rule", args: map[string]any{"rule": "x2", "type": "resource-affinity", "resources": []string{"vm:102", "vm:100"}, "nodes": []string{"pve1"}, "affinity": "positive"},
+			fail: "nodes: property is not defined for rules of type 'resource-affinity'"},
+		{name: "new rule", tool: "pve_create_ha_rule", args: map[string]any{"rule": "ct-pve2", "type": "node-affinity", "resources": []string{"ct:201"}, "nodes": []string{"pve2:2"}, "strict": true},
+			want: []string{"+ 0: ct-pve2: node-affinity resources=ct:201 nodes=pve2:2 strict=1", "  1: db-prefers-pve1"}, after: ruleIs("ct-pve2")},
+		{name: "rule change", tool: "pve_update_ha_rule", args: map[string]any{"rule": "web-apart-from-k8s", "resources": []string{"vm:100", "vm:102"}, "affinity": "positive"},
+			want:  []string{"affinity: negative -> positive", "resources: vm:100 -> vm:100,vm:102", "~ web-apart-from-k8s: resource-affinity resources=vm:100,vm:102 affinity=positive"},
+			after: ruleIs("web-apart-from-k8s")},
+		{name: "rule type mismatch", tool: "pve_update_ha_rule", args: map[string]any{"rule": "web-apart-from-k8s", "type": "node-affinity", "nodes": []string{"pve1"}},
+			fail: "rule 'web-apart-from-k8s' is of type 'resource-affinity'"},
+		{name: "rule delete", tool: "pve_delete_ha_rule", args: map[string]any{"rule": "db-prefers-pve1"},
+			want: []string{"HA rule db-prefers-pve1: node-affinity resources=vm:101 nodes=pve1:2,pve2:1"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if e.haRuleOf("db-prefers-pve1") != "" {
+					t.Error("rule still there")
+				}
+			}},
+		{name: "no such rule", tool: "pve_delete_ha_rule", args: map[string]any{"rule": "db-prefers-pve1"}, fail: "no such ha rule"},
+		{name: "disarm", tool: "pve_disarm_ha", args: map[string]any{"resource_mode": "freeze"},
+			want: []string{"fencing: armed -> disarmed (freeze)", "frozen"}},
+		{name: "HA while disarmed", tool: "pve_update_ha_resource", args: map[string]any{"sid": "ct:203", "state": "started"},
+			want: []string{"HA is disarmed (freeze)", "guest 203: stopped -> stopped"}, after: stateIs(203, "stopped")},
+		{name: "arm", tool: "pve_arm_ha", args: map[string]any{},
+			want: []string{"fencing: disarmed (freeze) -> armed", "guest 203: stopped -> running"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if len(p.Guests) != 1 || e.simState(203) != "running" {
+					t.Errorf("after arming: 203 %s, plan %+v", e.simState(203), p.Guests)
+				}
+			}},
+		{name: "armed already", tool: "pve_arm_ha", args: map[string]any{}, want: []string{"HA is already armed: nothing changes"}},
+	})
+}
