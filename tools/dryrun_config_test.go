@@ -284,3 +284,169 @@ func TestDryRunHA(t *testing.T) {
 		{name: "armed already", tool: "pve_arm_ha", args: map[string]any{}, want: []string{"HA is already armed: nothing changes"}},
 	})
 }
+
+func TestDryRunPoolsAndAccess(t *testing.T) {
+	e := fullEnv(t)
+	pool := func(id string, vms []int, storage []string) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			got, ok := e.sim.Pool(id)
+			slices.Sort(got.VMs)
+			if !ok || !slices.Equal(got.VMs, vms) || !slices.Equal(got.Storage, storage) {
+				t.Errorf("pool %s after the real call: %+v, the plan said vms %v storage %v", id, got, vms, storage)
+			}
+		}
+	}
+	hasACL := func(want ACLWant) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			found := slices.ContainsFunc(e.sim.ACLs(), func(a pvesim.ACL) bool {
+				return a.Path == want.path && a.UGID == want.ugid && a.Role == want.role
+			})
+			if found != want.there {
+				t.Errorf("ACL %+v after the real call: present %v", want, found)
+			}
+		}
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "new pool", tool: "pve_create_pool", args: map[string]any{"poolid": "staging", "comment": "pre-prod"},
+			want: []string{"POST /pools comment=pre-prod&poolid=staging", "comment: - -> pre-prod"}, after: pool("staging", nil, nil)},
+		{name: "pool exists", tool: "pve_create_pool", args: map[string]any{"poolid": "lab"}, fail: "pool 'lab' already exists"},
+		{name: "add members", tool: "pve_update_pool", args: map[string]any{"poolid": "staging", "vms": []int{102}, "storage": []string{"local"}},
+			want: []string{"vms: - -> 102", "storage: - -> local"}, after: pool("staging", []int{102}, []string{"local"})},
+		{name: "guest of another pool", tool: "pve_update_pool", args: map[string]any{"poolid": "staging", "vms": []int{100}},
+			fail: "VM 100 belongs already to pool 'production'"},
+		{name: "move a guest", tool: "pve_update_pool", args: map[string]any{"poolid": "staging", "vms": []int{100}, "allow_move": true},
+			want: []string{"VM 100 moves from pool production", "vms: 102 -> 100,102"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				pool("staging", []int{100, 102}, []string{"local"})(t, e, p)
+				pool("production", []int{101, 200}, []string{"local-lvm"})(t, e, p)
+			}},
+		{name: "remove a non-member", tool: "pve_update_pool", args: map[string]any{"poolid": "staging", "vms": []int{203}, "delete": true},
+			fail: "VM 203 is not a pool member"},
+		{name: "unknown storage", tool: "pve_update_pool", args: map[string]any{"poolid": "staging", "storage": []string{"ceph"}}, fail: "Storage 'ceph' does not exist"},
+		{name: "pool not empty", tool: "pve_delete_pool", args: map[string]any{"poolid": "lab"}, fail: "not empty (contains VM 203)"},
+		{name: "empty lab", tool: "pve_update_pool", args: map[string]any{"poolid": "lab", "vms": []int{203}, "delete": true},
+			want: []string{"vms: 203 -> "}, after: pool("lab", nil, nil)},
+		{name: "delete lab", tool: "pve_delete_pool", args: map[string]any{"poolid": "lab"},
+			want: []string{"pool lab", "ACL /pool/lab group developers PVEVMAdmin"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if _, ok := e.sim.Pool("lab"); ok {
+					t.Error("pool lab still there")
+				}
+				hasACL(ACLWant{"/pool/lab", "developers", "PVEVMAdmin", false})(t, e, p)
+			}},
+		{name: "no such pool", tool: "pve_delete_pool", args: map[string]any{"poolid": "lab"}, fail: "pool 'lab' does not exist"},
+
+		{name: "grant", tool: "pve_update_acl", args: map[string]any{"path": "/vms/100", "roles": []string{"PVEVMUser"}, "users": []string{"bob@pve"}, "groups": []string{"developers"}},
+			want:  []string{"/vms/100 user bob@pve PVEVMUser: - -> granted", "/vms/100 group developers PVEVMUser: - -> granted"},
+			after: hasACL(ACLWant{"/vms/100", "bob@pve", "PVEVMUser", true})},
+		{name: "granted already", tool: "pve_update_acl", args: map[string]any{"path": "/vms/100", "roles": []string{"PVEVMUser"}, "users": []string{"bob@pve"}},
+			want: []string{"/vms/100 user bob@pve PVEVMUser is already granted"}},
+		{name: "propagate off", tool: "pve_update_acl", args: map[string]any{"path": "/vms/100", "roles": []string{"PVEVMUser"}, "users": []string{"bob@pve"}, "propagate": false},
+			want: []string{"/vms/100 user bob@pve PVEVMUser: granted -> granted (no propagate)"}},
+		{name: "unknown role", tool: "pve_update_acl", args: map[string]any{"path": "/", "roles": []string{"Janitor"}, "users": []string{"bob@pve"}}, fail: "role 'Janitor' does not exist"},
+		{name: "unknown user", tool: "pve_update_acl", args: map[string]any{"path": "/", "roles": []string{"PVEAuditor"}, "users": []string{"zed@pve"}}, fail: "user 'zed@pve' does not exist"},
+		{name: "unknown token", tool: "pve_update_acl", args: map[string]any{"path": "/", "roles": []string{"PVEAuditor"}, "tokens": []string{"bob@pve!ci"}}, fail: "no such token 'bob@pve!ci'"},
+		{name: "revoke", tool: "pve_update_acl", args: map[string]any{"path": "/storage/nfs-backup", "roles": []string{"PVEDatastoreUser"}, "users": []string{"bob@pve"}, "delete": true},
+			want:  []string{"/storage/nfs-backup user bob@pve PVEDatastoreUser: granted (no propagate) -> (removed)"},
+			after: hasACL(ACLWant{"/storage/nfs-backup", "bob@pve", "PVEDatastoreUser", false})},
+		{name: "revoke nothing", tool: "pve_update_acl", args: map[string]any{"path": "/storage/nfs-backup", "roles": []string{"PVEDatastoreUser"}, "users": []string{"bob@pve"}, "delete": true},
+			want: []string{"is not granted: nothing to revoke"}},
+
+		{name: "new user", tool: "pve_create_user", args: map[string]any{"userid": "dave@pve", "password": "correct-horse", "groups": []string{"operators"}, "email": "dave@lab.example"},
+			want: []string{"password=%28hidden%29", "password: - -> (hidden)", "groups: - -> operators"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if u, ok := e.sim.User("dave@pve"); !ok || u.Email != "dave@lab.example" || !slices.Equal(u.Groups, []string{"operators"}) {
+					t.Errorf("dave after the real call: %+v", u)
+				}
+			}},
+		{name: "user exists", tool: "pve_create_user", args: map[string]any{"userid": "alice@pve"}, fail: "user 'alice@pve' already exists"},
+		{name: "no such realm", tool: "pve_create_user", args: map[string]any{"userid": "eve@corp"}, fail: "no such realm 'corp'"},
+		{name: "no such group", tool: "pve_create_user", args: map[string]any{"userid": "eve@pve", "groups": []string{"ghosts"}}, fail: "no such group 'ghosts'"},
+		{name: "delete bob", tool: "pve_delete_user", args: map[string]any{"userid": "bob@pve"},
+			want: []string{"user bob@pve", "ACL /vms/100 user bob@pve PVEVMUser (no propagate)", "leaves groups operators"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if _, ok := e.sim.User("bob@pve"); ok {
+					t.Error("bob still there")
+				}
+				hasACL(ACLWant{"/vms/100", "bob@pve", "PVEVMUser", false})(t, e, p)
+			}},
+		{name: "no such user", tool: "pve_delete_user", args: map[string]any{"userid": "bob@pve"}, fail: "no such user"},
+	})
+	// The token pve-mcp uses: the plan names it and its ACL entry.
+	p := e.dryRun("pve_delete_user", map[string]any{"userid": "mcp@pve"})
+	if txt := planText(p); !strings.Contains(txt, "API token mcp@pve!test") || !strings.Contains(txt, "ACL / token mcp@pve!test PVEAdmin") {
+		t.Errorf("token owner plan:\n%s", txt)
+	}
+}
+
+// ACLWant is an ACL entry a test expects present (there) or gone.
+type ACLWant struct {
+	path, ugid, role string
+	there            bool
+}
+
+func TestDryRunStorageAndBackupJobs(t *testing.T) {
+	e := fullEnv(t)
+	storageGone := func(id string) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			e.fails("pve_get_storage_config", map[string]any{"storage": id})
+		}
+	}
+	jobs := func() []string {
+		var list []struct {
+			ID string `json:"id"`
+		}
+		e.okJSON("pve_list_backup_jobs", nil, &list)
+		var ids []string
+		for _, j := range list {
+			ids = append(ids, j.ID)
+		}
+		return ids
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "new dir storage", tool: "pve_create_storage", args: map[string]any{"storage": "scratch", "type": "dir", "path": "/srv/scratch", "content": []string{"images"}, "nodes": []string{"pve1", "pve7"}},
+			want: []string{"path: - -> /srv/scratch", "content: - -> images", "node pve7 is not a cluster node"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				e.ok("pve_get_storage_config", map[string]any{"storage": "scratch"})
+			}},
+		{name: "storage exists", tool: "pve_create_storage", args: map[string]any{"storage": "local", "type": "dir", "path": "/x"}, fail: "storage ID 'local' already defined"},
+		{name: "pbs secret", tool: "pve_create_storage", args: map[string]any{"storage": "pbs1", "type": "pbs", "server": "10.0.0.70", "datastore": "main", "extra": map[string]any{"password": "s3cret"}},
+			want: []string{"password: - -> (hidden)"}, after: func(t *testing.T, e *testEnv, p Plan) {
+				if strings.Contains(planText(p), "s3cret") {
+					t.Error("the plan shows the password")
+				}
+			}},
+		{name: "remove nfs-backup", tool: "pve_delete_storage", args: map[string]any{"storage": "nfs-backup"},
+			want:  []string{"storage definition nfs-backup (nfs, content ", "shared: 64 volumes (787.7 GiB) stay on disk", "backup job backup-5f1e6c2e-3d4a (01:00) writes to nfs-backup"},
+			after: storageGone("nfs-backup")},
+		{name: "remove local-lvm", tool: "pve_delete_storage", args: map[string]any{"storage": "local-lvm"},
+			want: []string{"pve1: 4 volumes (244.0 GiB) stay on disk, unusable through Proxmox; disks of guests 100,101,200,203"}, after: storageGone("local-lvm")},
+		{name: "no such storage", tool: "pve_delete_storage", args: map[string]any{"storage": "local-lvm"}, fail: "does not exist"},
+
+		{name: "new job", tool: "pve_create_backup_job", args: map[string]any{"id": "weekly-db", "schedule": "sat 02:00", "vmid": []int{101}, "storage": "local", "compress": "zstd"},
+			want: []string{"backs up now: 101 db", "schedule: - -> sat 02:00", "vmid: - -> 101"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if !slices.Contains(jobs(), "weekly-db") {
+					t.Error("job weekly-db not created")
+				}
+			}},
+		{name: "job id in use", tool: "pve_create_backup_job", args: map[string]any{"id": "weekly-db", "schedule": "sun 01:00", "all": true}, fail: "Job 'weekly-db' already exists"},
+		{name: "conflicting selection", tool: "pve_create_backup_job", args: map[string]any{"id": "xjob", "schedule": "sun 01:00", "all": true, "vmid": []int{100}}, fail: "conflicts with option 'vmid'"},
+		{name: "unknown pool", tool: "pve_create_backup_job", args: map[string]any{"id": "xjob", "schedule": "sun 01:00", "pool": "nope"}, fail: "pool 'nope' does not exist"},
+		{name: "pool job, generated id, wrong storage", tool: "pve_create_backup_job", args: map[string]any{"schedule": "sun 01:00", "pool": "production", "storage": "scratch"},
+			want: []string{"job id is generated", "backs up now: 100 ", "101 db", "200 ", "wrong content type: every run would fail"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if n := len(jobs()); n != 4 {
+					t.Errorf("%d jobs after two creates, want 4", n)
+				}
+			}},
+		{name: "delete job", tool: "pve_delete_backup_job", args: map[string]any{"id": "backup-a81c0b95-77e2"},
+			want: []string{"backup job backup-a81c0b95-77e2 (sun 03:00, disabled, vmid 101 on pve1 to local)", "existing backups stay on local"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if slices.Contains(jobs(), "backup-a81c0b95-77e2") {
+					t.Error("job still there")
+				}
+			}},
+		{name: "no such job", tool: "pve_delete_backup_job", args: map[string]any{"id": "backup-a81c0b95-77e2"}, fail: "No such job"},
+	})
+}
