@@ -87,6 +87,9 @@ type Plan struct {
 	// Rules is the rule list the call leaves (firewall, HA), one rule a
 	// line, the new or changed one marked (ruleLines, dryrun_firewall.go).
 	Rules []string `json:"rules,omitempty"`
+	// Pending is a node's staged network changes (the diff from
+	// /etc/network/interfaces to interfaces.new), one changed line each.
+	Pending []string `json:"pending,omitempty"`
 	// Target is the summary confirmation shows of the guest (confirm_guest.go).
 	Target *guest `json:"target,omitempty"`
 }

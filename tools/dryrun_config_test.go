@@ -23,7 +23,7 @@ type planCase struct {
 
 // planText is everything a plan states, one item a line.
 func planText(p Plan) string {
-	lines := slices.Concat([]string{p.Request}, p.WouldFail, p.Notes, p.Destroys, p.Rules)
+	lines := slices.Concat([]string{p.Request}, p.WouldFail, p.Notes, p.Destroys, p.Rules, p.Pending)
 	for _, c := range p.Changes {
 		now := "-"
 		if c.Now != nil {
@@ -448,5 +448,62 @@ func TestDryRunStorageAndBackupJobs(t *testing.T) {
 				}
 			}},
 		{name: "no such job", tool: "pve_delete_backup_job", args: map[string]any{"id": "backup-a81c0b95-77e2"}, fail: "No such job"},
+	})
+}
+
+func TestDryRunNetwork(t *testing.T) {
+	e := fullEnv(t)
+	// Nothing staged: the plan says so, and the reload is refused.
+	p := e.dryRun("pve_apply_network", map[string]any{"node": "pve1"})
+	if len(p.Pending) != 0 || !strings.Contains(planText(p), "nothing is staged on pve1") {
+		t.Errorf("apply with nothing staged: %s", planText(p))
+	}
+	e.fails("pve_apply_network", map[string]any{"node": "pve1", "wait": 30})
+	pendingHas := func(node, iface, key, want string) func(t *testing.T, e *testEnv, p Plan) {
+		return func(t *testing.T, e *testEnv, p Plan) {
+			f, ok := e.sim.NetworkIface(node, iface, true)
+			if got := f[key]; ok != (want != "") || got != want {
+				t.Errorf("%s %s %s staged after the real call: %q (there: %v), want %q", node, iface, key, got, ok, want)
+			}
+		}
+	}
+	runPlanCases(t, e, []planCase{
+		{name: "unknown port", tool: "pve_create_network", args: map[string]any{"node": "pve1", "iface": "vmbr2", "type": "bridge", "bridge_ports": "eno9"},
+			fail: "bridge_ports: interface 'eno9' does not exist"},
+		{name: "second gateway", tool: "pve_create_network", args: map[string]any{"node": "pve1", "iface": "vmbr2", "type": "bridge", "cidr": "10.9.0.1/24", "gateway": "10.9.0.254"},
+			fail: "Default gateway already exists on interface 'vmbr0'"},
+		{name: "exists", tool: "pve_create_network", args: map[string]any{"node": "pve1", "iface": "vmbr0", "type": "bridge"}, fail: "interface already exists"},
+		{name: "bad cidr", tool: "pve_create_network", args: map[string]any{"node": "pve1", "iface": "vmbr2", "type": "bridge", "cidr": "10.9.0.1"},
+			fail: "does not look like a valid IPv4 network"},
+		{name: "new bridge", tool: "pve_create_network", args: map[string]any{"node": "pve1", "iface": "vmbr2", "type": "bridge", "cidr": "10.9.0.1/24", "comments": "lab"},
+			want:  []string{"POST /nodes/pve1/network", "cidr: - -> 10.9.0.1/24", "type: - -> bridge", "takes effect at pve_apply_network"},
+			after: pendingHas("pve1", "vmbr2", "cidr", "10.9.0.1/24")},
+		{name: "change with staged", tool: "pve_update_network", args: map[string]any{"node": "pve1", "iface": "vmbr1", "mtu": 9000},
+			want:  []string{"mtu: - -> 9000", "+ auto vmbr2", "+ vmbr2: address 10.9.0.1/24", "+ vmbr2: #lab", "already staged on pve1"},
+			after: pendingHas("pve1", "vmbr1", "mtu", "9000")},
+		{name: "no such interface", tool: "pve_update_network", args: map[string]any{"node": "pve1", "iface": "vmbr7", "mtu": 9000}, fail: "interface vmbr7 does not exist"},
+		{name: "delete vlan", tool: "pve_delete_network", args: map[string]any{"node": "pve1", "iface": "vmbr1.50"},
+			want:  []string{"interface vmbr1.50 (vlan, cidr 10.50.0.11/24, vlan-raw-device vmbr1, active)"},
+			after: pendingHas("pve1", "vmbr1.50", "cidr", "")},
+		{name: "delete a port in use", tool: "pve_delete_network", args: map[string]any{"node": "pve2", "iface": "bond0"},
+			want: []string{"vmbr1 names it (bridge_ports)"}, after: pendingHas("pve2", "bond0", "type", "")},
+		{name: "apply", tool: "pve_apply_network", args: map[string]any{"node": "pve1", "wait": 30},
+			want: []string{"PUT /nodes/pve1/network", "+ vmbr1: mtu 9000", "- iface vmbr1.50 inet static", "- vmbr1.50: address 10.50.0.11/24",
+				"vmbr2 (bridge, cidr 10.9.0.1/24) comes up", "check the node stays reachable"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				_, gone := e.sim.NetworkIface("pve1", "vmbr1.50", false)
+				f, _ := e.sim.NetworkIface("pve1", "vmbr2", false)
+				if e.sim.NetworkPending("pve1") || gone || f["cidr"] != "10.9.0.1/24" {
+					t.Errorf("after the apply: pending %v, vmbr1.50 there %v, vmbr2 %v", e.sim.NetworkPending("pve1"), gone, f)
+				}
+			}},
+		{name: "revert", tool: "pve_revert_network", args: map[string]any{"node": "pve2"},
+			want: []string{"- auto bond0", "- iface bond0 inet manual", "- bond0: bond-slaves eno2 eno3"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if _, ok := e.sim.NetworkIface("pve2", "bond0", true); e.sim.NetworkPending("pve2") || !ok {
+					t.Error("pve2's staged delete survived the revert")
+				}
+			}},
+		{name: "revert nothing", tool: "pve_revert_network", args: map[string]any{"node": "pve2"}, want: []string{"nothing is staged on pve2: nothing to discard"}},
 	})
 }
