@@ -63,9 +63,8 @@ func missing(p *Plan, names []string, known []string, format string) {
 }
 
 func updateACLPlan(ctx context.Context, env *Env, in updateACLIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"PUT", "/access/acl"}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"PUT", "/access/acl"}, &in)
+	if err != nil {
 		return nil, err
 	}
 	if len(in.Users)+len(in.Groups)+len(in.Tokens) == 0 {
@@ -139,9 +138,8 @@ func updateACLPlan(ctx context.Context, env *Env, in updateACLIn) (*Plan, error)
 }
 
 func createUserPlan(ctx context.Context, env *Env, in createUserIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, createUserCall, &in); err != nil {
+	p, params, err := env.startPlan(ctx, createUserCall, &in)
+	if err != nil {
 		return nil, err
 	}
 	users, err := env.idsAt(ctx, "/access/users", "userid")
@@ -167,18 +165,13 @@ func createUserPlan(ctx context.Context, env *Env, in createUserIn) (*Plan, erro
 	if in.Password != "" && realm != "pve" {
 		p.note("realm %s keeps its own passwords: the password is not set here", realm)
 	}
-	params, err := paramsOf(createUserCall, &in)
-	if err != nil {
-		return nil, err
-	}
 	p.Changes = newSettings(params, "userid")
 	return p, nil
 }
 
 func deleteUserPlan(ctx context.Context, env *Env, in userIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"DELETE", getUserCall.Path}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"DELETE", getUserCall.Path}, &in)
+	if err != nil {
 		return nil, err
 	}
 	var u struct {

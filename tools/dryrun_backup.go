@@ -68,15 +68,17 @@ func (env *Env) jobGuests(ctx context.Context, p *Plan, vmids, exclude []int, al
 }
 
 func createBackupJobPlan(ctx context.Context, env *Env, in createBackupJobIn) (*Plan, error) {
-	p := &Plan{}
 	generated := in.ID == ""
 	if generated {
 		in.ID = "backup-xxxxxxxx-xxxx"
-		p.note("the job id is generated at the call (backup-xxxxxxxx-xxxx); pass id to choose it")
 	}
-	var err error
-	if p.Request, err = env.requestOf(ctx, createJobCall, &in); err != nil {
+	p, params, err := env.startPlan(ctx, createJobCall, &in)
+	if err != nil {
 		return nil, err
+	}
+	if generated {
+		delete(params, "id")
+		p.note("the job id is generated at the call (backup-xxxxxxxx-xxxx); pass id to choose it")
 	}
 	switch {
 	case in.All && len(in.VMID) > 0:
@@ -117,21 +119,13 @@ func createBackupJobPlan(ctx context.Context, env *Env, in createBackupJobIn) (*
 	case bool(stores[i].Disable):
 		p.note("storage '%s' is disabled: runs fail until it is enabled", storage)
 	}
-	params, err := paramsOf(createJobCall, &in)
-	if err != nil {
-		return nil, err
-	}
-	if generated {
-		delete(params, "id")
-	}
 	p.Changes = newSettings(params)
 	return p, nil
 }
 
 func deleteBackupJobPlan(ctx context.Context, env *Env, in backupJobIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"DELETE", readJobCall.Path}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"DELETE", readJobCall.Path}, &in)
+	if err != nil {
 		return nil, err
 	}
 	var job map[string]any

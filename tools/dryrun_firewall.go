@@ -381,7 +381,7 @@ func (env *Env) fwDeletePlan(ctx context.Context, p *Plan, at fwLevel, in rulePo
 // The planners as the tools declare them: cluster level, then guest or host.
 
 func createRulePlan(ctx context.Context, env *Env, in createRuleIn) (*Plan, error) {
-	p, params, err := env.startFwPlan(ctx, createRuleCall, &in)
+	p, params, err := env.startPlan(ctx, createRuleCall, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +389,7 @@ func createRulePlan(ctx context.Context, env *Env, in createRuleIn) (*Plan, erro
 }
 
 func updateRulePlan(ctx context.Context, env *Env, in updateRuleIn) (*Plan, error) {
-	p, params, err := env.startFwPlan(ctx, updateRuleCall, &in)
+	p, params, err := env.startPlan(ctx, updateRuleCall, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -397,22 +397,11 @@ func updateRulePlan(ctx context.Context, env *Env, in updateRuleIn) (*Plan, erro
 }
 
 func deleteRulePlan(ctx context.Context, env *Env, in rulePosIn) (*Plan, error) {
-	p, _, err := env.startFwPlan(ctx, Call{"DELETE", "/cluster/firewall/rules/{pos}"}, &in)
+	p, _, err := env.startPlan(ctx, Call{"DELETE", "/cluster/firewall/rules/{pos}"}, &in)
 	if err != nil {
 		return nil, err
 	}
 	return env.fwDeletePlan(ctx, p, clusterFw, in)
-}
-
-// startFwPlan begins a rule plan: the request and the parameters it sends.
-func (env *Env) startFwPlan(ctx context.Context, call Call, in any) (*Plan, pve.Values, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, call, in); err != nil {
-		return nil, nil, err
-	}
-	params, err := paramsOf(call, in)
-	return p, params, err
 }
 
 // guestFwPlanner plans a rule tool at the guest or host level: suffix and
@@ -427,7 +416,7 @@ func guestFwPlanner[In any, P interface {
 		if err != nil || !ok {
 			return p, err
 		}
-		p, params, err := env.startFwPlan(ctx, Call{method, at.prefix + suffix}, &in)
+		p, params, err := env.startPlan(ctx, Call{method, at.prefix + suffix}, &in)
 		if err != nil {
 			return nil, err
 		}

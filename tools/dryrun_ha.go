@@ -208,9 +208,8 @@ func haResourcePlan[In any](create bool) Planner[In] {
 // haDeletePlan plans removing a guest from HA: the resource, and with
 // purge its place in rules (a rule left empty goes too).
 func haDeletePlan(ctx context.Context, env *Env, in haDeleteIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"DELETE", haResourceGet.Path}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"DELETE", haResourceGet.Path}, &in)
+	if err != nil {
 		return nil, err
 	}
 	res, rules, err := env.readHA(ctx)
@@ -313,13 +312,8 @@ func haRuleParams(params pve.Values) (haRule, []string) {
 }
 
 func haRuleCreatePlan(ctx context.Context, env *Env, in haRuleCreateIn) (*Plan, error) {
-	p := &Plan{}
 	call := Call{"POST", haRulesCall.Path}
-	var err error
-	if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-		return nil, err
-	}
-	params, err := paramsOf(call, &in)
+	p, params, err := env.startPlan(ctx, call, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -388,9 +382,8 @@ func haRuleUpdatePlan(ctx context.Context, env *Env, in haRuleUpdateIn) (*Plan, 
 }
 
 func haRuleDeletePlan(ctx context.Context, env *Env, in haRuleIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"DELETE", haRuleGet.Path}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"DELETE", haRuleGet.Path}, &in)
+	if err != nil {
 		return nil, err
 	}
 	var cur map[string]any

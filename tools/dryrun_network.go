@@ -54,6 +54,17 @@ func (env *Env) readNetwork(ctx context.Context, p *Plan, node string) (*nodeNet
 	return nn, nil
 }
 
+// startNetworkPlan begins a plan of call on node's network: the request,
+// its parameters and the network; nn is nil when Proxmox refuses the read
+// (the plan's would_fail), p nil on any other error.
+func (env *Env) startNetworkPlan(ctx context.Context, call Call, in any, node string) (p *Plan, nn *nodeNetwork, params pve.Values, err error) {
+	if p, params, err = env.startPlan(ctx, call, in); err != nil {
+		return nil, nil, nil, err
+	}
+	nn, err = env.readNetwork(ctx, p, node)
+	return p, nn, params, err
+}
+
 // maxPendingLines bounds the staged diff a plan shows.
 const maxPendingLines = 30
 
@@ -175,21 +186,12 @@ func checkIface(p *Plan, nn *nodeNetwork, name, typ string, params pve.Values) {
 }
 
 func createNetworkPlan(ctx context.Context, env *Env, in createNetworkIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, createNetworkCall, &in); err != nil {
-		return nil, err
-	}
-	nn, err := env.readNetwork(ctx, p, in.Node)
+	p, nn, params, err := env.startNetworkPlan(ctx, createNetworkCall, &in, in.Node)
 	if err != nil || nn == nil {
 		return p, err
 	}
 	if _, ok := nn.ifaces[in.Iface]; ok {
 		p.fail("iface: interface already exists")
-	}
-	params, err := paramsOf(createNetworkCall, &in)
-	if err != nil {
-		return nil, err
 	}
 	checkIface(p, nn, in.Iface, in.Type, params)
 	p.Changes = newSettings(params)
@@ -239,12 +241,7 @@ func ifaceSummary(name string, f textMap) string {
 }
 
 func deleteNetworkPlan(ctx context.Context, env *Env, in ifaceIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, deleteNetworkCall, &in); err != nil {
-		return nil, err
-	}
-	nn, err := env.readNetwork(ctx, p, in.Node)
+	p, nn, _, err := env.startNetworkPlan(ctx, deleteNetworkCall, &in, in.Node)
 	if err != nil || nn == nil {
 		return p, err
 	}
@@ -269,12 +266,7 @@ func deleteNetworkPlan(ctx context.Context, env *Env, in ifaceIn) (*Plan, error)
 // applyNetworkPlan plans reloading a node's network: the staged diff that
 // takes effect, and what in it can cut the node off.
 func applyNetworkPlan(ctx context.Context, env *Env, in NodeIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"PUT", listNetworksCall.Path}, &in); err != nil {
-		return nil, err
-	}
-	nn, err := env.readNetwork(ctx, p, in.Node)
+	p, nn, _, err := env.startNetworkPlan(ctx, Call{"PUT", listNetworksCall.Path}, &in, in.Node)
 	if err != nil || nn == nil {
 		return p, err
 	}
@@ -299,12 +291,7 @@ func applyNetworkPlan(ctx context.Context, env *Env, in NodeIn) (*Plan, error) {
 
 // revertNetworkPlan plans discarding a node's staged network changes.
 func revertNetworkPlan(ctx context.Context, env *Env, in NodeIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, revertNetworkCall, &in); err != nil {
-		return nil, err
-	}
-	nn, err := env.readNetwork(ctx, p, in.Node)
+	p, nn, _, err := env.startNetworkPlan(ctx, revertNetworkCall, &in, in.Node)
 	if err != nil || nn == nil {
 		return p, err
 	}

@@ -99,10 +99,9 @@ func listChange(key, now, after string) []Change {
 }
 
 func createPoolPlan(ctx context.Context, env *Env, in createPoolIn) (*Plan, error) {
-	p := &Plan{}
 	call := Call{"POST", "/pools"}
-	var err error
-	if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
+	p, params, err := env.startPlan(ctx, call, &in)
+	if err != nil {
 		return nil, err
 	}
 	var pools []struct {
@@ -116,18 +115,13 @@ func createPoolPlan(ctx context.Context, env *Env, in createPoolIn) (*Plan, erro
 			p.fail("create pool failed: pool '%s' already exists", in.PoolID)
 		}
 	}
-	params, err := paramsOf(call, &in)
-	if err != nil {
-		return nil, err
-	}
 	p.Changes = newSettings(params)
 	return p, nil
 }
 
 func updatePoolPlan(ctx context.Context, env *Env, in updatePoolIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"PUT", "/pools"}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"PUT", "/pools"}, &in)
+	if err != nil {
 		return nil, err
 	}
 	pool, err := env.readPool(ctx, p, in.PoolID)
@@ -197,9 +191,8 @@ func updatePoolPlan(ctx context.Context, env *Env, in updatePoolIn) (*Plan, erro
 }
 
 func deletePoolPlan(ctx context.Context, env *Env, in poolIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"DELETE", "/pools"}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"DELETE", "/pools"}, &in)
+	if err != nil {
 		return nil, err
 	}
 	pool, err := env.readPool(ctx, p, in.PoolID)

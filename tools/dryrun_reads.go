@@ -31,6 +31,18 @@ func (env *Env) getAt(ctx context.Context, call Call, ids map[string]string, q p
 	return env.PVE.Get(ctx, path, q, out)
 }
 
+// startPlan begins a plan: the request the real call would send, and its
+// parameters.
+func (env *Env) startPlan(ctx context.Context, call Call, in any) (*Plan, pve.Values, error) {
+	p := &Plan{}
+	var err error
+	if p.Request, err = env.requestOf(ctx, call, in); err != nil {
+		return nil, nil, err
+	}
+	params, err := paramsOf(call, in)
+	return p, params, err
+}
+
 // paramsOf is what the real call would send: the parameters of in for
 // call (path values apart).
 func paramsOf(call Call, in any) (pve.Values, error) {

@@ -22,10 +22,9 @@ var (
 func gib(b int64) string { return strconv.FormatFloat(float64(b)/(1<<30), 'f', 1, 64) + " GiB" }
 
 func createStoragePlan(ctx context.Context, env *Env, in createStorageIn) (*Plan, error) {
-	p := &Plan{}
 	call := Call{"POST", "/storage"}
-	var err error
-	if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
+	p, params, err := env.startPlan(ctx, call, &in)
+	if err != nil {
 		return nil, err
 	}
 	ids, err := env.storageIDs(ctx)
@@ -46,18 +45,13 @@ func createStoragePlan(ctx context.Context, env *Env, in createStorageIn) (*Plan
 			}
 		}
 	}
-	params, err := paramsOf(call, &in)
-	if err != nil {
-		return nil, err
-	}
 	p.Changes = newSettings(params, "storage")
 	return p, nil
 }
 
 func deleteStoragePlan(ctx context.Context, env *Env, in storageIn) (*Plan, error) {
-	p := &Plan{}
-	var err error
-	if p.Request, err = env.requestOf(ctx, Call{"DELETE", storageGetCall.Path}, &in); err != nil {
+	p, _, err := env.startPlan(ctx, Call{"DELETE", storageGetCall.Path}, &in)
+	if err != nil {
 		return nil, err
 	}
 	var def map[string]any
