@@ -39,8 +39,12 @@ func (env *Env) jobGuests(ctx context.Context, p *Plan, vmids, exclude []int, al
 	}
 	var picked []string
 	for _, id := range vmids {
-		if !slices.ContainsFunc(guests, func(r resource) bool { return r.VMID == id }) {
+		i := slices.IndexFunc(guests, func(r resource) bool { return r.VMID == id })
+		switch {
+		case i < 0:
 			p.note("guest %d does not exist: its backup would fail", id)
+		case node != "" && guests[i].Node != node:
+			p.note("guest %d is on %s: a job limited to %s skips it", id, guests[i].Node, node)
 		}
 	}
 	for _, g := range guests {
@@ -49,7 +53,7 @@ func (env *Env) jobGuests(ctx context.Context, p *Plan, vmids, exclude []int, al
 		}
 		switch {
 		case len(vmids) > 0 && !slices.Contains(vmids, g.VMID):
-		case len(vmids) == 0 && node != "" && g.Node != node:
+		case node != "" && g.Node != node:
 		case len(vmids) == 0 && slices.Contains(exclude, g.VMID):
 		case pool != "" && !slices.Contains(members, g.VMID):
 		case len(vmids) == 0 && pool == "" && !all:

@@ -440,6 +440,8 @@ func TestDryRunStorageAndBackupJobs(t *testing.T) {
 					t.Errorf("%d jobs after two creates, want 4", n)
 				}
 			}},
+		{name: "job on another node", tool: "pve_create_backup_job", args: map[string]any{"id": "db-on-pve2", "schedule": "sun 01:00", "vmid": []int{101}, "node": "pve2"},
+			want: []string{"guest 101 is on pve1: a job limited to pve2 skips it", "backs up now: none"}},
 		{name: "delete job", tool: "pve_delete_backup_job", args: map[string]any{"id": "backup-a81c0b95-77e2"},
 			want: []string{"backup job backup-a81c0b95-77e2 (sun 03:00, disabled, vmid 101 on pve1 to local)", "existing backups stay on local"},
 			after: func(t *testing.T, e *testEnv, p Plan) {
@@ -506,4 +508,31 @@ func TestDryRunNetwork(t *testing.T) {
 			}},
 		{name: "revert nothing", tool: "pve_revert_network", args: map[string]any{"node": "pve2"}, want: []string{"nothing is staged on pve2: nothing to discard"}},
 	})
+}
+
+// TestPendingLines: the staged diff names each changed option's interface,
+// from the hunk's stanza header or, outside the context, from the one
+// interface whose pending settings hold it.
+func TestPendingLines(t *testing.T) {
+	ifaces := map[string]textMap{
+		"vmbr0": {"iface": "vmbr0", "cidr": "10.0.0.99/24", "mtu": "9000", "comments": "LAN"},
+		"vmbr1": {"iface": "vmbr1", "bridge_vlan_aware": "1", "comments": "trunk"},
+		"vmbr2": {"iface": "vmbr2", "bridge_vlan_aware": "1"},
+	}
+	for _, c := range []struct {
+		name, diff string
+		want       []string
+	}{
+		{"header in context", "--- a\n+++ b\n@@ -1,3 +1,4 @@\n auto vmbr0\n iface vmbr0 inet static\n-\taddress 10.0.0.11/24\n+\taddress 10.0.0.99/24\n",
+			[]string{"- vmbr0: address 10.0.0.11/24", "+ vmbr0: address 10.0.0.99/24"}},
+		{"header outside", "@@ -7,4 +7,4 @@\n \tbridge-stp off\n-\taddress 10.0.0.11/24\n+\taddress 10.0.0.99/24\n+\tmtu 9000\n-#Management\n+#LAN\n",
+			[]string{"- vmbr0: address 10.0.0.11/24", "+ vmbr0: address 10.0.0.99/24", "+ vmbr0: mtu 9000", "- #Management", "+ vmbr0: #LAN"}},
+		{"ambiguous", "@@ -3,2 +3,3 @@\n \tbridge-fd 0\n+\tbridge-vlan-aware yes\n", []string{"+ bridge-vlan-aware yes"}},
+		{"new stanza", "@@ -20,0 +21,3 @@\n+auto vmbr3\n+iface vmbr3 inet manual\n+\tbridge-ports none\n", []string{"+ auto vmbr3", "+ iface vmbr3 inet manual", "+ vmbr3: bridge-ports none"}},
+		{"nothing staged", "", nil},
+	} {
+		if got := pendingLines(c.diff, ifaces); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
 }

@@ -125,6 +125,9 @@ func fileKey(option string) string {
 // the interfaces file, "mtu 9000"); "" if none or several.
 func ifaceWith(ifaces map[string]textMap, option string) string {
 	k, v, _ := strings.Cut(option, " ")
+	if c, ok := strings.CutPrefix(option, "#"); ok {
+		k, v = "comments", c
+	}
 	key := map[string]string{"address": "cidr", "bond-slaves": "slaves"}[k]
 	if key == "" {
 		key = strings.ReplaceAll(k, "-", "_")
@@ -135,14 +138,20 @@ func ifaceWith(ifaces map[string]textMap, option string) string {
 	found := ""
 	for _, name := range sortedKeys(ifaces) {
 		f := ifaces[name]
-		if f[key] == v || f[k] == v || strings.HasPrefix(option, "#") && "#"+f["comments"] == option {
-			if found != "" {
-				return ""
-			}
-			found = name
+		if !has(f, key, v) && !has(f, k, v) {
+			continue
 		}
+		if found != "" {
+			return ""
+		}
+		found = name
 	}
 	return found
+}
+
+func has(f textMap, k, v string) bool {
+	got, ok := f[k]
+	return ok && got == v
 }
 
 // notePending tells that changes are staged already: the apply takes them
