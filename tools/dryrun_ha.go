@@ -133,76 +133,74 @@ func noteFencing(p *Plan, fencing string) {
 	}
 }
 
-// haResourcePlan plans adding or changing an HA resource: its settings,
-// and the guest's state after.
-func haResourcePlan[In any](create bool) Planner[In] {
-	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		var sid, state string
-		var p *Plan
-		var err error
-		switch in := any(&in).(type) {
-		case *haCreateIn:
-			sid, state = in.SID, in.State
-			p = &Plan{}
-			call := Call{"POST", haResourcesCall.Path}
-			if p.Request, err = env.requestOf(ctx, call, in); err != nil {
-				return nil, err
-			}
-			params, err := paramsOf(call, in)
-			if err != nil {
-				return nil, err
-			}
-			p.Changes = newSettings(params, "sid")
-			if state == "" {
-				state = "started"
-				p.Changes = append(p.Changes, Change{Key: "state", To: "started (default)"})
-			}
-		case *haUpdateIn:
-			sid, state = in.SID, in.State
-			var cur map[string]any
-			p, cur, err = configPlan(ctx, env, haResourceGet, Call{"PUT", haResourceGet.Path}, in)
-			if err != nil {
-				p = &Plan{}
-				return p, p.failOn(err)
-			}
-			if state == "" {
-				state = textOf(cur["state"])
-				if slices.Contains(in.Delete, "state") {
-					state = "started"
-				}
-			}
-		}
-		res, _, err := env.readHA(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if _, dup := res[sid]; dup && create {
-			p.fail("resource ID '%s' already defined", sid)
-		}
-		guests, err := env.resources(ctx, "vm")
-		if err != nil {
-			return nil, err
-		}
-		g := haGuest(guests, sid)
-		if g == nil {
-			p.fail("resource '%s' does not exist in cluster", sid)
-			return p, nil
-		}
-		fencing, err := env.haFencing(ctx)
-		if err != nil {
-			return nil, err
-		}
-		gp := haGuestPlan(g, sid, state, fencing)
-		noteFencing(p, fencing)
-		if state == "started" && g.Template != 0 {
-			p.note("%d is a template: HA cannot start it", g.VMID)
-		}
-		if len(p.WouldFail) > 0 {
-			gp.After = gp.Now
-		}
-		p.Guests = []GuestPlan{gp}
+// haCreatePlan plans putting a guest under HA: its settings, and the
+// guest's state once the manager applies the requested one.
+func haCreatePlan(ctx context.Context, env *Env, in haCreateIn) (*Plan, error) {
+	p, params, err := env.startPlan(ctx, Call{"POST", haResourcesCall.Path}, &in)
+	if err != nil {
+		return nil, err
+	}
+	p.Changes = newSettings(params, "sid")
+	state := in.State
+	if state == "" {
+		state = "started"
+		p.Changes = append(p.Changes, Change{Key: "state", To: "started (default)"})
+	}
+	res, _, err := env.readHA(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, dup := res[in.SID]; dup {
+		p.fail("resource ID '%s' already defined", in.SID)
+	}
+	return env.haStatePlan(ctx, p, in.SID, state)
+}
+
+// haUpdatePlan plans changing an HA resource: current → proposed per
+// setting, and the guest's state after.
+func haUpdatePlan(ctx context.Context, env *Env, in haUpdateIn) (*Plan, error) {
+	p, cur, err := configPlan(ctx, env, haResourceGet, Call{"PUT", haResourceGet.Path}, &in)
+	if err != nil {
+		p = &Plan{}
+		return p, p.failOn(err)
+	}
+	state := in.State
+	switch {
+	case state != "":
+	case slices.Contains(in.Delete, "state"):
+		state = "started" // the default
+	default:
+		state = textOf(cur["state"])
+	}
+	return env.haStatePlan(ctx, p, in.SID, state)
+}
+
+// haStatePlan adds to p the guest of sid, now and once the HA manager
+// applies state.
+func (env *Env) haStatePlan(ctx context.Context, p *Plan, sid, state string) (*Plan, error) {
+	guests, err := env.resources(ctx, "vm")
+	if err != nil {
+		return nil, err
+	}
+	g := haGuest(guests, sid)
+	if g == nil {
+		p.fail("resource '%s' does not exist in cluster", sid)
 		return p, nil
 	}
+	fencing, err := env.haFencing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gp := haGuestPlan(g, sid, state, fencing)
+	noteFencing(p, fencing)
+	if state == "started" && g.Template != 0 {
+		p.note("%d is a template: HA cannot start it", g.VMID)
+	}
+	if len(p.WouldFail) > 0 {
+		gp.After = gp.Now
+	}
+	p.Guests = []GuestPlan{gp}
+	return p, nil
 }
 
 // haDeletePlan plans removing a guest from HA: the resource, and with
@@ -397,57 +395,62 @@ func haRuleDeletePlan(ctx context.Context, env *Env, in haRuleIn) (*Plan, error)
 	return p, nil
 }
 
-// haArmPlan plans arming (arm) or disarming HA: the fencing state now and
-// after, and the guests whose requested state the manager then applies.
-func haArmPlan[In any](arm bool, call Call) Planner[In] {
-	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
-		var err error
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
-		}
-		fencing, err := env.haFencing(ctx)
-		if err != nil {
-			return nil, err
-		}
-		to := "armed"
-		if !arm {
-			mode := any(&in).(*haDisarmIn).ResourceMode
-			to = "disarmed (" + mode + ")"
-			if mode == "freeze" {
-				p.note("HA resources are frozen: no recovery, no state changes, until pve_arm_ha")
-			} else {
-				p.note("HA resources are unmanaged: guests can be started, stopped and moved by hand, until pve_arm_ha")
-			}
-		}
-		if arm && fencing == "armed" || !arm && fencing == to {
-			p.note("HA is already %s: nothing changes", fencing)
-			return p, nil
-		}
-		p.Changes = []Change{{Key: "fencing", Now: &fencing, To: to}}
-		if !arm {
-			return p, nil
-		}
-		res, _, err := env.readHA(ctx)
-		if err != nil {
-			return nil, err
-		}
-		guests, err := env.resources(ctx, "vm")
-		if err != nil {
-			return nil, err
-		}
-		for _, sid := range sortedKeys(res) {
-			g := haGuest(guests, sid)
-			if g == nil {
-				continue
-			}
+// haFencingPlan begins an arm or disarm plan: the request and the fencing
+// state now; done when it already is to.
+func (env *Env) haFencingPlan(ctx context.Context, call Call, in any, to string) (p *Plan, done bool, err error) {
+	if p, _, err = env.startPlan(ctx, call, in); err != nil {
+		return nil, false, err
+	}
+	fencing, err := env.haFencing(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if fencing == to {
+		p.note("HA is already %s: nothing changes", fencing)
+		return p, true, nil
+	}
+	p.Changes = []Change{{Key: "fencing", Now: &fencing, To: to}}
+	return p, false, nil
+}
+
+// haDisarmPlan plans disarming HA: what the mode does to the resources.
+func haDisarmPlan(ctx context.Context, env *Env, in haDisarmIn) (*Plan, error) {
+	p, done, err := env.haFencingPlan(ctx, Call{"POST", "/cluster/ha/status/disarm-ha"}, &in, "disarmed ("+in.ResourceMode+")")
+	if err != nil || done {
+		return p, err
+	}
+	if in.ResourceMode == "freeze" {
+		p.note("HA resources are frozen: no recovery, no state changes, until pve_arm_ha")
+	} else {
+		p.note("HA resources are unmanaged: guests can be started, stopped and moved by hand, until pve_arm_ha")
+	}
+	return p, nil
+}
+
+// haArmPlan plans re-arming HA: the guests whose requested state the
+// manager then applies.
+func haArmPlan(ctx context.Context, env *Env, in EmptyIn) (*Plan, error) {
+	p, done, err := env.haFencingPlan(ctx, Call{"POST", "/cluster/ha/status/arm-ha"}, &in, "armed")
+	if err != nil || done {
+		return p, err
+	}
+	res, _, err := env.readHA(ctx)
+	if err != nil {
+		return nil, err
+	}
+	guests, err := env.resources(ctx, "vm")
+	if err != nil {
+		return nil, err
+	}
+	for _, sid := range sortedKeys(res) {
+		if g := haGuest(guests, sid); g != nil {
 			if gp := haGuestPlan(g, sid, res[sid]["state"], "armed"); gp.After != gp.Now {
 				p.Guests = append(p.Guests, gp)
 			}
 		}
-		if len(p.Guests) == 0 {
-			p.note("every HA guest is already in its requested state")
-		}
-		return p, nil
 	}
+	if len(p.Guests) == 0 {
+		p.note("every HA guest is already in its requested state")
+	}
+	return p, nil
 }

@@ -98,9 +98,9 @@ func haTools() []*Tool {
 		Endpoint[haSIDIn](Spec{Name: "pve_get_ha_resource", Title: "Get HA resource", Tier: ReadOnly, Kind: Read,
 			Desc: "One HA resource's config and digest."}, "GET", "/cluster/ha/resources/{sid}"),
 		planned(Endpoint[haCreateIn](Spec{Name: "pve_create_ha_resource", Title: "Add guest to HA", Tier: Full, Kind: Act,
-			Desc: "Put a guest under HA; HA starts or stops it to match state."}, "POST", "/cluster/ha/resources"), haReads, haResourcePlan[haCreateIn](true)),
+			Desc: "Put a guest under HA; HA starts or stops it to match state."}, "POST", "/cluster/ha/resources"), haReads, haCreatePlan),
 		planned(Endpoint[haUpdateIn](Spec{Name: "pve_update_ha_resource", Title: "Change HA resource", Tier: Full, Kind: Set,
-			Desc: "Change an HA resource's state, limits or comment."}, "PUT", "/cluster/ha/resources/{sid}"), haReads, haResourcePlan[haUpdateIn](false)),
+			Desc: "Change an HA resource's state, limits or comment."}, "PUT", "/cluster/ha/resources/{sid}"), haReads, haUpdatePlan),
 		planned(Endpoint[haDeleteIn](Spec{Name: "pve_delete_ha_resource", Title: "Remove guest from HA", Tier: Full, Kind: Destroy,
 			Desc: "Remove a guest from HA (the guest stays) and by default from rules."}, "DELETE", "/cluster/ha/resources/{sid}"), haReads, haDeletePlan),
 		Endpoint[haRulesIn](Spec{Name: "pve_list_ha_rules", Title: "List HA rules", Tier: ReadOnly, Kind: Read,
@@ -132,9 +132,9 @@ func haTools() []*Tool {
 			Desc: "Delete an HA rule; its resources stay HA-managed."}, "DELETE", "/cluster/ha/rules/{rule}"), haReads, haRuleDeletePlan),
 		planned(Endpoint[haDisarmIn](Spec{Name: "pve_disarm_ha", Title: "Disarm HA", Tier: Full, Kind: Set,
 			Desc: "Disarm HA for maintenance: no fencing or recovery until pve_arm_ha."}, "POST", "/cluster/ha/status/disarm-ha"),
-			haReads, haArmPlan[haDisarmIn](false, Call{"POST", "/cluster/ha/status/disarm-ha"})),
+			haReads, haDisarmPlan),
 		planned(Endpoint[EmptyIn](Spec{Name: "pve_arm_ha", Title: "Arm HA", Tier: Full, Kind: Set,
 			Desc: "Re-arm HA after pve_disarm_ha."}, "POST", "/cluster/ha/status/arm-ha"),
-			haReads, haArmPlan[EmptyIn](true, Call{"POST", "/cluster/ha/status/arm-ha"})),
+			haReads, haArmPlan),
 	}
 }
