@@ -153,7 +153,7 @@ func TestDryRunGuestFirewall(t *testing.T) {
 		{name: "no such guest", tool: "pve_create_guest_firewall_rule", args: map[string]any{"vmid": 777, "type": "in", "action": "ACCEPT"},
 			fail: "no VM or container with vmid 777"},
 		{name: "firewall off", tool: "pve_create_guest_firewall_rule", args: map[string]any{"vmid": 102, "type": "in", "action": "ACCEPT", "macro": "RDP"},
-			want: []string{"this firewall is disabled"}, after: at("qemu/102")},
+			want: []string{"the qemu firewall is disabled"}, after: at("qemu/102")},
 		{name: "bad iface", tool: "pve_update_guest_firewall_rule", args: map[string]any{"vmid": 100, "pos": 3, "iface": "eth0"},
 			fail: "must be netX"},
 		{name: "host rule comment", tool: "pve_update_guest_firewall_rule", args: map[string]any{"node": "pve2", "pos": 0, "comment": "Ceph (public)"},
@@ -168,6 +168,13 @@ func TestDryRunGuestFirewall(t *testing.T) {
 			after: func(t *testing.T, e *testEnv, p Plan) {
 				if rules := e.sim.FirewallRulesAt("lxc/201"); len(rules) != 1 {
 					t.Errorf("CT rules after the delete: %v", rules)
+				}
+			}},
+		{name: "CT firewall on, no NIC with firewall=1", tool: "pve_update_guest_firewall_options", args: map[string]any{"vmid": 203, "enable": true},
+			want: []string{"enable: - -> 1", "no NIC of guest 203 has firewall=1"},
+			after: func(t *testing.T, e *testEnv, p Plan) {
+				if o := e.sim.FirewallOptionsAt("lxc/203"); o["enable"] != "1" {
+					t.Errorf("CT options after the change: %v", o)
 				}
 			}},
 		{name: "VM options", tool: "pve_update_guest_firewall_options", args: map[string]any{"vmid": 100, "enable": false, "policy_in": "REJECT"},

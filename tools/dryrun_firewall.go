@@ -293,7 +293,7 @@ func (env *Env) noteFwOff(ctx context.Context, p *Plan, at fwLevel) {
 	}
 	// Guest and host firewalls default to off, the cluster's too.
 	if opts.Enable == nil || !bool(*opts.Enable) {
-		p.note("this firewall is disabled (options enable=0): its rules take effect once it is enabled")
+		p.note("the %s firewall is disabled (options enable=0): its rules take effect once it is enabled", at.level)
 	}
 }
 
@@ -451,5 +451,24 @@ func guestFwOptionsPlan(ctx context.Context, env *Env, in fwOptionsIn) (*Plan, e
 		return head, err
 	}
 	p, _, err := configPlan(ctx, env, Call{"GET", at.prefix + "/options"}, Call{"PUT", at.prefix + "/options"}, &in)
-	return p, err
+	if err != nil || in.Enable == nil || !*in.Enable {
+		return p, err
+	}
+	// A firewall switched on filters nothing while the cluster's is off,
+	// nor, for a guest, on NICs without firewall=1.
+	env.noteFwOff(ctx, p, clusterFw)
+	if at.level == "node" {
+		return p, nil
+	}
+	var cfg map[string]any
+	if err := env.getAt(ctx, Call{"GET", "/nodes/{node}/" + at.level + "/{vmid}/config"}, map[string]string{"node": in.Node, "vmid": strconv.Itoa(in.VMID)}, nil, &cfg); err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(cfg) {
+		if v, ok := cfg[k].(string); ok && fwGuestIface.MatchString(k) && strings.Contains(","+v+",", ",firewall=1,") {
+			return p, nil
+		}
+	}
+	p.note("no NIC of guest %d has firewall=1: its firewall filters nothing until one does", in.VMID)
+	return p, nil
 }

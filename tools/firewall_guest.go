@@ -154,7 +154,7 @@ func guestFirewallTools() []*Tool {
 					return Output{}, err
 				}
 				return fwCall(ctx, env, "PUT", "/options", &in)
-			}), fwCalls("GET", "/options"), guestFwOptionsPlan),
+			}), slices.Concat(fwCalls("GET", "/options"), []Call{{"GET", "/cluster/firewall/options"}}), guestFwOptionsPlan),
 		Custom(Spec{Name: "pve_get_guest_firewall_log", Title: "Guest or host firewall log", Tier: ReadOnly, Kind: Read,
 			Desc: "VM/CT or node (node only) firewall log lines {n,t}, oldest first; since = recent."},
 			fwCalls("GET", "/log"), func(ctx context.Context, env *Env, in fwLogIn) (Output, error) {
