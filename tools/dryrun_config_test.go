@@ -45,6 +45,7 @@ func runPlanCases(t *testing.T, e *testEnv, cases []planCase) {
 	t.Helper()
 	for _, c := range cases {
 		p := e.dryRun(c.tool, c.args)
+		e.readsDeclared(c.tool)
 		txt := planText(p)
 		for _, w := range c.want {
 			if !strings.Contains(txt, w) {
@@ -66,6 +67,36 @@ func runPlanCases(t *testing.T, e *testEnv, cases []planCase) {
 		e.ok(c.tool, c.args)
 		if c.after != nil {
 			c.after(t, e, p)
+		}
+	}
+}
+
+// readsDeclared fails the test if a request since the last ResetRequests
+// matches none of the tool's declared Calls: the schema tests check only
+// what is declared.
+func (e *testEnv) readsDeclared(name string) {
+	e.t.Helper()
+	var calls []Call
+	for _, tool := range All() {
+		if tool.Name == name {
+			calls = tool.Calls
+		}
+	}
+	for _, r := range e.sim.Requests() {
+		segs := strings.Split(strings.Trim(r.Path, "/"), "/")
+		if !slices.ContainsFunc(calls, func(c Call) bool {
+			tpl := strings.Split(strings.Trim(c.Path, "/"), "/")
+			if c.Method != r.Method || len(tpl) != len(segs) {
+				return false
+			}
+			for i, t := range tpl {
+				if !strings.HasPrefix(t, "{") && t != segs[i] {
+					return false
+				}
+			}
+			return true
+		}) {
+			e.t.Errorf("%s: the dry run read %s %s, which the tool does not declare", name, r.Method, r.Path)
 		}
 	}
 }
