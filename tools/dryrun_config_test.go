@@ -330,7 +330,14 @@ func TestDryRunPoolsAndAccess(t *testing.T) {
 			got, ok := e.sim.Pool(id)
 			slices.Sort(got.VMs)
 			if !ok || !slices.Equal(got.VMs, vms) || !slices.Equal(got.Storage, storage) {
-				t.Errorf("pool %s after the real call: %+v, the plan said vms %v storage %v", id, got, vms, storage)
+				t.Errorf("pool %s after the real call: %+v, want vms %v storage %v", id, got, vms, storage)
+			}
+			// The members the plan announced for this pool are the ones it has.
+			for _, c := range p.Changes {
+				now := map[string]string{"vms": joinInts(got.VMs), "storage": strings.Join(got.Storage, ",")}[c.Key]
+				if (c.Key == "vms" || c.Key == "storage") && strings.Contains(p.Request, "poolid="+id) && c.To != now {
+					t.Errorf("pool %s %s after the real call: %q, the plan said %q", id, c.Key, now, c.To)
+				}
 			}
 		}
 	}
