@@ -324,6 +324,19 @@ func (c *Client) once(ctx context.Context, cred *credential, method, path string
 	if out == nil {
 		return false, nil
 	}
+	if a, ok := out.(*Answer); ok {
+		var all map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &all); err != nil {
+			return false, fmt.Errorf("Proxmox %s %s: answer is not JSON: %v", method, path, err)
+		}
+		for k, v := range all {
+			all[k] = c.Redactor().Bytes(v)
+		}
+		a.Data = all["data"]
+		delete(all, "data")
+		a.Attrs = all
+		return false, nil
+	}
 	var env struct {
 		Data json.RawMessage `json:"data"`
 	}
@@ -343,6 +356,14 @@ func (c *Client) once(ctx context.Context, cred *credential, method, path string
 		return false, fmt.Errorf("Proxmox %s %s: unexpected answer: %v", method, path, err)
 	}
 	return false, nil
+}
+
+// Answer, passed as out, takes a whole answer: its data and the attributes
+// Proxmox sets beside it, such as "changes" (the pending diff) on GET
+// /nodes/{node}/network.
+type Answer struct {
+	Data  json.RawMessage
+	Attrs map[string]json.RawMessage
 }
 
 // reason is the reason phrase of the status line ("VM 101 not running"),

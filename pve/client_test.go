@@ -128,6 +128,29 @@ func TestAuthHeaderAndDataUnwrap(t *testing.T) {
 	}
 }
 
+// TestAnswerAttrs: an *Answer takes the attributes Proxmox sets beside
+// data (the network's pending diff), redacted like data.
+func TestAnswerAttrs(t *testing.T) {
+	ts := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"data":[{"iface":"vmbr0"}],"changes":"--- a\n+++ b\n+token ` + testTokenSecret + `\n"}`))
+	})
+	c := testClient(t, ts.URL+"/api2/json")
+	var a Answer
+	if err := c.Get(context.Background(), "/nodes/pve1/network", nil, &a); err != nil {
+		t.Fatal(err)
+	}
+	var changes string
+	if err := json.Unmarshal(a.Attrs["changes"], &changes); err != nil || !strings.HasPrefix(changes, "--- a\n") {
+		t.Errorf("changes %q: %v", a.Attrs["changes"], err)
+	}
+	if strings.Contains(changes, testTokenSecret) {
+		t.Error("the secret reached the attributes")
+	}
+	if string(a.Data) != `[{"iface":"vmbr0"}]` || len(a.Attrs) != 1 {
+		t.Errorf("data %s, attrs %v", a.Data, a.Attrs)
+	}
+}
+
 func TestEncodingByMethod(t *testing.T) {
 	type seen struct {
 		method, query, body, contentType string

@@ -75,7 +75,7 @@ func accessTools() []*Tool {
 			Desc: "Effective privileges per path (1 = inherited below); check before a call Proxmox may refuse with 403."}, "GET", "/access/permissions"),
 		Endpoint[EmptyIn](Spec{Name: "pve_list_domains", Title: "List auth realms", Tier: ReadOnly, Kind: Read,
 			Desc: "List authentication realms (pam, pve, LDAP, AD, OpenID)."}, "GET", "/access/domains"),
-		Custom(Spec{Name: "pve_create_user", Title: "Create user", Tier: Full, Kind: Act,
+		planned(Custom(Spec{Name: "pve_create_user", Title: "Create user", Tier: Full, Kind: Act,
 			Desc: "Create a user; returns it as stored."},
 			[]Call{createUserCall, getUserCall},
 			func(ctx context.Context, env *Env, in createUserIn) (Output, error) {
@@ -87,13 +87,13 @@ func accessTools() []*Tool {
 					return Output{Note: "User " + in.UserID + " created; reading it back failed: " + err.Error()}, nil
 				}
 				return out, nil
-			}),
+			}), accessReads, createUserPlan),
 		planned(Endpoint[updateUserIn](Spec{Name: "pve_update_user", Title: "Change user", Keywords: []string{"disable", "enable", "expire", "lock", "password"}, Tier: Full, Kind: Set,
 			Desc: "Change given user settings; groups replace unless append."}, "PUT", "/access/users/{userid}"), []Call{{"GET", "/access/users/{userid}"}},
 			settingsPlanner[updateUserIn](Call{"GET", "/access/users/{userid}"}, Call{"PUT", "/access/users/{userid}"})),
-		Endpoint[userIn](Spec{Name: "pve_delete_user", Title: "Delete user", Tier: Full, Kind: Destroy,
-			Desc: "Delete a user, its API tokens and its ACL entries."}, "DELETE", "/access/users/{userid}"),
-		Endpoint[updateACLIn](Spec{Name: "pve_update_acl", Title: "Grant or revoke roles", Tier: Full, Kind: Set,
-			Desc: "Grant roles on a path to users, groups or tokens; delete revokes."}, "PUT", "/access/acl"),
+		planned(Endpoint[userIn](Spec{Name: "pve_delete_user", Title: "Delete user", Tier: Full, Kind: Destroy,
+			Desc: "Delete a user, its API tokens and its ACL entries."}, "DELETE", "/access/users/{userid}"), accessReads, deleteUserPlan),
+		planned(Endpoint[updateACLIn](Spec{Name: "pve_update_acl", Title: "Grant or revoke roles", Tier: Full, Kind: Set,
+			Desc: "Grant roles on a path to users, groups or tokens; delete revokes."}, "PUT", "/access/acl"), accessReads, updateACLPlan),
 	}
 }

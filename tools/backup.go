@@ -61,11 +61,11 @@ func backupTools() []*Tool {
 		planned(Custom(Spec{Name: "pve_run_backup", Title: "Back up now", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Back up guests now (vzdump); all/pool need node. Returns the task."},
 			[]Call{vzdumpCall, resourcesCall}, runBackup), []Call{storageListCall}, runBackupPlan),
-		Custom(Spec{Name: "pve_create_backup_job", Title: "Create backup job", Tier: Full, Kind: Act,
+		planned(Custom(Spec{Name: "pve_create_backup_job", Title: "Create backup job", Tier: Full, Kind: Act,
 			Desc: "Schedule a recurring backup job; returns the stored job with its id."},
-			backupJobCalls, createBackupJob),
-		Endpoint[backupJobIn](Spec{Name: "pve_delete_backup_job", Title: "Delete backup job", Tier: Full, Kind: Destroy,
-			Desc: "Delete a backup job; existing backups stay."}, "DELETE", "/cluster/backup/{id}"),
+			backupJobCalls, createBackupJob), backupJobReads, createBackupJobPlan),
+		planned(Endpoint[backupJobIn](Spec{Name: "pve_delete_backup_job", Title: "Delete backup job", Tier: Full, Kind: Destroy,
+			Desc: "Delete a backup job; existing backups stay."}, "DELETE", "/cluster/backup/{id}"), backupJobReads, deleteBackupJobPlan),
 	}
 }
 

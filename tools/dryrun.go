@@ -39,6 +39,7 @@ func planned[In any](t *Tool, reads []Call, p Planner[In]) *Tool {
 		}
 		if !slices.Contains(t.Calls, c) {
 			t.Calls = append(t.Calls, c)
+			t.planReads = append(t.planReads, c)
 		}
 	}
 	return t
@@ -83,6 +84,12 @@ type Plan struct {
 	Digest string `json:"digest,omitempty"`
 	// Destroys is everything that would go, one item a line.
 	Destroys []string `json:"destroys,omitempty"`
+	// Rules is the rule list the call leaves (firewall, HA), one rule a
+	// line, the new or changed one marked (ruleLines, dryrun_firewall.go).
+	Rules []string `json:"rules,omitempty"`
+	// Pending is a node's staged network changes (the diff from
+	// /etc/network/interfaces to interfaces.new), one changed line each.
+	Pending []string `json:"pending,omitempty"`
 	// Target is the summary confirmation shows of the guest (confirm_guest.go).
 	Target *guest `json:"target,omitempty"`
 }

@@ -1,69 +1,12 @@
 package tools
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pve-mcp/pve-mcp/pve/pvesim"
 )
-
-// planCase is one dry run and the real call that follows it on the same
-// simulator: the plan must say fail (in would_fail) and contain want; the
-// real call then fails where the plan said it would and succeeds where it
-// did not, and after checks that it did what the plan said.
-type planCase struct {
-	name string
-	tool string
-	args map[string]any
-	fail string   // in would_fail; "" wants none
-	want []string // in the plan's JSON
-	// simAllows marks a refusal of real Proxmox the simulator does not
-	// model: the real call is not made.
-	simAllows bool
-	after     func(t *testing.T, e *testEnv, p Plan)
-}
-
-// runPlanCases runs each case in order on e (cases may build on earlier ones).
-func runPlanCases(t *testing.T, e *testEnv, cases []planCase) {
-	t.Helper()
-	for _, c := range cases {
-		p := e.dryRun(c.tool, c.args)
-		b, _ := json.Marshal(p)
-		txt := string(b)
-		fails := strings.Join(p.WouldFail, "\n")
-		switch {
-		case c.fail == "" && len(p.WouldFail) > 0:
-			t.Errorf("%s: would_fail %v", c.name, p.WouldFail)
-		case c.fail != "" && !strings.Contains(fails, c.fail):
-			t.Errorf("%s: would_fail %v, want %q", c.name, p.WouldFail, c.fail)
-		}
-		for _, w := range c.want {
-			if !strings.Contains(txt, w) {
-				t.Errorf("%s: plan lacks %q: %s", c.name, w, txt)
-			}
-		}
-		if c.simAllows {
-			continue
-		}
-		args := map[string]any{}
-		for k, v := range c.args {
-			args[k] = v
-		}
-		if toolByName(c.tool).Task {
-			args["wait"] = 30
-		}
-		if c.fail != "" {
-			e.fails(c.tool, args)
-		} else {
-			e.ok(c.tool, args)
-		}
-		if c.after != nil {
-			c.after(t, e, p)
-		}
-	}
-}
 
 func toolByName(name string) *Tool {
 	for _, t := range All() {

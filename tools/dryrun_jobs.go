@@ -8,11 +8,10 @@ import (
 	"strings"
 )
 
-// storageListCall is read for a storage's retention. Not the one
-// storage's /storage/{storage}: every placeholder of a tool's calls counts
-// as a path parameter (handler's path-injection test), and the backup
-// sends storage in the body.
-var storageListCall = Call{"GET", "/storage"}
+// A backup run reads a storage's retention from storageListCall
+// (dryrun_pools.go), not the one storage's /storage/{storage}: every
+// placeholder of a tool's calls counts as a path parameter (handler's
+// path-injection test), and the backup sends storage in the body.
 
 // The planners of the calls that start a job on a node: a backup run, a
 // download to a storage, an OCI image pull.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // The firewall tools work on the cluster-wide firewall (cluster.fw).
@@ -75,13 +76,13 @@ func firewallTools() []*Tool {
 		planned(Endpoint[firewallOptionsIn](Spec{Name: "pve_update_firewall_options", Title: "Change cluster firewall options", Tier: Full, Kind: Set,
 			Desc: "Change cluster firewall options; first check rules keep your own access."}, "PUT", "/cluster/firewall/options"), []Call{{"GET", "/cluster/firewall/options"}},
 			settingsPlanner[firewallOptionsIn](Call{"GET", "/cluster/firewall/options"}, Call{"PUT", "/cluster/firewall/options"})),
-		Custom(Spec{Name: "pve_create_firewall_rule", Title: "Create cluster firewall rule", Keywords: []string{"open", "port", "allow", "block", "accept", "drop", "reject"}, Tier: Full, Kind: Act,
+		planned(Custom(Spec{Name: "pve_create_firewall_rule", Title: "Create cluster firewall rule", Keywords: []string{"open", "port", "allow", "block", "accept", "drop", "reject"}, Tier: Full, Kind: Act,
 			Desc: "Add a cluster firewall rule (first, or at pos); returns it with its position."},
-			[]Call{createRuleCall, listRulesCall, updateRuleCall}, createRule),
-		Endpoint[updateRuleIn](Spec{Name: "pve_update_firewall_rule", Title: "Change cluster firewall rule", Tier: Full, Kind: Set,
-			Desc: "Change given settings of the cluster firewall rule at pos, or move it."}, "PUT", "/cluster/firewall/rules/{pos}"),
-		Endpoint[rulePosIn](Spec{Name: "pve_delete_firewall_rule", Title: "Delete cluster firewall rule", Tier: Full, Kind: Destroy,
-			Desc: "Delete the cluster firewall rule at pos; later rules move up."}, "DELETE", "/cluster/firewall/rules/{pos}"),
+			[]Call{createRuleCall, listRulesCall, updateRuleCall}, createRule), slices.Concat(ruleCheckReads, []Call{{"GET", "/cluster/firewall/options"}}), createRulePlan),
+		planned(Endpoint[updateRuleIn](Spec{Name: "pve_update_firewall_rule", Title: "Change cluster firewall rule", Tier: Full, Kind: Set,
+			Desc: "Change given settings of the cluster firewall rule at pos, or move it."}, "PUT", "/cluster/firewall/rules/{pos}"), slices.Concat([]Call{listRulesCall}, ruleCheckReads), updateRulePlan),
+		planned(Endpoint[rulePosIn](Spec{Name: "pve_delete_firewall_rule", Title: "Delete cluster firewall rule", Tier: Full, Kind: Destroy,
+			Desc: "Delete the cluster firewall rule at pos; later rules move up."}, "DELETE", "/cluster/firewall/rules/{pos}"), []Call{listRulesCall}, deleteRulePlan),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The firewall below the cluster level: a node's host firewall (host.fw)
@@ -133,32 +134,41 @@ func guestFirewallTools() []*Tool {
 		fwTool[fwScopeIn](Spec{Name: "pve_list_guest_firewall_rules", Title: "List guest or host firewall rules", Tier: ReadOnly, Kind: Read,
 			Desc: "List VM/CT (vmid) or node host (node only) firewall rules in order, with digests."},
 			"GET", "/rules"),
-		Custom(Spec{Name: "pve_create_guest_firewall_rule", Title: "Create guest or host firewall rule", Keywords: []string{"open", "port", "allow", "block", "accept", "drop", "reject"}, Tier: Full, Kind: Act,
+		planned(Custom(Spec{Name: "pve_create_guest_firewall_rule", Title: "Create guest or host firewall rule", Keywords: []string{"open", "port", "allow", "block", "accept", "drop", "reject"}, Tier: Full, Kind: Act,
 			Desc: "Add a VM/CT (vmid) or host (node only) firewall rule, first or at pos."},
 			append(fwCalls("POST", "/rules"), append(fwCalls("GET", "/rules"), fwCalls("PUT", "/rules/{pos}")...)...), fwCreateRule),
-		fwTool[fwUpdateRuleIn](Spec{Name: "pve_update_guest_firewall_rule", Title: "Change guest or host firewall rule", Tier: Full, Kind: Set,
+			slices.Concat(fwCalls("GET", "/options"), ruleCheckReads), guestCreateRulePlan),
+		planned(fwTool[fwUpdateRuleIn](Spec{Name: "pve_update_guest_firewall_rule", Title: "Change guest or host firewall rule", Tier: Full, Kind: Set,
 			Desc: "Change given settings of the VM/CT or host firewall rule at pos, or move it."},
-			"PUT", "/rules/{pos}"),
-		fwTool[fwRulePosIn](Spec{Name: "pve_delete_guest_firewall_rule", Title: "Delete guest or host firewall rule", Tier: Full, Kind: Destroy,
+			"PUT", "/rules/{pos}"), slices.Concat(fwCalls("GET", "/rules"), ruleCheckReads), guestUpdateRulePlan),
+		planned(fwTool[fwRulePosIn](Spec{Name: "pve_delete_guest_firewall_rule", Title: "Delete guest or host firewall rule", Tier: Full, Kind: Destroy,
 			Desc: "Delete the VM/CT or host firewall rule at pos; later rules move up."},
-			"DELETE", "/rules/{pos}"),
+			"DELETE", "/rules/{pos}"), fwCalls("GET", "/rules"), guestDeleteRulePlan),
 		fwTool[fwScopeIn](Spec{Name: "pve_get_guest_firewall_options", Title: "Guest or host firewall options", Tier: ReadOnly, Kind: Read,
 			Desc: "VM/CT (vmid) or host (node only) firewall options, with digest."},
 			"GET", "/options"),
-		Custom(Spec{Name: "pve_update_guest_firewall_options", Title: "Change guest or host firewall options", Tier: Full, Kind: Set,
+		planned(Custom(Spec{Name: "pve_update_guest_firewall_options", Title: "Change guest or host firewall options", Tier: Full, Kind: Set,
 			Desc: "Change VM/CT or host firewall options; guests need cluster firewall on and NIC firewall=1."},
 			fwCalls("PUT", "/options"), func(ctx context.Context, env *Env, in fwOptionsIn) (Output, error) {
-				if in.VMID == 0 && (in.PolicyIn != "" || in.PolicyOut != "") {
-					return Output{}, errors.New("policy_in/policy_out are guest options; a node's host firewall uses the cluster policies (pve_update_firewall_options)")
+				if err := fwOptionsInputErr(in); err != nil {
+					return Output{}, err
 				}
 				return fwCall(ctx, env, "PUT", "/options", &in)
-			}),
+			}), slices.Concat(fwCalls("GET", "/options"), []Call{{"GET", "/cluster/firewall/options"}}), guestFwOptionsPlan),
 		Custom(Spec{Name: "pve_get_guest_firewall_log", Title: "Guest or host firewall log", Tier: ReadOnly, Kind: Read,
 			Desc: "VM/CT or node (node only) firewall log lines {n,t}, oldest first; since = recent."},
 			fwCalls("GET", "/log"), func(ctx context.Context, env *Env, in fwLogIn) (Output, error) {
 				return fwCall(ctx, env, "GET", "/log", &in)
 			}),
 	}
+}
+
+// fwOptionsInputErr refuses guest-only options for a host firewall.
+func fwOptionsInputErr(in fwOptionsIn) error {
+	if in.VMID == 0 && (in.PolicyIn != "" || in.PolicyOut != "") {
+		return errors.New("policy_in/policy_out are guest options; a node's host firewall uses the cluster policies (pve_update_firewall_options)")
+	}
+	return nil
 }
 
 // fwCreateRule adds a rule as createRule does for the cluster firewall:

@@ -64,12 +64,12 @@ func networkTools() []*Tool {
 			Desc: "List a node's network interfaces, pending changes included; active=1 = running."}, "GET", "/nodes/{node}/network"),
 		Endpoint[ifaceIn](Spec{Name: "pve_get_network", Title: "Get network interface", Tier: ReadOnly, Kind: Read,
 			Desc: "One network interface's config, pending changes included."}, "GET", "/nodes/{node}/network/{iface}"),
-		Custom(Spec{Name: "pve_create_network", Title: "Create network interface", Tier: Full, Kind: Act,
+		planned(Custom(Spec{Name: "pve_create_network", Title: "Create network interface", Tier: Full, Kind: Act,
 			Desc: "Create a node network interface; pending until the network config is applied."},
 			[]Call{createNetworkCall}, func(ctx context.Context, env *Env, in createNetworkIn) (Output, error) {
 				return pending(env.Call(ctx, createNetworkCall, &in))
-			}),
-		Custom(Spec{Name: "pve_update_network", Title: "Change network interface", Tier: Full, Kind: Set,
+			}), networkReads, createNetworkPlan),
+		planned(Custom(Spec{Name: "pve_update_network", Title: "Change network interface", Tier: Full, Kind: Set,
 			Desc: "Change given settings of a network interface; pending until applied."},
 			[]Call{getNetworkCall, updateNetworkCall}, func(ctx context.Context, env *Env, in updateNetworkIn) (Output, error) {
 				if in.Type == "" {
@@ -86,17 +86,18 @@ func networkTools() []*Tool {
 					in.Type = v.Type
 				}
 				return pending(env.Call(ctx, updateNetworkCall, &in))
-			}),
-		Custom(Spec{Name: "pve_delete_network", Title: "Delete network interface", Tier: Full, Kind: Destroy,
+			}), networkReads, updateNetworkPlan),
+		planned(Custom(Spec{Name: "pve_delete_network", Title: "Delete network interface", Tier: Full, Kind: Destroy,
 			Desc: "Delete a network interface; pending until applied."},
 			[]Call{deleteNetworkCall}, func(ctx context.Context, env *Env, in ifaceIn) (Output, error) {
 				return pending(env.Call(ctx, deleteNetworkCall, &in))
-			}),
+			}), networkReads, deleteNetworkPlan),
 		// Both are Destroy: a reload can cut the node off the network, a
 		// revert throws staged edits away.
-		Endpoint[NodeIn](Spec{Name: "pve_apply_network", Title: "Apply network changes", Tier: Full, Kind: Destroy, Task: true,
+		planned(Endpoint[NodeIn](Spec{Name: "pve_apply_network", Title: "Apply network changes", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Reload a node's network with its pending changes (ifreload); a wrong bridge or gateway can cut the node off."}, "PUT", "/nodes/{node}/network"),
-		Custom(Spec{Name: "pve_revert_network", Title: "Discard network changes", Tier: Full, Kind: Destroy,
+			networkReads, applyNetworkPlan),
+		planned(Custom(Spec{Name: "pve_revert_network", Title: "Discard network changes", Tier: Full, Kind: Destroy,
 			Desc: "Discard a node's pending network changes."},
 			[]Call{revertNetworkCall}, func(ctx context.Context, env *Env, in NodeIn) (Output, error) {
 				out, err := env.Call(ctx, revertNetworkCall, &in)
@@ -104,7 +105,7 @@ func networkTools() []*Tool {
 					out.Note = "Pending network changes discarded; the running configuration is unchanged."
 				}
 				return out, err
-			}),
+			}), networkReads, revertNetworkPlan),
 	}
 }
 

@@ -41,12 +41,12 @@ func poolTools() []*Tool {
 		Custom(Spec{Name: "pve_get_pool", Title: "Get pool", Tier: ReadOnly, Kind: Read,
 			Desc: "A pool's comment and members (guests, storages)."},
 			[]Call{getPoolCall}, getPool),
-		Endpoint[createPoolIn](Spec{Name: "pve_create_pool", Title: "Create pool", Tier: Full, Kind: Act,
-			Desc: "Create an empty resource pool."}, "POST", "/pools"),
-		Endpoint[updatePoolIn](Spec{Name: "pve_update_pool", Title: "Change pool", Tier: Full, Kind: Set,
-			Desc: "Add or remove (delete) pool guests/storages, or set its comment."}, "PUT", "/pools"),
-		Endpoint[poolIn](Spec{Name: "pve_delete_pool", Title: "Delete pool", Tier: Full, Kind: Destroy,
-			Desc: "Delete an empty pool."}, "DELETE", "/pools"),
+		planned(Endpoint[createPoolIn](Spec{Name: "pve_create_pool", Title: "Create pool", Tier: Full, Kind: Act,
+			Desc: "Create an empty resource pool."}, "POST", "/pools"), poolReads, createPoolPlan),
+		planned(Endpoint[updatePoolIn](Spec{Name: "pve_update_pool", Title: "Change pool", Tier: Full, Kind: Set,
+			Desc: "Add or remove (delete) pool guests/storages, or set its comment."}, "PUT", "/pools"), poolReads, updatePoolPlan),
+		planned(Endpoint[poolIn](Spec{Name: "pve_delete_pool", Title: "Delete pool", Tier: Full, Kind: Destroy,
+			Desc: "Delete an empty pool."}, "DELETE", "/pools"), poolReads, deletePoolPlan),
 	}
 }
 

@@ -31,8 +31,8 @@ func TestToolsMatchOfficialSchema(t *testing.T) {
 				if c == resourcesCall && needsNodeLookup(tool.Input, tool.Calls) {
 					continue // the node lookup sends type=vm, never the tool's fields
 				}
-				if slices.Contains(tool.confirmReads, c) {
-					continue // the confirmation's reads send none of the tool's fields
+				if slices.Contains(tool.confirmReads, c) || slices.Contains(tool.planReads, c) {
+					continue // the confirmation's and the planner's reads send none of the tool's fields
 				}
 				eps = append(eps, ep)
 			}
@@ -173,7 +173,7 @@ func TestToolsAsStrictAsSchema(t *testing.T) {
 	for _, tool := range All() {
 		for _, c := range tool.Calls {
 			ep := api.Endpoint(c.Method, c.Path)
-			if ep == nil || (c == resourcesCall && needsNodeLookup(tool.Input, tool.Calls)) || slices.Contains(tool.confirmReads, c) {
+			if ep == nil || (c == resourcesCall && needsNodeLookup(tool.Input, tool.Calls)) || slices.Contains(tool.confirmReads, c) || slices.Contains(tool.planReads, c) {
 				continue
 			}
 			for _, f := range pve.Fields(tool.Input) {

@@ -87,12 +87,12 @@ func storageTools() []*Tool {
 		planned(Endpoint[ociPullIn](Spec{Name: "pve_pull_oci_image", Title: "Pull OCI image", Tier: ReadExecute, Kind: Act, OpenWorld: true, Task: true,
 			Desc: "Pull an OCI (Docker) image into a storage as a container template. Returns the task."}, ociPullCall.Method, ociPullCall.Path),
 			[]Call{resourcesCall, storageContentCall}, ociPullPlan),
-		Endpoint[createStorageIn](Spec{Name: "pve_create_storage", Title: "Add storage", Tier: Full, Kind: Act,
-			Desc: "Add a storage definition (dir, nfs, cifs, lvm, lvmthin, zfspool, rbd, pbs ...)."}, "POST", "/storage"),
+		planned(Endpoint[createStorageIn](Spec{Name: "pve_create_storage", Title: "Add storage", Tier: Full, Kind: Act,
+			Desc: "Add a storage definition (dir, nfs, cifs, lvm, lvmthin, zfspool, rbd, pbs ...)."}, "POST", "/storage"), storageReads, createStoragePlan),
 		planned(Endpoint[updateStorageIn](Spec{Name: "pve_update_storage", Title: "Change storage", Tier: Full, Kind: Set,
 			Desc: "Change a storage definition; only given settings change."}, "PUT", "/storage/{storage}"), []Call{{"GET", "/storage/{storage}"}},
 			settingsPlanner[updateStorageIn](Call{"GET", "/storage/{storage}"}, Call{"PUT", "/storage/{storage}"})),
-		Endpoint[storageIn](Spec{Name: "pve_delete_storage", Title: "Remove storage", Tier: Full, Kind: Destroy,
-			Desc: "Remove a storage definition; volumes still on it stay but become unusable."}, "DELETE", "/storage/{storage}"),
+		planned(Endpoint[storageIn](Spec{Name: "pve_delete_storage", Title: "Remove storage", Tier: Full, Kind: Destroy,
+			Desc: "Remove a storage definition; volumes still on it stay but become unusable."}, "DELETE", "/storage/{storage}"), storageReads, deleteStoragePlan),
 	}
 }

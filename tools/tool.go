@@ -118,8 +118,10 @@ type Tool struct {
 	clusterWires sync.Map
 
 	// planner, when set (planned, dryrun.go), is the tool's Planner[In]:
-	// the tool then takes dry_run.
-	planner any
+	// the tool then takes dry_run. planReads are the GETs it adds to Calls:
+	// they send the planner's own parameters, not the tool's fields.
+	planner   any
+	planReads []Call
 }
 
 // decode validates a call's arguments against the tool's input schema and

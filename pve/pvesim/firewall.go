@@ -12,7 +12,15 @@ const ruleProps = "comment?:string dest?:string dport?:string enable?:integer(0-
 var (
 	ruleDataKeys = []string{"type", "action", "macro", "source", "dest", "proto", "dport", "sport", "comment", "enable", "log", "iface", "icmp-type"}
 	fwMacros     = []string{"DNS", "HTTP", "HTTPS", "ICMP", "NTP", "Ping", "SMTP", "SNMP", "SSH", "Web", "Ceph", "IMAP", "IMAPS", "LDAP", "MySQL", "PostgreSQL", "RDP", "Samba", "Squid", "Telnet", "VNC"}
-	fwProtos     = []string{"tcp", "udp", "icmp", "icmpv6", "ipv6-icmp", "sctp", "udplite", "esp", "ah", "gre", "igmp", "ospf", "vrrp"}
+	// fwMacroDescr is each macro's description as pve-firewall gives it.
+	fwMacroDescr = map[string]string{"DNS": "Domain Name System traffic (upd and tcp)", "HTTP": "Hypertext Transfer Protocol (WWW)",
+		"HTTPS": "Hypertext Transfer Protocol (WWW) over SSL", "ICMP": "Internet Control Message Protocol", "NTP": "Network Time Protocol (ntpd)",
+		"Ping": "ICMP echo request", "SMTP": "Simple Mail Transfer Protocol", "SNMP": "Simple Network Management Protocol",
+		"SSH": "Secure shell traffic", "Web": "WWW traffic (HTTP and HTTPS)", "Ceph": "Ceph Storage Cluster traffic (Ceph Monitors, OSD & MDS Daemons)",
+		"IMAP": "Internet Message Access Protocol", "IMAPS": "Internet Message Access Protocol over SSL", "LDAP": "Lightweight Directory Access Protocol traffic",
+		"MySQL": "MySQL server", "PostgreSQL": "PostgreSQL server", "RDP": "Microsoft Remote Desktop Protocol traffic",
+		"Samba": "Samba (SMB) - Microsoft Windows file and print sharing", "Squid": "Squid web proxy traffic", "Telnet": "Telnet traffic", "VNC": "VNC traffic for VNC display's 0 - 99"}
+	fwProtos = []string{"tcp", "udp", "icmp", "icmpv6", "ipv6-icmp", "sctp", "udplite", "esp", "ah", "gre", "igmp", "ospf", "vrrp"}
 )
 
 func (s *Sim) routesFirewall() {
@@ -129,6 +137,18 @@ func (s *Sim) routesFirewall() {
 		}
 		s.firewall.rules = append(s.firewall.rules[:pos:pos], s.firewall.rules[pos+1:]...)
 		return nil, nil
+	})
+	s.handle("GET", "/cluster/firewall/macros", "", func(c *Call) (any, error) {
+		out := []map[string]any{}
+		for _, m := range fwMacros {
+			out = append(out, map[string]any{"macro": m, "descr": fwMacroDescr[m]})
+		}
+		return out, nil
+	})
+	// The simulated cluster has no security groups (verifyRule refuses
+	// every group action); the list says so.
+	s.handle("GET", "/cluster/firewall/groups", "", func(c *Call) (any, error) {
+		return []map[string]any{}, nil
 	})
 	s.handle("GET", "/cluster/firewall/aliases", "", func(c *Call) (any, error) {
 		items := make([]map[string]string, len(s.firewall.aliases))

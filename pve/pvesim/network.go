@@ -94,6 +94,9 @@ func (s *Sim) routesNetwork() {
 				e["priority"] = i + 1
 				out = append(out, e)
 			}
+			if changes := nn.pendingChanges(); changes != "" {
+				return withAttrs{data: out, attrs: map[string]any{"changes": changes}}, nil
+			}
 			return out, nil
 		})
 	s.handle("GET", "/nodes/{node}/network/{iface}", "node:string iface:string", func(c *Call) (any, error) {

@@ -232,12 +232,16 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, rec *Request) int {
 	if err != nil {
 		return writeErr(w, err)
 	}
+	var attrs map[string]any
+	if wa, ok := data.(withAttrs); ok {
+		data, attrs = wa.data, wa.attrs
+	}
 	if s.opts.Answered != nil {
 		if b, err := json.Marshal(data); err == nil {
 			s.opts.Answered(rt.method, rt.template, b)
 		}
 	}
-	return writeData(w, data)
+	return writeData(w, data, attrs)
 }
 
 func (s *Sim) authenticate(h string) (string, error) {
@@ -295,8 +299,19 @@ func writeErr(w http.ResponseWriter, err error) int {
 	return ae.Status
 }
 
-func writeData(w http.ResponseWriter, data any) int {
-	b, err := json.Marshal(map[string]any{"data": data})
+// withAttrs is a handler's answer with attributes beside data, as
+// Proxmox's set_result_attrib adds them (the network's "changes").
+type withAttrs struct {
+	data  any
+	attrs map[string]any
+}
+
+func writeData(w http.ResponseWriter, data any, attrs map[string]any) int {
+	body := map[string]any{"data": data}
+	for k, v := range attrs {
+		body[k] = v
+	}
+	b, err := json.Marshal(body)
 	if err != nil {
 		return writeErr(w, err)
 	}
