@@ -91,10 +91,9 @@ func tryNewFleetSecEnv(t *testing.T, env map[string]string, clusters func(labURL
 	// so they are read once the list is known.
 	noTokens := map[string]string{}
 	for k, v := range env {
-		if k != "MCP_AUTH_TOKENS" {
-			noTokens[k] = v
-		}
+		noTokens[k] = v
 	}
+	noTokens["MCP_AUTH_TOKENS"] = "stand-in:full:" + tokAdmin // replaced below
 	base, err := tryNewSecEnv(t, noTokens)
 	if err != nil {
 		return nil, err
@@ -294,5 +293,61 @@ func TestFleetCallerTokenRotation(t *testing.T) {
 		if strings.Contains(l, aliceSecret) || strings.Contains(l, aliceRotated) || strings.Contains(l, officeTokenSecret) {
 			t.Fatalf("a log line holds a token secret: %s", l)
 		}
+	}
+}
+
+// OAuth scopes pve:cluster:NAME narrow a caller to those clusters; the
+// server of that selection is built on first use and then shared.
+func TestFleetOAuthClusterScopes(t *testing.T) {
+	iss := newTestIssuer(t)
+	k := iss.addKey("k1", "RS256")
+	f := newFleetEnv(t, map[string]string{"MCP_AUTH": "tokens,oauth", "MCP_OAUTH_ISSUER": iss.URL, "MCP_OAUTH_AUDIENCE": testAudience})
+	before := f.built.servers.len()
+	cases := []struct {
+		scope string
+		want  []string // the clusters pve_get_qemu_status offers
+	}{
+		{"pve:read", []string{"lab", "office", "dead"}},
+		{"pve:read pve:cluster:office", []string{"office"}},
+		{"pve:read pve:cluster:office pve:cluster:lab", []string{"lab", "office"}},
+		{"pve:read pve:cluster:mars pve:cluster:lab", []string{"lab"}}, // a cluster of another deployment is ignored
+	}
+	for _, c := range cases {
+		tok := sign(t, k, iss.claims("carol", c.scope))
+		r := f.rpc(tok, "tools/list", map[string]any{})
+		var list struct {
+			Tools []struct {
+				Name        string `json:"name"`
+				InputSchema struct {
+					Properties map[string]struct {
+						Enum []string `json:"enum"`
+					} `json:"properties"`
+				} `json:"inputSchema"`
+			} `json:"tools"`
+		}
+		json.Unmarshal(r.Result, &list)
+		var got []string
+		for _, tl := range list.Tools {
+			if tl.Name == "pve_get_qemu_status" {
+				got = tl.InputSchema.Properties["cluster"].Enum
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("scope %q: clusters %v, want %v", c.scope, got, c.want)
+		}
+	}
+	// pve:cluster:office alone and office+lab are new selections; lab alone
+	// at read-only is lab-only's, built at startup. Asking again builds
+	// nothing more.
+	after := f.built.servers.len()
+	tok := sign(t, k, iss.claims("dave", "pve:read pve:cluster:office"))
+	f.rpc(tok, "tools/list", map[string]any{})
+	if f.built.servers.len() != after || after-before != 2 {
+		t.Errorf("servers: %d at startup, %d after four scopes, %d after a repeat; want 2 new, then none", before, after, f.built.servers.len())
+	}
+	// A caller whose scopes name only other deployments' clusters has no tool.
+	tok = sign(t, k, iss.claims("erin", "pve:read pve:cluster:mars"))
+	if names := f.listTools(tok); len(names) != 0 {
+		t.Errorf("a caller of no cluster here sees %v", names)
 	}
 }

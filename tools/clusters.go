@@ -80,18 +80,6 @@ func (f *Fleet) Redactor() *pve.Redactor {
 	return pve.JoinRedactors(rs...)
 }
 
-// MaxCeiling is the highest ceiling among the named clusters (all when
-// names is nil): a caller can do no more than that anywhere.
-func (f *Fleet) MaxCeiling(names []string) Tier {
-	top := ReadOnly
-	for _, c := range f.Clusters {
-		if (names == nil || slices.Contains(names, c.Name)) && c.Ceiling > top {
-			top = c.Ceiling
-		}
-	}
-	return top
-}
-
 // client returns the client that acts for caller on c.
 func (c *NamedCluster) client(ctx context.Context, caller string) (*pve.Client, error) {
 	if c.ActAs == nil {
@@ -387,7 +375,7 @@ func (env *Env) Usable(selected []*Tool) []*Tool {
 	for _, t := range selected {
 		switch {
 		case t.ManyClusters && !multi:
-		case multi && len(env.reachable(t)) == 0:
+		case env.Fleet != nil && len(env.reachable(t)) == 0: // above every ceiling, even of a single listed cluster
 		default:
 			out = append(out, t)
 		}

@@ -373,3 +373,22 @@ func TestClustersInCompactMode(t *testing.T) {
 		t.Errorf("instructions do not explain cluster")
 	}
 }
+
+// A cluster list of one: no cluster argument, but its ceiling still holds.
+func TestOneListedClusterKeepsItsCeiling(t *testing.T) {
+	e := fullEnv(t)
+	env := &Env{PVE: e.env.PVE, Confirm: Confirmation{Policy: ConfirmOff},
+		Fleet: &Fleet{Default: "solo", Clusters: []*NamedCluster{{Name: "solo", Ceiling: ReadOnly, PVE: e.env.PVE}}}}
+	all, err := Select(Selection{Tier: Full})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range env.Usable(all) {
+		if tool.Tier > ReadOnly {
+			t.Errorf("%s (%s) is usable on a read-only cluster", tool.Name, tool.Tier)
+		}
+	}
+	if n := len(env.Usable(all)); n == 0 {
+		t.Fatal("no tool usable")
+	}
+}
