@@ -132,6 +132,36 @@ func (f *fleetEnv) officeTokens() []string {
 	return out
 }
 
+// clusterChoices maps each tool token's caller sees to the clusters its
+// cluster argument offers (nil: it takes none).
+func (f *fleetEnv) clusterChoices(token string) map[string][]string {
+	f.t.Helper()
+	r := f.rpc(token, "tools/list", map[string]any{})
+	var list struct {
+		Tools []struct {
+			Name        string `json:"name"`
+			InputSchema struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"inputSchema"`
+		} `json:"tools"`
+	}
+	if err := json.Unmarshal(r.Result, &list); err != nil {
+		f.t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, tl := range list.Tools {
+		p, ok := tl.InputSchema.Properties["cluster"]
+		if ok {
+			out[tl.Name] = p.Enum
+		} else {
+			out[tl.Name] = nil
+		}
+	}
+	return out
+}
+
 func TestFleetCallsReachTheirCluster(t *testing.T) {
 	f := newFleetEnv(t, nil)
 	cases := []struct {
@@ -195,24 +225,13 @@ func TestFleetCallsReachTheirCluster(t *testing.T) {
 // tools across clusters look only there.
 func TestFleetCallerLimitedToOneCluster(t *testing.T) {
 	f := newFleetEnv(t, nil)
-	r := f.rpc(tokLabOnly, "tools/list", map[string]any{})
-	var list struct {
-		Tools []struct {
-			Name        string `json:"name"`
-			InputSchema struct {
-				Properties map[string]struct {
-					Enum []string `json:"enum"`
-				} `json:"properties"`
-			} `json:"inputSchema"`
-		} `json:"tools"`
-	}
-	json.Unmarshal(r.Result, &list)
-	if len(list.Tools) == 0 {
+	choices := f.clusterChoices(tokLabOnly)
+	if len(choices) == 0 {
 		t.Fatal("no tools")
 	}
-	for _, tl := range list.Tools {
-		if p, ok := tl.InputSchema.Properties["cluster"]; ok && !slices.Equal(p.Enum, []string{"lab"}) {
-			t.Errorf("%s offers clusters %v to a lab-only caller", tl.Name, p.Enum)
+	for name, enum := range choices {
+		if enum != nil && !slices.Equal(enum, []string{"lab"}) {
+			t.Errorf("%s offers clusters %v to a lab-only caller", name, enum)
 		}
 	}
 	res, err := f.call(tokLabOnly, "pve_find_guests", map[string]any{"name": "01"})
@@ -313,25 +332,7 @@ func TestFleetOAuthClusterScopes(t *testing.T) {
 		{"pve:read pve:cluster:mars pve:cluster:lab", []string{"lab"}}, // a cluster of another deployment is ignored
 	}
 	for _, c := range cases {
-		tok := sign(t, k, iss.claims("carol", c.scope))
-		r := f.rpc(tok, "tools/list", map[string]any{})
-		var list struct {
-			Tools []struct {
-				Name        string `json:"name"`
-				InputSchema struct {
-					Properties map[string]struct {
-						Enum []string `json:"enum"`
-					} `json:"properties"`
-				} `json:"inputSchema"`
-			} `json:"tools"`
-		}
-		json.Unmarshal(r.Result, &list)
-		var got []string
-		for _, tl := range list.Tools {
-			if tl.Name == "pve_get_qemu_status" {
-				got = tl.InputSchema.Properties["cluster"].Enum
-			}
-		}
+		got := f.clusterChoices(sign(t, k, iss.claims("carol", c.scope)))["pve_get_qemu_status"]
 		if !slices.Equal(got, c.want) {
 			t.Errorf("scope %q: clusters %v, want %v", c.scope, got, c.want)
 		}
