@@ -34,7 +34,7 @@ func StartDemoSite(site string, taskDuration time.Duration) (*Demo, error) {
 	h := hex.EncodeToString(b)
 	secret := fmt.Sprintf("%s-%s-%s-%s-%s", h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 	d := &Demo{TokenID: "root@pam!demo", TokenSecret: secret}
-	d.Sim = New(Options{TokenID: d.TokenID, TokenSecret: secret, TaskDuration: taskDuration, Site: site})
+	d.Sim = New(Options{TokenID: d.TokenID, TokenSecret: secret, TaskDuration: taskDuration, Site: site, Unrecorded: true})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: cannot listen on loopback: %w", err)

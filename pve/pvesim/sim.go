@@ -121,6 +121,9 @@ func (r *recorder) commit(status int) {
 	}
 	r.done = true
 	r.rec.Status = status
+	if r.sim.opts.Unrecorded {
+		return
+	}
 	r.sim.mu.Lock()
 	r.sim.requests = append(r.sim.requests, *r.rec)
 	r.sim.mu.Unlock()

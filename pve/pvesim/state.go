@@ -21,6 +21,9 @@ type Options struct {
 	// cluster with other nodes and guests (vmids overlap, as they do
 	// between real clusters), for the multi-cluster demo.
 	Site string
+	// Unrecorded keeps no record of the requests (Requests answers none):
+	// a demo serves for hours, and the record is for tests.
+	Unrecorded bool
 	// TaskDuration is how long a task runs before it finishes and its
 	// effect (VM started, disk moved ...) happens. Zero finishes tasks
 	// before the call that started them returns.
