@@ -59,7 +59,7 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	// The same audit line as over HTTP; the caller is whoever started the process.
 	aud := &auditor{log: log, redact: redactorOf(fleet, client), caller: "stdio", fleet: fleet}
 	srv.AddReceivingMiddleware(aud.middleware(keyOf(cfg.Tools.Tier, cfg.Tools.Categories), surfaceOf(selected, cfg.ToolMode)))
-	if fleet != nil {
+	if fleet != nil && !cfg.SkipCheck {
 		checkClusters(fleet, log)
 	}
 	return srv, nil
@@ -193,7 +193,7 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 			}
 		}
 	}
-	if fleet != nil {
+	if fleet != nil && !cfg.SkipCheck {
 		checkClusters(fleet, log)
 	}
 

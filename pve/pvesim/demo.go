@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
 // Demo is a simulated cluster served on a loopback port, for -demo mode.
+// The cluster is seeded on the first request, not at start: a demo server
+// starts before any client has asked for anything, and seeding costs
+// about as much as the rest of its start-up.
 type Demo struct {
-	Sim         *Sim
 	BaseURL     string
 	TokenID     string
 	TokenSecret string
@@ -34,13 +37,15 @@ func StartDemoSite(site string, taskDuration time.Duration) (*Demo, error) {
 	h := hex.EncodeToString(b)
 	secret := fmt.Sprintf("%s-%s-%s-%s-%s", h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 	d := &Demo{TokenID: "root@pam!demo", TokenSecret: secret}
-	d.Sim = New(Options{TokenID: d.TokenID, TokenSecret: secret, TaskDuration: taskDuration, Site: site, Unrecorded: true})
+	sim := sync.OnceValue(func() *Sim {
+		return New(Options{TokenID: d.TokenID, TokenSecret: secret, TaskDuration: taskDuration, Site: site, Unrecorded: true})
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: cannot listen on loopback: %w", err)
 	}
 	d.BaseURL = "http://" + ln.Addr().String()
-	d.srv = &http.Server{Handler: d.Sim, ReadHeaderTimeout: 5 * time.Second}
+	d.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim().ServeHTTP(w, r) }), ReadHeaderTimeout: 5 * time.Second}
 	go d.srv.Serve(ln)
 	return d, nil
 }

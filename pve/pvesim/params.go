@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // param is one declared parameter of an endpoint, as the API schema has it.
@@ -25,6 +26,20 @@ type param struct {
 //
 // "?" marks optional, integer(a-b) or integer(a-) bounds, enum(...) a string
 // enumeration, and name[n] an indexed option matching net0, net1, ...
+// parsed caches parseParams by declaration: every Sim registers the same
+// routes, and a process may make several (the demo's two clusters, tests).
+var parsed sync.Map // decl -> []param
+
+// parsedParams is parseParams, once per declaration per process. The
+// params are never changed after parsing, so Sims share them.
+func parsedParams(decl string) []param {
+	if p, ok := parsed.Load(decl); ok {
+		return p.([]param)
+	}
+	p, _ := parsed.LoadOrStore(decl, parseParams(decl))
+	return p.([]param)
+}
+
 func parseParams(decl string) []param {
 	var out []param
 	for _, tok := range strings.Fields(decl) {

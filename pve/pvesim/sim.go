@@ -92,7 +92,7 @@ func (s *Sim) handle(method, template, decl string, h func(*Call) (any, error)) 
 	s.routes = append(s.routes, &route{
 		method: method, template: template,
 		segs:   strings.Split(strings.Trim(template, "/"), "/"),
-		params: parseParams(decl), handler: h,
+		params: parsedParams(decl), handler: h,
 	})
 }
 
