@@ -37,7 +37,7 @@ var declarations = []struct {
 	{QEMU, diskTools},
 	{Storage, templateTools},
 	{Firewall, guestFirewallTools},
-	{LXC, lxcExtraTools},
+	{LXC, lxcInterfaceMigrateTools},
 	{Cluster, healthTools},
 	{Backup, restoreTools},
 	{QEMU, pendingTools},
@@ -177,7 +177,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 	// tiny heap; collecting less often until it is built cuts cold start (see
 	// bench/), then collection goes back to normal.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	sel := toolSetOf(selected) // resources, prompts, completions: see extras.go
+	sel := toolSetOf(selected) // resources, prompts, completions: see capabilities.go
 	s := mcp.NewServer(&mcp.Implementation{Name: "pve-mcp", Version: Version}, &mcp.ServerOptions{
 		Instructions: instructionsFor(m, env, selected),
 		SetCacheable: cacheLists,
@@ -202,7 +202,7 @@ func NewServerFor(env *Env, selected []*Tool, m Mode) (*mcp.Server, error) {
 			return nil, err
 		}
 	}
-	addExtras(s, env, sel)
+	addCapabilities(s, env, sel)
 	return s, nil
 }
 

@@ -18,7 +18,7 @@ type migrateLxcIn struct {
 
 var lxcInterfacesCall = Call{Method: "GET", Path: "/nodes/{node}/lxc/{vmid}/interfaces"}
 
-func lxcExtraTools() []*Tool {
+func lxcInterfaceMigrateTools() []*Tool {
 	return []*Tool{
 		Custom(Spec{Name: "pve_get_lxc_interfaces", Title: "Container network addresses", Tier: ReadOnly, Kind: Read,
 			Desc: "A running container's NICs with MAC and IP addresses."}, []Call{lxcInterfacesCall},

@@ -14,9 +14,9 @@ func toolSetOf(tools []*Tool) toolSet {
 	return sel
 }
 
-// addExtras registers the resources, templates and prompts of a server
+// addCapabilities registers the resources, templates and prompts of a server
 // holding sel.
-func addExtras(s *mcp.Server, env *Env, sel toolSet) {
+func addCapabilities(s *mcp.Server, env *Env, sel toolSet) {
 	addResources(s, env, sel)
 	addPrompts(s, sel)
 }
