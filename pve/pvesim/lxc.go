@@ -220,7 +220,7 @@ func (s *Sim) routesLxc() {
 			if running && !c.Bool("online") && !c.Bool("restart") {
 				return nil, fail("can't migrate running container without --online or --restart")
 			}
-			if running && !c.Bool("restart") {
+			if running && !c.Bool("restart") && !s.haManaged(g) {
 				// Checked by the migration task, after the target checks.
 				if tn := s.node(c.Str("target")); tn == nil || tn.Name == g.Node || !tn.Online {
 					return s.migrate(c, g, "vzmigrate", false, "")
