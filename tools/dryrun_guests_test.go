@@ -22,13 +22,18 @@ type planCase struct {
 	// simAllows marks a refusal of real Proxmox the simulator does not
 	// model: the real call is not made.
 	simAllows bool
-	after     func(t *testing.T, e *testEnv, p Plan)
+	// before sets up what the seed lacks (a lock, say) before the dry run.
+	before func(e *testEnv)
+	after  func(t *testing.T, e *testEnv, p Plan)
 }
 
 // runPlanCases runs each case in order on e (cases may build on earlier ones).
 func runPlanCases(t *testing.T, e *testEnv, cases []planCase) {
 	t.Helper()
 	for _, c := range cases {
+		if c.before != nil {
+			c.before(e)
+		}
 		p := e.dryRun(c.tool, c.args)
 		b, _ := json.Marshal(p)
 		txt := string(b)
