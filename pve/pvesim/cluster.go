@@ -310,8 +310,12 @@ func checkDatacenterOption(k, v string) string {
 type bulkAction struct {
 	path, decl, taskType string
 	verb, failVerb       string // "Starting", "start"
-	templates            bool   // templates are considered (migrate only)
-	act                  func(s *Sim, c *Call, t *Task, g *Guest) (skip string, err error)
+	// every: templates and HA-managed guests are considered (migrate
+	// only); the others leave out templates, and HA-managed guests unless
+	// vms names them (pve-manager's get_start_stop_list: HA starts and
+	// stops its guests itself).
+	every bool
+	act   func(s *Sim, c *Call, t *Task, g *Guest) (skip string, err error)
 }
 
 const bulkCommon = "vms?:array max-workers?:integer(1-64) maxworkers?:integer(1-64)"
@@ -411,7 +415,7 @@ var bulkActions = []bulkAction{
 			g.Lock = "suspended"
 			return "", nil
 		}},
-	{path: "migrate", decl: bulkCommon + " target:string online?:boolean with-local-disks?:boolean", taskType: "bulk-migrate", verb: "Migrating", failVerb: "migrate", templates: true,
+	{path: "migrate", decl: bulkCommon + " target:string online?:boolean with-local-disks?:boolean", taskType: "bulk-migrate", verb: "Migrating", failVerb: "migrate", every: true,
 		act: func(s *Sim, c *Call, t *Task, g *Guest) (string, error) {
 			target := c.Str("target")
 			if g.Node == target {
@@ -502,7 +506,11 @@ func (s *Sim) bulk(c *Call, a bulkAction) (any, error) {
 			want[id] = true
 		}
 		for _, g := range s.sortedGuests() {
-			if (len(ids) == 0 || want[g.VMID]) && (a.templates || !g.Template) {
+			switch {
+			case len(ids) > 0 && !want[g.VMID]:
+			case a.every:
+				list = append(list, g)
+			case !g.Template && (len(ids) > 0 || !s.haManaged(g)):
 				list = append(list, g)
 			}
 		}

@@ -468,6 +468,15 @@ func TestBulkHAGuestsAndLocks(t *testing.T) {
 			}
 		}
 	}
+	// Without vms, "all guests" leaves out the HA-managed ones: HA starts
+	// and stops its guests itself.
+	c.sim.SetGuestLock(100, "")
+	if exit, log := bulk("start", nil); exit != "OK" || strings.Contains(log, "VM 100") || !strings.Contains(log, "Starting all guests") || !strings.Contains(log, "Starting VM 102") {
+		t.Errorf("start all: %s\n%s", exit, log)
+	}
+	if g, _ := c.sim.Guest(100); g.Status != "stopped" {
+		t.Errorf("start all started HA-managed 100: %s", g.Status)
+	}
 	// The single migration of an HA guest is a request to HA as well.
 	var upid string
 	c.ok("POST", "/nodes/pve2/qemu/101/migrate", url.Values{"target": {"pve1"}, "online": {"1"}}, &upid)
