@@ -118,10 +118,7 @@ func TestPathInjection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var placeholders []string
-		for _, c := range tl.Calls {
-			placeholders = append(placeholders, pve.Placeholders(c.Path)...)
-		}
+		placeholders := pathParams(tl)
 		for _, f := range pve.Fields(tl.Input) {
 			if f.Type.Kind() != reflect.String || !slices.Contains(placeholders, f.JSON) {
 				continue
@@ -158,25 +155,12 @@ func TestPathInjection(t *testing.T) {
 				args := clone(base)
 				args[f.JSON] = inj
 				res, err := e.call(tokAdmin, tl.Name, args)
-				for _, r := range e.wire.all() {
-					parts := strings.SplitN(r, " ", 3)
-					method, uri := parts[0], parts[1]
-					path, _, _ := strings.Cut(strings.TrimPrefix(uri, "/api2/json"), "?")
-					if !matchesCall(tl.Calls, method, path) {
-						t.Errorf("%s %s=%q caused an undeclared call: %s", tl.Name, f.JSON, inj, r)
-					}
-					// The payload may only arrive whole, as one escaped segment.
-					if strings.Contains(r, "zz") && !strings.Contains(path, "/"+url.PathEscape(inj)) {
-						t.Errorf("%s %s=%q reached Proxmox altered: %s", tl.Name, f.JSON, inj, r)
-					}
-					if strings.ContainsAny(inj, "/?#%\\\x00\n\r\t") || inj == ".." || inj == "." {
-						if strings.Contains(r, "zz") || strings.Contains(path, "/../") || strings.HasSuffix(path, "/..") {
-							t.Errorf("%s %s=%q reached Proxmox: %s", tl.Name, f.JSON, inj, r)
-						}
-						if err == nil && !res.IsError {
-							t.Errorf("%s %s=%q succeeded: %.200s", tl.Name, f.JSON, inj, res.text())
-						}
-					}
+				refused := err != nil || res.IsError
+				for _, problem := range injectionProblems(tl.Calls, inj, e.wire.all()) {
+					t.Errorf("%s %s=%q %s", tl.Name, f.JSON, inj, problem)
+				}
+				if !refused && unsafePayload(inj) && len(e.wire.all()) > 0 {
+					t.Errorf("%s %s=%q succeeded: %.200s", tl.Name, f.JSON, inj, res.text())
 				}
 			}
 		}
@@ -187,6 +171,100 @@ func TestPathInjection(t *testing.T) {
 	}
 	if len(missed) > 2 {
 		t.Fatalf("the safe marker did not reach Proxmox through %v: the test arguments are too weak to mean anything there", missed)
+	}
+}
+
+// pathParams are the placeholders of the calls whose paths a tool's input
+// fills: for a write tool its write calls only, since the reads a planner
+// declares for dry_run (tools/dryrun.go) may take a field the real call
+// sends in its body as a placeholder (a container's storage, say), and a
+// call without dry_run puts it in no path; for a read tool every call.
+func pathParams(tl *tools.Tool) []string {
+	var out []string
+	for _, c := range tl.Calls {
+		if tl.Kind == tools.Read || c.Method != "GET" {
+			out = append(out, pve.Placeholders(c.Path)...)
+		}
+	}
+	return out
+}
+
+// unsafePayload reports whether inj would change a path if it were not
+// escaped: a separator, an escape, a control character or a dot segment.
+func unsafePayload(inj string) bool {
+	return strings.ContainsAny(inj, "/?#%\\\x00\n\r\t") || inj == ".." || inj == "."
+}
+
+// injectionProblems checks what reached Proxmox (wire records, "METHOD
+// URI BODY") after a call that put inj in a path parameter: every request
+// fits a declared call, the payload arrives only whole as one escaped
+// segment, and an unsafe payload arrives nowhere.
+func injectionProblems(calls []tools.Call, inj string, wire []string) []string {
+	var out []string
+	for _, r := range wire {
+		parts := strings.SplitN(r, " ", 3)
+		method, uri := parts[0], parts[1]
+		path, _, _ := strings.Cut(strings.TrimPrefix(uri, "/api2/json"), "?")
+		if !matchesCall(calls, method, path) {
+			out = append(out, "caused an undeclared call: "+r)
+		}
+		if strings.Contains(r, "zz") && !strings.Contains(path, "/"+url.PathEscape(inj)) {
+			out = append(out, "reached Proxmox altered: "+r)
+		}
+		if unsafePayload(inj) && (strings.Contains(r, "zz") || strings.Contains(path, "/../") || strings.HasSuffix(path, "/..")) {
+			out = append(out, "reached Proxmox: "+r)
+		}
+	}
+	return out
+}
+
+// The path-injection test can fail: its checks flag a payload that reaches
+// Proxmox raw or altered, and its choice of path parameters keeps a write
+// tool's own path fields while leaving out body fields that only a dry
+// run's reads put in a path.
+func TestPathInjectionCanFail(t *testing.T) {
+	calls := []tools.Call{{Method: "GET", Path: "/nodes/{node}/qemu/{vmid}/status/current"}, {Method: "POST", Path: "/nodes/{node}/qemu/{vmid}/status/start"}}
+	checks := []struct {
+		name, inj string
+		wire      []string
+		want      string // "" for no problem
+	}{
+		{"escaped safe payload", "zz;x", []string{"POST /api2/json/nodes/zz%3Bx/qemu/100/status/start "}, ""},
+		{"raw separator", "../zz", []string{"GET /api2/json/nodes/../zz/qemu/100/status/current "}, "undeclared call"},
+		{"escaped, still unsafe", "../zz", []string{"POST /api2/json/nodes/..%2Fzz/qemu/100/status/start "}, "reached Proxmox:"},
+		{"payload cut", "zz?delete=1", []string{"POST /api2/json/nodes/zz/qemu/100/status/start?delete=1 "}, "altered"},
+		{"payload in a body", "zz x", []string{"POST /api2/json/nodes/pve1/qemu/100/status/start node=zz+x"}, "altered"},
+		{"other endpoint", "zz", []string{"DELETE /api2/json/nodes/zz/qemu/100 "}, "undeclared call"},
+	}
+	for _, c := range checks {
+		got := strings.Join(injectionProblems(calls, c.inj, c.wire), "; ")
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("%s: problems %q, want %q", c.name, got, c.want)
+		}
+	}
+
+	byName := map[string]*tools.Tool{}
+	for _, tl := range oneClusterTools(t) {
+		byName[tl.Name] = tl
+	}
+	params := []struct {
+		tool, field string
+		want        bool
+	}{
+		{"pve_create_lxc_container", "node", true},     // its POST /nodes/{node}/lxc
+		{"pve_create_lxc_container", "storage", false}, // a body field; only its plan reads .../storage/{storage}/content
+		{"pve_delete_storage_volume", "volume", true},  // its DELETE .../content/{volume}
+		{"pve_run_backup", "storage", false},           // sent to vzdump in the body
+		{"pve_list_storage_content", "storage", true},  // a read tool: every call counts
+	}
+	for _, c := range params {
+		tl := byName[c.tool]
+		if tl == nil {
+			t.Fatalf("no tool %s", c.tool)
+		}
+		if got := slices.Contains(pathParams(tl), c.field); got != c.want {
+			t.Errorf("%s.%s counted as a path parameter: %v, want %v (calls %v)", c.tool, c.field, got, c.want, tl.Calls)
+		}
 	}
 }
 

@@ -60,7 +60,7 @@ func backupTools() []*Tool {
 			Desc: "One backup job's settings."}, "GET", "/cluster/backup/{id}"),
 		planned(Custom(Spec{Name: "pve_run_backup", Title: "Back up now", Tier: ReadExecute, Kind: Act, Task: true,
 			Desc: "Back up guests now (vzdump); all/pool need node. Returns the task."},
-			[]Call{vzdumpCall, resourcesCall}, runBackup), []Call{storageListCall}, runBackupPlan),
+			[]Call{vzdumpCall, resourcesCall}, runBackup), []Call{storageConfigCall}, runBackupPlan),
 		planned(Custom(Spec{Name: "pve_create_backup_job", Title: "Create backup job", Tier: Full, Kind: Act,
 			Desc: "Schedule a recurring backup job; returns the stored job with its id."},
 			backupJobCalls, createBackupJob), backupJobReads, createBackupJobPlan),

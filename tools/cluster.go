@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pve-mcp/pve-mcp/pve"
 )
@@ -100,7 +101,7 @@ func bulkTool[In any, P interface {
 			}
 			return env.Call(ctx, call, &in)
 		})
-	return planned(t, confirmReads, func(ctx context.Context, env *Env, in In) (*Plan, error) {
+	return planned(t, append(slices.Clone(confirmReads), guestStatusReads[0]), func(ctx context.Context, env *Env, in In) (*Plan, error) {
 		b := P(&in).bulk()
 		if len(b.VMs) == 0 {
 			return nil, fmt.Errorf("vms must list at least one guest ID")

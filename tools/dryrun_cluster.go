@@ -140,7 +140,11 @@ var poolsCall = Call{"GET", "/pools"}
 
 // storedVolume is one entry of a storage's content.
 type storedVolume struct {
-	VolID string `json:"volid"`
+	VolID   string `json:"volid"`
+	Size    int64  `json:"size"`
+	Format  string `json:"format"`
+	VMID    int    `json:"vmid"`
+	Subtype string `json:"subtype"` // a backup's guest type: qemu, lxc
 }
 
 // storedVolumes lists the volumes of one content type on a node's storage.
@@ -154,18 +158,21 @@ func (env *Env) storedVolumes(ctx context.Context, node, storage, content string
 	return vols, err
 }
 
-// checkVolume fails the plan unless the volume volid (storage:content/name)
-// is there as node sees it.
-func (env *Env) checkVolume(ctx context.Context, p *Plan, node, volid string) {
+// findVolume reads the volume volid (storage:content/name) as node sees
+// it; nil, with the reason in p.WouldFail, when it is not there.
+func (env *Env) findVolume(ctx context.Context, p *Plan, node, volid string) *storedVolume {
 	storage, rest, _ := strings.Cut(volid, ":")
 	content, _, _ := strings.Cut(rest, "/")
 	vols, err := env.storedVolumes(ctx, node, storage, content)
-	switch {
-	case err != nil:
+	if err != nil {
 		p.fail("reading storage %s on %s: %v", storage, node, err)
-	case !slices.ContainsFunc(vols, func(v storedVolume) bool { return v.VolID == volid }):
-		p.fail("volume '%s' does not exist on node %s", volid, node)
+		return nil
 	}
+	if i := slices.IndexFunc(vols, func(v storedVolume) bool { return v.VolID == volid }); i >= 0 {
+		return &vols[i]
+	}
+	p.fail("volume '%s' does not exist on node %s", volid, node)
+	return nil
 }
 
 // reNewDisk is a disk to allocate: STORAGE:SIZE_IN_GIB[,options].

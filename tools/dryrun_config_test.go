@@ -24,7 +24,9 @@ type planCase struct {
 	// simAllows marks a refusal of real Proxmox the simulator does not
 	// model: the real call is not made.
 	simAllows bool
-	after     func(t *testing.T, e *testEnv, p Plan)
+	// before sets up what the seed lacks (a lock, say) before the dry run.
+	before func(e *testEnv)
+	after  func(t *testing.T, e *testEnv, p Plan)
 }
 
 // planText is everything a plan states, one item a line.
@@ -52,6 +54,9 @@ func planText(p Plan) string {
 func runPlanCases(t *testing.T, e *testEnv, cases []planCase) {
 	t.Helper()
 	for _, c := range cases {
+		if c.before != nil {
+			c.before(e)
+		}
 		p := e.dryRun(c.tool, c.args)
 		e.readsDeclared(c.tool)
 		b, _ := json.Marshal(p)

@@ -60,16 +60,7 @@ func createGuestPlanner[In any](typ string, call Call, prep func(*In) error) Pla
 				c.checkStorage(p, node, st, diskContent(typ), need[st])
 			}
 			for _, f := range files {
-				if typ == "qemu" {
-					env.checkVolume(ctx, p, node, f)
-					continue
-				}
-				// A container's storage is an input sent in the body, so its
-				// plan reads no /storage/{storage} path (see storageListCall):
-				// it checks the template's storage, not the file.
-				st, rest, _ := strings.Cut(f, ":")
-				content, _, _ := strings.Cut(rest, "/")
-				c.checkStorage(p, node, st, content, 0)
+				env.findVolume(ctx, p, node, f) // an ISO, or a container's template
 			}
 		}
 		if err := env.checkPool(ctx, p, params.Get("pool")); err != nil {
@@ -253,13 +244,23 @@ func restorePlanner[In any](typ string, call Call, of func(In) (archive string, 
 				return nil, err
 			}
 		}
+		v := env.findVolume(ctx, p, r.Node, archive)
+		if v == nil {
+			return p, nil
+		}
 		kind, origID := archiveOf(archive)
+		if v.Subtype != "" {
+			kind = v.Subtype
+		}
+		if v.VMID > 0 {
+			origID = v.VMID
+		}
+		p.note("archive %s: %s, of guest %d", archive, sizeText(v.Size), origID)
 		if kind != "" && kind != typ {
 			p.fail("'%s' is a %s backup: use the %s restore tool", archive, typeWord(kind), typeWord(kind))
 			return p, nil
 		}
-		// The config the archive carries: its disks and their sizes. The
-		// read fails as the restore would when the archive is not there.
+		// The config the archive carries: its disks and their sizes.
 		var conf string
 		confPath, err := pve.BuildPath(extractConfigCall.Path, map[string]string{"node": r.Node})
 		if err != nil {

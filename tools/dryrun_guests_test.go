@@ -61,6 +61,12 @@ func TestDryRunMakeGuests(t *testing.T) {
 		{name: "create CT", tool: "pve_create_lxc_container",
 			args: map[string]any{"node": "pve1", "vmid": 250, "ostemplate": tmpl, "rootfs": "local-lvm:8", "password": "secret123"},
 			want: []string{"storage local-lvm on pve1: 8G needed", "password=%28hidden%29"}, after: wantGuest},
+		{name: "create CT, missing template", tool: "pve_create_lxc_container", args: map[string]any{"node": "pve1", "vmid": 252, "ostemplate": "local:vztmpl/nope.tar.zst", "rootfs": "local-lvm:8"},
+			fail: "volume 'local:vztmpl/nope.tar.zst' does not exist on node pve1", after: func(t *testing.T, e *testEnv, p Plan) {
+				if _, ok := e.sim.Guest(252); ok {
+					t.Error("252 exists after the failed create")
+				}
+			}},
 		{name: "create CT on the default storage", tool: "pve_create_lxc_container", args: map[string]any{"node": "pve1", "vmid": 251, "ostemplate": tmpl},
 			fail: "storage 'local' does not support content-type 'rootdir'"},
 
@@ -76,9 +82,9 @@ func TestDryRunMakeGuests(t *testing.T) {
 			want: []string{"storage local-lvm on pve1: 8G needed"}, after: wantGuest},
 
 		{name: "restore as a new VM", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 160, "archive": backup102, "storage": "local-lvm"},
-			want: []string{"storage local-lvm on pve2: 120G needed", "VM 102, the backup's original, still exists"}, after: wantGuest},
+			want: []string{"storage local-lvm on pve2: 120G needed", "archive " + backup102 + ": ", "of guest 102", "VM 102, the backup's original, still exists"}, after: wantGuest},
 		{name: "restore a missing archive", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 162, "archive": "nfs-backup:backup/vzdump-qemu-102-2020_01_01-00_00_00.vma.zst"},
-			fail: "reading archive nfs-backup:backup/vzdump-qemu-102-2020_01_01-00_00_00.vma.zst on pve2"},
+			fail: "volume 'nfs-backup:backup/vzdump-qemu-102-2020_01_01-00_00_00.vma.zst' does not exist on node pve2"},
 		{name: "restore onto a taken vmid", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 102, "archive": backup102},
 			fail: "vmid 102 already exists"},
 		{name: "restore over a stopped VM", tool: "pve_restore_qemu_vm", args: map[string]any{"node": "pve2", "vmid": 102, "archive": backup102, "force": true},

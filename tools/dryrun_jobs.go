@@ -6,12 +6,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/pve-mcp/pve-mcp/pve"
 )
 
-// A backup run reads a storage's retention from storageListCall
-// (dryrun_pools.go), not the one storage's /storage/{storage}: every
-// placeholder of a tool's calls counts as a path parameter (handler's
-// path-injection test), and the backup sends storage in the body.
+// storageConfigCall is read for a storage's retention.
+var storageConfigCall = Call{"GET", "/storage/{storage}"}
 
 // The planners of the calls that start a job on a node: a backup run, a
 // download to a storage, an OCI image pull.
@@ -90,17 +90,17 @@ func runBackupPlan(ctx context.Context, env *Env, in runBackupIn) (*Plan, error)
 	}
 	prune := in.PruneBackups
 	if prune == "" {
-		var list []struct {
-			Storage string `json:"storage"`
-			Prune   string `json:"prune-backups"`
+		path, err := pve.BuildPath(storageConfigCall.Path, map[string]string{"storage": storage})
+		if err != nil {
+			return nil, err
 		}
-		if env.PVE.Get(ctx, storageListCall.Path, nil, &list) == nil {
-			for _, st := range list {
-				if st.Storage == storage {
-					prune = st.Prune
-				}
-			}
+		var cfg struct {
+			Prune string `json:"prune-backups"`
 		}
+		if err := env.PVE.Get(ctx, path, nil, &cfg); err != nil {
+			p.note("the retention of storage %s could not be read (%v): it may prune older backups", storage, err)
+		}
+		prune = cfg.Prune
 	}
 	if prune != "" && !strings.Contains(prune, "keep-all=1") {
 		p.note("then prunes these guests' backups on %s to %s: older ones are deleted", storage, prune)

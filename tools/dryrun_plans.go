@@ -68,6 +68,29 @@ func (env *Env) powerState(ctx context.Context, g *guest) string {
 
 func haOf(g *guest) string { return strings.Join(g.HA, "; ") }
 
+// haManaged is the HA resource that manages g ("vm:100 started"), or ""
+// when there is none or it is ignored (PVE::HA::Config::vm_is_ha_managed).
+func haManaged(g *guest) string {
+	for _, h := range g.HA {
+		if _, state, _ := strings.Cut(h, " "); state != "ignored" {
+			return h
+		}
+	}
+	return ""
+}
+
+// haRequestText is what a plan says when Proxmox turns a call into a
+// request to HA (a hastart, hastop or hamigrate task): what HA is asked.
+func haRequestText(ha, request string) string {
+	return fmt.Sprintf("HA-managed (%s): HA takes the request: %s", ha, request)
+}
+
+// haLockText is what a plan says of an HA request for a locked guest: the
+// task succeeds, but the HA manager leaves the guest as it is.
+func haLockText(lock string) string {
+	return fmt.Sprintf("locked (%s): HA leaves it as it is while the lock is held", lock)
+}
+
 // powerPlanner plans one power action (verb) of one guest type.
 func powerPlanner[In guestInput](typ, verb string, call Call) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
@@ -85,11 +108,14 @@ func powerPlanner[In guestInput](typ, verb string, call Call) Planner[In] {
 		}
 		now := env.powerState(ctx, g)
 		gp := GuestPlan{VMID: g.VMID, Name: g.Name, Type: g.Type, Node: g.Node, Now: now, Lock: g.Lock, HA: haOf(g)}
-		gp.After, gp.Problems = powerAfter(verb, g, now)
-		p.WouldFail = append(p.WouldFail, gp.Problems...)
-		if len(g.HA) > 0 && (verb == "start" || verb == "stop" || verb == "shutdown") {
-			p.note("HA-managed (%s): the HA manager carries out the request and keeps that state", haOf(g))
+		var notes []string
+		force := false
+		if sh, ok := any(in).(shutdownIn); ok {
+			force = sh.ForceStop
 		}
+		gp.After, gp.Problems, notes = powerAfter(verb, g, now, force)
+		p.WouldFail = append(p.WouldFail, gp.Problems...)
+		p.Notes = append(p.Notes, notes...)
 		if verb == "reboot" {
 			p.note("pending config changes are applied by the reboot")
 		}
@@ -98,56 +124,98 @@ func powerPlanner[In guestInput](typ, verb string, call Call) Planner[In] {
 	}
 }
 
-// powerAfter is the state a power action leaves, and what would refuse it.
-func powerAfter(verb string, g *guest, now string) (string, []string) {
-	word := map[string]string{"qemu": "VM", "lxc": "CT"}[g.Type]
-	var problems []string
+// powerAfter is the state a power action leaves, what would refuse it and
+// what else to know, by the rules of Proxmox's call: a start, stop or
+// shutdown of an HA-managed guest is a request to HA (hastart/hastop),
+// which a lock does not refuse, though HA leaves a locked guest alone; for
+// the rest a lock refuses the action, except a backup's for a VM's suspend
+// and resume and a hibernated VM's ("suspended") for its start or resume.
+// forceStop is a shutdown's.
+func powerAfter(verb string, g *guest, now string, forceStop bool) (after string, problems, notes []string) {
+	word := typeWord(g.Type)
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	notRunning := func() {
 		if now == "stopped" {
-			problems = append(problems, fmt.Sprintf("%s %d not running", word, g.VMID))
+			fail("%s %d not running", word, g.VMID)
 		}
 	}
-	if g.Lock != "" && !(verb == "start" && g.Lock == "suspended") {
-		problems = append(problems, fmt.Sprintf("%s is locked (%s)", word, g.Lock))
-	}
-	after := now
+	ha := haManaged(g)
+	request := "" // the HA state the call requests
+	lockFree := map[string]bool{}
+	after = now
 	switch verb {
 	case "start":
 		if g.Template {
-			problems = append(problems, "a template cannot be started (clone it)")
+			fail("a template cannot be started (clone it)")
 		}
-		if now != "stopped" {
-			problems = append(problems, fmt.Sprintf("%s %d already running", word, g.VMID))
+		if g.Type == "lxc" && now != "stopped" {
+			fail("CT %d already running", g.VMID) // refused before HA is asked
 		}
+		if ha != "" {
+			request = "started"
+		} else if now != "stopped" && g.Type == "qemu" {
+			fail("VM %d already running", g.VMID)
+		}
+		lockFree["suspended"] = true
 		after = "running"
 	case "stop":
 		if g.Type == "lxc" {
 			notRunning()
 		}
+		if ha != "" {
+			request = "stopped"
+		}
 		after = "stopped"
 	case "shutdown":
 		notRunning()
+		if now == "paused" && !forceStop {
+			fail("VM is paused - cannot shutdown (resume it, or forceStop)")
+		}
+		if ha != "" {
+			request = "stopped"
+		}
 		after = "stopped"
 	case "reboot":
 		notRunning()
 		if now == "paused" {
-			problems = append(problems, "VM is paused - cannot shutdown")
+			fail("VM is paused - cannot shutdown")
 		}
 		after = "running"
 	case "suspend":
 		notRunning()
+		lockFree["backup"] = g.Type == "qemu"
 		after = "paused"
 	case "resume":
-		notRunning()
+		switch {
+		case g.Type == "qemu" && g.Lock == "suspended":
+			notes = append(notes, "the VM was hibernated: it starts from the RAM state saved to disk")
+			lockFree["suspended"] = true
+		default:
+			notRunning()
+		}
+		// A container's resume checks no lock; a VM's lets a backup be.
+		lockFree["backup"] = g.Type == "qemu"
+		if g.Type == "lxc" {
+			lockFree[g.Lock] = true
+		}
 		after = "running"
 	case "reset":
 		notRunning()
 		after = "running"
 	}
+	if request != "" {
+		notes = append(notes, haRequestText(ha, "sets the HA state to "+request+", and the HA manager acts on it"))
+		if g.Lock != "" && len(problems) == 0 {
+			notes = append(notes, haLockText(g.Lock))
+			after = now
+		}
+	} else if g.Lock != "" && !lockFree[g.Lock] {
+		fail("%s is locked (%s)", word, g.Lock)
+	}
 	if len(problems) > 0 {
 		after = now
 	}
-	return after, problems
+	return after, problems, notes
 }
 
 // clusterEntry is one entry of /cluster/resources as plans read it.
@@ -179,8 +247,12 @@ func clusterFacts(res []clusterEntry) (online, shared map[string]bool) {
 	return online, shared
 }
 
-// bulkPlan plans a bulk action: one read of the cluster's resources
-// (and, for a migration, each guest's disks).
+// bulkPlan plans a bulk action: one read of the cluster's resources (and,
+// for a running VM, its QMP state; for a migration, each guest's disks).
+// Proxmox's bulk worker acts on each guest through the guest's own call,
+// so each guest is planned by that call's rules: HA takes the start and
+// shutdown of an HA-managed guest, refuses its suspend to disk and
+// migrates it itself; a lock refuses what the single call's worker would.
 func bulkPlan(ctx context.Context, env *Env, action string, b *bulkIn, call Call, in any, mig *bulkMigrateIn) (*Plan, error) {
 	p := &Plan{}
 	var res []clusterEntry
@@ -210,74 +282,144 @@ func bulkPlan(ctx context.Context, env *Env, action string, b *bulkIn, call Call
 			continue
 		}
 		r := res[i]
-		gp := GuestPlan{VMID: id, Name: r.Name, Type: r.Type, Node: r.Node, Now: r.Status, After: r.Status, Lock: r.Lock, HA: r.HAState}
-		skip := func(why string) { gp.Skipped = true; gp.Problems = nil; p.note("%d skipped: %s", id, why) }
-		if r.Lock != "" {
-			gp.Problems = append(gp.Problems, fmt.Sprintf("locked (%s)", r.Lock))
+		g := &guest{VMID: id, Type: r.Type, Node: r.Node, Status: r.Status, Lock: r.Lock, Template: bool(r.Template)}
+		if r.HAState != "" && r.HAState != "ignored" {
+			g.HA = []string{fmt.Sprintf("%s:%d %s", map[string]string{"qemu": "vm", "lxc": "ct"}[r.Type], id, r.HAState)}
 		}
-		switch action {
-		case "start":
-			switch {
-			case r.Status == "running":
-				skip("already running")
-			case bool(r.Template):
-				skip("a template")
-			default:
-				gp.After = "running"
+		now := r.Status
+		if online[r.Node] {
+			now = env.powerState(ctx, g)
+		}
+		gp := GuestPlan{VMID: id, Name: r.Name, Type: r.Type, Node: r.Node, Now: now, After: now, Lock: r.Lock, HA: r.HAState}
+		skip := func(why string) { gp.Skipped = true; p.note("%d skipped: %s", id, why) }
+		problem := func(format string, args ...any) { gp.Problems = append(gp.Problems, fmt.Sprintf(format, args...)) }
+		note := func(text string) { p.note("%d: %s", id, text) }
+		bulkGuestPlan(action, g, now, in, mig, &gp, skip, problem, note)
+		if !gp.Skipped && !online[r.Node] {
+			problem("node %s is not online", r.Node)
+		}
+		if mig != nil && !gp.Skipped && len(gp.Problems) == 0 {
+			facts, err := env.guestFacts(ctx, id)
+			if err != nil {
+				return nil, err
 			}
-		case "shutdown":
-			if r.Status != "running" {
-				skip("not running")
-			} else {
-				gp.After = "stopped"
-			}
-		case "suspend":
-			switch {
-			case r.Type == "lxc":
-				skip("a container")
-			case r.Status != "running":
-				skip("not running")
-			default:
-				gp.After = "paused"
-			}
-		case "migrate":
-			gp.After = r.Status + " on " + mig.Target
-			switch {
-			case r.Node == mig.Target:
-				skip("already on " + mig.Target)
-			case r.Status == "running" && !mig.Online:
-				gp.Problems = append(gp.Problems, "running: needs online")
-			}
-			if !gp.Skipped {
-				g, err := env.guestFacts(ctx, id)
-				if err != nil {
-					return nil, err
-				}
-				for _, d := range g.Disks {
-					_, vol, _ := strings.Cut(d, "=")
-					st, _, _ := strings.Cut(vol, ":")
-					if !shared[st] {
-						if mig.WithLocalDisks || r.Status != "running" {
-							p.note("%d: local disk %s is copied to %s", id, d, mig.Target)
-						} else {
-							gp.Problems = append(gp.Problems, "local disk "+d+": needs with_local_disks")
-						}
+			for _, d := range facts.Disks {
+				_, vol, _ := strings.Cut(d, "=")
+				st, _, _ := strings.Cut(vol, ":")
+				if !shared[st] {
+					if mig.WithLocalDisks || r.Status != "running" {
+						note("local disk " + d + " is copied to " + mig.Target)
+					} else {
+						problem("local disk %s: needs with_local_disks", d)
 					}
-				}
-				if r.Type == "lxc" && r.Status == "running" {
-					p.note("%d: a running container restarts on %s", id, mig.Target)
 				}
 			}
 		}
 		for _, pr := range gp.Problems {
 			p.fail("%d: %s", id, pr)
 		}
-		if len(gp.Problems) > 0 {
+		if gp.Skipped || len(gp.Problems) > 0 {
 			gp.After = gp.Now
 		}
 		p.Guests = append(p.Guests, gp)
 	}
 	return p, nil
+}
+
+// bulkGuestPlan plans one guest of a bulk action by the rules of the
+// guest's own call (see bulkPlan): gp.After, and through skip, problem and
+// note what the worker would do with it.
+func bulkGuestPlan(action string, g *guest, now string, in any, mig *bulkMigrateIn, gp *GuestPlan,
+	skip func(string), problem func(string, ...any), note func(string)) {
+	ha := haManaged(g)
+	lockBlocks := func(free string) {
+		if g.Lock != "" && g.Lock != free {
+			problem("locked (%s)", g.Lock)
+		}
+	}
+	haRequest := func(request, after string) {
+		note(haRequestText(ha, request))
+		if g.Lock != "" {
+			note(haLockText(g.Lock))
+			return
+		}
+		gp.After = after
+	}
+	switch action {
+	case "start":
+		switch {
+		case g.Template:
+			skip("a template")
+		case now == "paused":
+			note("paused: it is resumed")
+			lockBlocks("backup")
+			gp.After = "running"
+		case now != "stopped":
+			skip("already running")
+		case ha != "":
+			haRequest("sets the HA state to started", "running")
+		default:
+			lockBlocks("suspended")
+			gp.After = "running"
+		}
+	case "shutdown":
+		force := true
+		if sh, ok := in.(*bulkShutdownIn); ok && sh.ForceStop != nil {
+			force = *sh.ForceStop
+		}
+		switch {
+		case now == "stopped":
+			skip("not running")
+		case now == "paused" && !force:
+			skip("paused: resume it before a shutdown (or force_stop)")
+		case ha != "":
+			haRequest("sets the HA state to stopped", "stopped")
+		default:
+			lockBlocks("")
+			gp.After = "stopped"
+		}
+	case "suspend":
+		toDisk := false
+		if su, ok := in.(*bulkSuspendIn); ok {
+			toDisk = su.ToDisk
+		}
+		switch {
+		case g.Type == "lxc":
+			skip("a container")
+		case now == "stopped":
+			skip("not running")
+		case toDisk && ha != "":
+			problem("Cannot suspend HA managed VM to disk (%s)", ha)
+		default:
+			lockBlocks("backup")
+			gp.After = "paused"
+			if toDisk {
+				gp.After = "stopped"
+				note("its RAM is saved to disk: it resumes from there on its next start")
+			}
+		}
+	case "migrate":
+		gp.Now = g.Status + " on " + g.Node
+		gp.After = gp.Now
+		switch {
+		case g.Node == mig.Target:
+			skip("already on " + mig.Target)
+			return
+		case g.Status == "running" && !mig.Online:
+			problem("running: needs online")
+		}
+		if ha == "" || g.Type == "qemu" { // qemu-server checks the lock before it asks HA
+			lockBlocks("")
+		}
+		if ha != "" {
+			haRequest("the HA manager migrates it to "+mig.Target, g.Status+" on "+mig.Target)
+		} else {
+			gp.After = g.Status + " on " + mig.Target
+		}
+		if g.Type == "lxc" && g.Status == "running" {
+			note("a running container restarts on " + mig.Target)
+		}
+	}
 }
 
 // deleteGuestPlanner plans destroying a VM or container: everything that
@@ -317,10 +459,11 @@ func deleteGuestPlanner[In guestInput](typ string, call Call, purge, force func(
 		}
 		purged := purge(in)
 		for _, h := range g.HA {
+			// Any HA resource, even an ignored one, makes Proxmox refuse.
 			if purged {
 				p.Destroys = append(p.Destroys, "HA resource "+h)
 			} else {
-				p.note("HA resource %s stays unless purge", h)
+				p.fail("unable to remove %s %d - used in HA resources (%s) and purge parameter not set: pass purge", word, g.VMID, h)
 			}
 		}
 		for _, b := range g.Backups {
@@ -367,8 +510,8 @@ func deleteSnapshotPlanner(typ string, call Call) Planner[deleteSnapshotIn] {
 		if !slices.Contains(g.Snapshots, in.SnapName) {
 			p.fail("snapshot '%s' does not exist (snapshots: %s)", in.SnapName, strings.Join(g.Snapshots, ", "))
 		}
-		if g.Lock != "" {
-			p.fail("%s is locked (%s)", g.Type, g.Lock)
+		if g.Lock != "" && !in.Force { // force, as skiplock, lets a failed delete be redone
+			p.fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
 		}
 		p.Destroys = []string{"snapshot " + in.SnapName + " of " + g.Type + " " + strconv.Itoa(g.VMID) + " (its disk state, config and any saved RAM)"}
 		return p, nil
@@ -472,7 +615,7 @@ func configPlan(ctx context.Context, env *Env, get, call Call, in any) (*Plan, m
 	sort.Strings(keys)
 	for _, k := range keys {
 		switch k {
-		case "append": // how a user's groups change, not a setting
+		case "append", "skiplock": // how the change is made, not a setting
 			continue
 		case "digest":
 			if d := params.Get(k); p.Digest != "" && d != p.Digest {
@@ -522,8 +665,12 @@ func guestConfigPlanner[In guestInput](typ string, call Call, prep func(*In) err
 			return nil, err
 		}
 		p.Target = g
-		if g.Lock != "" {
-			p.fail("%s is locked (%s)", g.Type, g.Lock)
+		_, params, err := pve.Encode(&in, placeholdersOf([]Call{call}))
+		if err != nil {
+			return nil, err
+		}
+		if g.Lock != "" && params.Get("skiplock") != "1" {
+			p.fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
 		}
 		if g.Status == "running" && len(p.Changes) > 0 {
 			p.note("the guest is running: changes that cannot be hot-plugged stay pending until it restarts")
@@ -575,8 +722,13 @@ func migratePlanner[In guestInput](typ string, call Call, opts func(In) (target 
 				p.fail("CT is running: pass restart to stop, move and start it")
 			}
 		}
-		if g.Lock != "" {
-			p.fail("%s is locked (%s)", g.Type, g.Lock)
+		ha := haManaged(g)
+		switch {
+		case g.Lock == "":
+		case ha != "" && typ == "lxc": // pve-container leaves the lock to HA's migration
+			p.note("%s", haLockText(g.Lock))
+		default:
+			p.fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
 		}
 		for _, d := range g.Disks {
 			_, vol, _ := strings.Cut(d, "=")
@@ -594,12 +746,12 @@ func migratePlanner[In guestInput](typ string, call Call, opts func(In) (target 
 			p.note("the container restarts on %s", target)
 		}
 		after := g.Status + " on " + target
-		if len(p.WouldFail) > 0 {
+		if len(p.WouldFail) > 0 || ha != "" && g.Lock != "" {
 			after = g.Status + " on " + g.Node
 		}
 		p.Guests = []GuestPlan{{VMID: g.VMID, Name: g.Name, Type: g.Type, Node: g.Node, Now: g.Status + " on " + g.Node, After: after, Lock: g.Lock, HA: haOf(g)}}
-		if len(g.HA) > 0 {
-			p.note("HA-managed (%s): the HA manager carries out the migration", haOf(g))
+		if ha != "" {
+			p.note("%s", haRequestText(ha, "a hamigrate task asks the HA manager, which migrates it"))
 		}
 		return p, nil
 	}
@@ -643,7 +795,7 @@ func rollbackPlanner(typ string, call Call) Planner[rollbackIn] {
 		}
 		snap := snaps[i]
 		if g.Lock != "" {
-			p.fail("%s is locked (%s)", g.Type, g.Lock)
+			p.fail("%s is locked (%s)", typeWord(g.Type), g.Lock)
 		}
 		cfgPath, err := pve.BuildPath("/nodes/{node}/"+typ+"/{vmid}/config", ids)
 		if err != nil {

@@ -127,16 +127,52 @@ func TestDryRunPower(t *testing.T) {
 	}
 }
 
-// TestPowerAfterPreconditions covers what the simulator cannot set up: a
-// locked guest, a hibernated one.
+// TestPowerAfterPreconditions: the rules of each power call on a locked,
+// hibernated or HA-managed guest, where the simulator's seed has none
+// (TestDryRunLocks proves them against the simulator).
 func TestPowerAfterPreconditions(t *testing.T) {
-	g := &guest{VMID: 100, Type: "qemu", Lock: "backup"}
-	if after, probs := powerAfter("shutdown", g, "running"); after != "running" || len(probs) != 1 || !strings.Contains(probs[0], "locked (backup)") {
-		t.Errorf("locked: %s %v", after, probs)
-	}
-	g.Lock = "suspended"
-	if after, probs := powerAfter("start", g, "stopped"); after != "running" || len(probs) != 0 {
-		t.Errorf("hibernated start: %s %v", after, probs)
+	for _, c := range []struct {
+		verb, typ, lock, now string
+		ha                   string
+		force                bool
+		after, fail, note    string
+	}{
+		{verb: "shutdown", typ: "qemu", lock: "backup", now: "running", after: "running", fail: "VM is locked (backup)"},
+		{verb: "start", typ: "qemu", lock: "suspended", now: "stopped", after: "running"},
+		{verb: "resume", typ: "qemu", lock: "suspended", now: "stopped", after: "running", note: "hibernated"},
+		{verb: "suspend", typ: "qemu", lock: "backup", now: "running", after: "paused"},
+		{verb: "resume", typ: "qemu", lock: "backup", now: "paused", after: "running"},
+		{verb: "suspend", typ: "lxc", lock: "backup", now: "running", after: "running", fail: "CT is locked (backup)"},
+		{verb: "resume", typ: "lxc", lock: "backup", now: "running", after: "running"},
+		{verb: "reset", typ: "qemu", lock: "snapshot", now: "running", after: "running", fail: "VM is locked (snapshot)"},
+		{verb: "shutdown", typ: "qemu", now: "paused", after: "paused", fail: "VM is paused"},
+		{verb: "shutdown", typ: "qemu", now: "paused", force: true, after: "stopped"},
+		// HA-managed: the request is taken, the lock refuses nothing, HA leaves the guest.
+		{verb: "start", typ: "qemu", ha: "vm:100 stopped", now: "running", after: "running", note: "sets the HA state to started"},
+		{verb: "start", typ: "qemu", ha: "vm:100 stopped", lock: "backup", now: "stopped", after: "stopped", note: "HA leaves it as it is"},
+		{verb: "stop", typ: "lxc", ha: "ct:201 started", lock: "backup", now: "running", after: "running", note: "sets the HA state to stopped"},
+		{verb: "start", typ: "lxc", ha: "ct:201 started", now: "running", after: "running", fail: "CT 201 already running"},
+		{verb: "start", typ: "qemu", ha: "vm:100 ignored", now: "running", after: "running", fail: "VM 100 already running"},
+		{verb: "reboot", typ: "qemu", ha: "vm:100 started", lock: "backup", now: "running", after: "running", fail: "VM is locked (backup)"},
+	} {
+		g := &guest{VMID: 100, Type: c.typ, Lock: c.lock}
+		if c.typ == "lxc" {
+			g.VMID = 201
+		}
+		if c.ha != "" {
+			g.HA = []string{c.ha}
+		}
+		after, probs, notes := powerAfter(c.verb, g, c.now, c.force)
+		name := c.verb + " " + c.typ + " " + c.lock + " " + c.ha
+		if after != c.after {
+			t.Errorf("%s: after %s, want %s", name, after, c.after)
+		}
+		if fails := strings.Join(probs, "; "); c.fail == "" && fails != "" || !strings.Contains(fails, c.fail) {
+			t.Errorf("%s: problems %q, want %q", name, fails, c.fail)
+		}
+		if !strings.Contains(strings.Join(notes, "; "), c.note) {
+			t.Errorf("%s: notes %q, want %q", name, notes, c.note)
+		}
 	}
 }
 
@@ -210,7 +246,7 @@ func TestDryRunDeletes(t *testing.T) {
 	p := e.dryRun("pve_delete_qemu_vm", map[string]any{"vmid": 101})
 	all := joined(p)
 	for _, w := range []string{"VM 101 is running", "volume scsi0=local-lvm:vm-101-disk-0 (200G)", "snapshot pre-upgrade",
-		"replication job 101-0 (to pve2)", "HA resource vm:101 started stays unless purge"} {
+		"replication job 101-0 (to pve2)", "unable to remove VM 101 - used in HA resources (vm:101 started) and purge parameter not set"} {
 		if !strings.Contains(all, w) {
 			t.Errorf("delete 101 plan lacks %q:\n%s", w, all)
 		}

@@ -132,7 +132,7 @@ func lxcTools() []*Tool {
 					return Output{}, err
 				}
 				return env.Call(ctx, createLxcCall, &in)
-			}), []Call{poolsCall},
+			}), []Call{storageContentCall, poolsCall},
 			createGuestPlanner("lxc", createLxcCall, func(in *createLxcIn) error { return addEnv(in.Env, &in.Extra) })),
 		planned(Endpoint[deleteLxcIn](Spec{Name: "pve_delete_lxc_container", Title: "Destroy container", Tier: Full, Kind: Destroy, Task: true,
 			Desc: "Destroy a container with its volumes and snapshots; irreversible."}, "DELETE", "/nodes/{node}/lxc/{vmid}"), []Call{replicationCall},

@@ -114,9 +114,9 @@ func TestLxcCreate(t *testing.T) {
 	}
 
 	// Proxmox's defaults: unprivileged, 512 MiB, CT<vmid>, 4 GiB root disk on storage.
-	e.task("pve_create_lxc_container", map[string]any{"node": "pve1", "vmid": 211, "ostemplate": "local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz", "storage": "local-lvm"}, "pve1", "vzcreate")
+	e.task("pve_create_lxc_container", map[string]any{"node": "pve1", "vmid": 211, "ostemplate": "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst", "storage": "local-lvm"}, "pve1", "vzcreate")
 	g, _ = e.sim.Guest(211)
-	if g.Config["hostname"] != "CT211" || g.Config["memory"] != "512" || g.Config["unprivileged"] != "1" || g.Config["ostype"] != "alpine" ||
+	if g.Config["hostname"] != "CT211" || g.Config["memory"] != "512" || g.Config["unprivileged"] != "1" || g.Config["ostype"] != "ubuntu" ||
 		g.Config["rootfs"] != "local-lvm:vm-211-disk-0,size=4G" || g.Status != "stopped" {
 		t.Errorf("defaults: %v (%s)", g.Config, g.Status)
 	}

@@ -51,7 +51,7 @@ var (
 	restoreLxcCall   = Call{Method: "POST", Path: "/nodes/{node}/lxc"}
 	deleteVolumeCall = Call{Method: "DELETE", Path: "/nodes/{node}/storage/{storage}/content/{volume}"}
 	// restoreReads are what a restore's plan reads beyond the guest's facts.
-	restoreReads = []Call{extractConfigCall, poolsCall}
+	restoreReads = []Call{storageContentCall, extractConfigCall, poolsCall}
 )
 
 // restoreTools bring guests back from backups, and remove backups (and the

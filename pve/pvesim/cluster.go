@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -309,12 +310,22 @@ func checkDatacenterOption(k, v string) string {
 type bulkAction struct {
 	path, decl, taskType string
 	verb, failVerb       string // "Starting", "start"
-	templates            bool   // templates are considered (migrate only)
-	act                  func(s *Sim, c *Call, t *Task, g *Guest) (skip string, err error)
+	// every: templates and HA-managed guests are considered (migrate
+	// only); the others leave out templates, and HA-managed guests unless
+	// vms names them (pve-manager's get_start_stop_list: HA starts and
+	// stops its guests itself).
+	every bool
+	act   func(s *Sim, c *Call, t *Task, g *Guest) (skip string, err error)
 }
 
 const bulkCommon = "vms?:array max-workers?:integer(1-64) maxworkers?:integer(1-64)"
 
+// The bulk worker acts on each guest through the guest's own API call, as
+// pve-manager's BulkAction::Guest does: so an HA-managed guest's start or
+// shutdown becomes a request to the CRM (hastart/hastop, which a lock does
+// not refuse: the CRM leaves a locked guest alone), a suspend to disk of
+// one fails, and its migration is the CRM's; a lock refuses the rest as
+// the single call's worker would.
 var bulkActions = []bulkAction{
 	{path: "start", decl: bulkCommon + " timeout?:integer", taskType: "bulk-start", verb: "Starting", failVerb: "start",
 		act: func(s *Sim, c *Call, t *Task, g *Guest) (string, error) {
@@ -325,11 +336,20 @@ var bulkActions = []bulkAction{
 			if err := s.bulkReachable(g); err != nil {
 				return "", err
 			}
-			if g.Paused {
+			switch {
+			case g.Paused: // status/resume: a backup's lock is no conflict
+				if err := g.checkLock(g.Lock == "backup"); err != nil {
+					return "", err
+				}
 				g.Paused = false
-				return "", nil
+			case s.haManaged(g):
+				s.haSetState(g, "started")
+			default: // status/start: a hibernated VM's lock is no conflict
+				if err := g.checkLock(g.Lock == "suspended"); err != nil {
+					return "", err
+				}
+				s.setRunning(g)
 			}
-			s.setRunning(g)
 			return "", nil
 		}},
 	{path: "shutdown", decl: bulkCommon + " timeout?:integer force-stop?:boolean", taskType: "bulk-shutdown", verb: "Shutting down", failVerb: "shutdown",
@@ -349,6 +369,13 @@ var bulkActions = []bulkAction{
 			if err := s.bulkReachable(g); err != nil {
 				return "", err
 			}
+			if s.haManaged(g) {
+				s.haSetState(g, "stopped")
+				return "", nil
+			}
+			if err := g.checkLock(false); err != nil {
+				return "", err
+			}
 			s.setStopped(g)
 			return "", nil
 		}},
@@ -364,7 +391,14 @@ var bulkActions = []bulkAction{
 			if err := s.bulkReachable(g); err != nil {
 				return "", err
 			}
-			if !c.Bool("to-disk") {
+			toDisk := c.Bool("to-disk")
+			if toDisk && s.haManaged(g) {
+				return "", fmt.Errorf("Cannot suspend HA managed VM to disk")
+			}
+			if err := g.checkLock(g.Lock == "backup"); err != nil {
+				return "", err
+			}
+			if !toDisk {
 				g.Paused = true
 				return "", nil
 			}
@@ -381,7 +415,7 @@ var bulkActions = []bulkAction{
 			g.Lock = "suspended"
 			return "", nil
 		}},
-	{path: "migrate", decl: bulkCommon + " target:string online?:boolean with-local-disks?:boolean", taskType: "bulk-migrate", verb: "Migrating", failVerb: "migrate", templates: true,
+	{path: "migrate", decl: bulkCommon + " target:string online?:boolean with-local-disks?:boolean", taskType: "bulk-migrate", verb: "Migrating", failVerb: "migrate", every: true,
 		act: func(s *Sim, c *Call, t *Task, g *Guest) (string, error) {
 			target := c.Str("target")
 			if g.Node == target {
@@ -402,6 +436,17 @@ var bulkActions = []bulkAction{
 			case g.Status == "running" && !c.Bool("online"):
 				return "", fmt.Errorf("CT is running - use online migration")
 			}
+			managed := s.haManaged(g)
+			if !managed || g.Type == "qemu" { // as migrate: qemu-server checks it before HA
+				if err := g.checkLock(false); err != nil {
+					return "", err
+				}
+			}
+			if managed {
+				t.Log = append(t.Log, fmt.Sprintf("Requesting HA migration for %s %d to node %s", typeText(g), g.VMID, target))
+				s.haMoveTo(g, target)
+				return "", nil
+			}
 			g.Node = target
 			return "", nil
 		}},
@@ -415,13 +460,10 @@ func typeText(g *Guest) string {
 }
 
 // bulkReachable is the per-guest check every sub-action makes: its node
-// answers and no other operation holds the guest's lock.
+// answers the guest's API call.
 func (s *Sim) bulkReachable(g *Guest) error {
 	if n := s.node(g.Node); n != nil && !n.Online {
 		return fmt.Errorf("Connect to %s:8006 failed: No route to host", n.IP)
-	}
-	if g.Lock != "" && g.Lock != "suspended" {
-		return fmt.Errorf("%s is locked (%s)", typeText(g), g.Lock)
 	}
 	return nil
 }
@@ -464,7 +506,11 @@ func (s *Sim) bulk(c *Call, a bulkAction) (any, error) {
 			want[id] = true
 		}
 		for _, g := range s.sortedGuests() {
-			if (len(ids) == 0 || want[g.VMID]) && (a.templates || !g.Template) {
+			switch {
+			case len(ids) > 0 && !want[g.VMID]:
+			case a.every:
+				list = append(list, g)
+			case !g.Template && (len(ids) > 0 || !s.haManaged(g)):
 				list = append(list, g)
 			}
 		}
@@ -487,7 +533,12 @@ func (s *Sim) bulk(c *Call, a bulkAction) (any, error) {
 			switch {
 			case err != nil:
 				failed = append(failed, strconv.Itoa(g.VMID))
-				t.Log = append(t.Log, fmt.Sprintf("WARN: %s %s %d failed: %v", a.verb, typeText(g), g.VMID, err))
+				msg := err.Error()
+				var apiErr *APIError
+				if errors.As(err, &apiErr) {
+					msg = apiErr.Message // the guest's task ended with it
+				}
+				t.Log = append(t.Log, fmt.Sprintf("WARN: %s %s %d failed: %s", a.verb, typeText(g), g.VMID, msg))
 			case skip != "":
 				t.Log = append(t.Log, "WARN: "+skip)
 			}

@@ -383,3 +383,108 @@ func TestBulkShutdownSuspendMigrate(t *testing.T) {
 		t.Errorf("100 after online migrate: %s %s", g.Node, g.Status)
 	}
 }
+
+// Bulk actions act through each guest's own API call, as pve-manager's do:
+// an HA-managed guest's start and shutdown are requests to the CRM (which a
+// lock does not refuse, but leaves the guest as it is), its suspend to disk
+// fails, its migration is HA's; a lock refuses the others as the single
+// call's worker would, a backup's lock aside for suspend and resume.
+func TestBulkHAGuestsAndLocks(t *testing.T) {
+	c := newClSim(t)
+	haState := func(sid string) string {
+		var r map[string]any
+		c.ok("GET", "/cluster/ha/resources/"+sid, nil, &r)
+		s, _ := r["state"].(string)
+		return s
+	}
+	bulk := func(action string, vals url.Values) (string, string) {
+		var upid string
+		c.ok("POST", "/cluster/bulk-action/guest/"+action, vals, &upid)
+		exit, log := c.task(upid)
+		return exit, strings.Join(log, "\n")
+	}
+	steps := []struct {
+		name   string
+		lock   map[int]string // set before the call
+		action string
+		vals   url.Values
+		exit   string
+		log    string
+		check  func() string // "" when the guests are as they should be
+	}{
+		{name: "HA shutdown", action: "shutdown", vals: url.Values{"vms": {"100"}}, exit: "OK", log: "Shutting down VM 100",
+			check: func() string {
+				if g, _ := c.sim.Guest(100); g.Status != "stopped" || haState("vm:100") != "stopped" {
+					return "100 " + g.Status + ", HA " + haState("vm:100")
+				}
+				return ""
+			}},
+		{name: "HA start of a locked VM", lock: map[int]string{100: "backup"}, action: "start", vals: url.Values{"vms": {"100"}}, exit: "OK", log: "Starting VM 100",
+			check: func() string {
+				if g, _ := c.sim.Guest(100); g.Status != "stopped" || haState("vm:100") != "started" {
+					return "100 " + g.Status + ", HA " + haState("vm:100")
+				}
+				return ""
+			}},
+		{name: "start of a locked VM", lock: map[int]string{100: "", 102: "backup"}, action: "start", vals: url.Values{"vms": {"102"}},
+			exit: "Some guests failed to start: 102", log: "Starting VM 102 failed: VM is locked (backup)"},
+		{name: "HA suspend to disk", action: "suspend", vals: url.Values{"vms": {"101"}, "to-disk": {"1"}},
+			exit: "Some guests failed to suspend 101", log: "Cannot suspend HA managed VM to disk",
+			check: func() string {
+				if g, _ := c.sim.Guest(101); g.Status != "running" || g.Lock != "" {
+					return "101 " + g.Status + " lock " + g.Lock
+				}
+				return ""
+			}},
+		{name: "suspend under a backup", lock: map[int]string{102: "", 103: "backup"}, action: "suspend", vals: url.Values{"vms": {"103"}}, exit: "OK",
+			check: func() string {
+				if g, _ := c.sim.Guest(103); !g.Paused {
+					return "103 not paused"
+				}
+				return ""
+			}},
+		{name: "shutdown of a snapshotting VM", lock: map[int]string{103: "snapshot"}, action: "shutdown", vals: url.Values{"vms": {"103"}},
+			exit: "Some guests failed to shutdown 103", log: "VM is locked (snapshot)"},
+		{name: "HA migration", lock: map[int]string{103: ""}, action: "migrate", vals: url.Values{"vms": {"101"}, "target": {"pve2"}, "online": {"1"}}, exit: "OK",
+			log: "Requesting HA migration for VM 101 to node pve2",
+			check: func() string {
+				if g, _ := c.sim.Guest(101); g.Node != "pve2" || g.Status != "running" {
+					return "101 " + g.Status + " on " + g.Node
+				}
+				return ""
+			}},
+	}
+	for _, s := range steps {
+		for id, l := range s.lock {
+			c.sim.SetGuestLock(id, l)
+		}
+		exit, log := bulk(s.action, s.vals)
+		if exit != s.exit || !strings.Contains(log, s.log) {
+			t.Errorf("%s: %s\n%s", s.name, exit, log)
+		}
+		if s.check != nil {
+			if bad := s.check(); bad != "" {
+				t.Errorf("%s: %s", s.name, bad)
+			}
+		}
+	}
+	// Without vms, "all guests" leaves out the HA-managed ones: HA starts
+	// and stops its guests itself.
+	c.sim.SetGuestLock(100, "")
+	if exit, log := bulk("start", nil); exit != "OK" || strings.Contains(log, "VM 100") || !strings.Contains(log, "Starting all guests") || !strings.Contains(log, "Starting VM 102") {
+		t.Errorf("start all: %s\n%s", exit, log)
+	}
+	if g, _ := c.sim.Guest(100); g.Status != "stopped" {
+		t.Errorf("start all started HA-managed 100: %s", g.Status)
+	}
+	// The single migration of an HA guest is a request to HA as well.
+	var upid string
+	c.ok("POST", "/nodes/pve2/qemu/101/migrate", url.Values{"target": {"pve1"}, "online": {"1"}}, &upid)
+	if exit, log := c.task(upid); exit != "OK" || !strings.Contains(upid, ":hamigrate:101:") || !strings.Contains(strings.Join(log, "\n"), "Requesting HA migration for VM 101 to node pve1") {
+		t.Errorf("HA migrate: %s %s %v", upid, exit, log)
+	}
+	if g, _ := c.sim.Guest(101); g.Node != "pve1" {
+		t.Errorf("101 on %s after its HA migration", g.Node)
+	}
+	c.fails("POST", "/nodes/pve1/qemu/101/migrate", url.Values{"target": {"pve2"}}, 500, "can't migrate running VM without --online")
+}

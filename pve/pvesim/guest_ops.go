@@ -10,7 +10,8 @@ import (
 // Guest operations the qemu and lxc routes share: migrate, config views and
 // updates, volume allocation, NICs, clone, destroy and snapshots.
 
-// migrate moves a guest after the common checks Proxmox makes.
+// migrate moves a guest after the common checks Proxmox makes; an
+// HA-managed guest's migration is a request to the CRM (haMigrate).
 func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg string) (any, error) {
 	target := c.Str("target")
 	tn := s.node(target)
@@ -26,8 +27,16 @@ func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg stri
 	if refuse {
 		return nil, fail("%s", refuseMsg)
 	}
-	if err := g.checkLock(false); err != nil {
-		return nil, err
+	// qemu-server checks the lock before it hands an HA guest to the CRM;
+	// pve-container leaves that to the migration (the CRM's, for HA).
+	managed := s.haManaged(g)
+	if !managed || g.Type == "qemu" {
+		if err := g.checkLock(false); err != nil {
+			return nil, err
+		}
+	}
+	if managed {
+		return s.haMigrate(g, target, c.User), nil
 	}
 	src := g.Node
 	g.Lock = "migrate"

@@ -220,7 +220,7 @@ func (s *Sim) routesLxc() {
 			if running && !c.Bool("online") && !c.Bool("restart") {
 				return nil, fail("can't migrate running container without --online or --restart")
 			}
-			if running && !c.Bool("restart") {
+			if running && !c.Bool("restart") && !s.haManaged(g) {
 				// Checked by the migration task, after the target checks.
 				if tn := s.node(c.Str("target")); tn == nil || tn.Name == g.Node || !tn.Online {
 					return s.migrate(c, g, "vzmigrate", false, "")
@@ -318,6 +318,12 @@ func (s *Sim) lxcCreate() func(*Call) (any, error) {
 		start := c.Bool("start")
 		return s.startTask(node, "vzcreate", strconv.Itoa(vmid), c.User, func(t *Task) error {
 			g.Lock = ""
+			// The worker unpacks the template from its file: a template the
+			// node does not have fails the task, and the new CT goes again.
+			if s.volumeOn(tmpl, node) == nil {
+				s.destroy(g, t, false)
+				return fmt.Errorf("can't find file '%s'", tmpl)
+			}
 			t.Log = append(t.Log, fmt.Sprintf("extracting archive '%s'", tmpl),
 				fmt.Sprintf("Detected container architecture: %s", cfg["arch"]))
 			if start {

@@ -199,6 +199,16 @@ func (s *Sim) SetNodeOnline(name string, online bool) {
 	}
 }
 
+// SetGuestLock sets (or, with "", clears) a guest's config lock, as an
+// operation that holds it would, for tests of what a lock refuses.
+func (s *Sim) SetGuestLock(vmid int, lock string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.guests[vmid]; g != nil {
+		g.Lock = lock
+	}
+}
+
 // guest returns the guest of the call's vmid on the call's node, failing
 // as Proxmox does when its config file is not on that node.
 func (s *Sim) guest(c *Call, typ string) (*Guest, error) {

@@ -246,10 +246,38 @@ func (s *Sim) haRequest(g *Guest, state, user string) string {
 	}
 	return s.startTask(g.Node, typ, strconv.Itoa(g.VMID), user, func(t *Task) error {
 		t.Log = append(t.Log, fmt.Sprintf("Requesting HA %s for %s %d", verb, typeWord(g.Type), g.VMID))
-		if r := s.haResourceOf(g); r != nil {
-			r.Props["state"] = state
-			s.haApply(r)
-		}
+		s.haSetState(g, state)
 		return nil
 	})
+}
+
+// haSetState is ha-manager set --state: the requested state of g's
+// resource, which the CRM then carries out (haApply).
+func (s *Sim) haSetState(g *Guest, state string) {
+	if r := s.haResourceOf(g); r != nil {
+		r.Props["state"] = state
+		s.haApply(r)
+	}
+}
+
+// haMigrate serves a migration of an HA-managed guest as Proxmox does once
+// its own checks pass: a "hamigrate" task asks the CRM (ha-manager
+// migrate), which moves the guest (a running VM live, a running CT by
+// restart) unless HA is disarmed or the guest is locked.
+func (s *Sim) haMigrate(g *Guest, target, user string) string {
+	return s.startTask(g.Node, "hamigrate", strconv.Itoa(g.VMID), user, func(t *Task) error {
+		t.Log = append(t.Log, fmt.Sprintf("Requesting HA migration for %s %d to node %s", typeWord(g.Type), g.VMID, target))
+		s.haMoveTo(g, target)
+		return nil
+	})
+}
+
+// haMoveTo is the CRM's migration of g to target.
+func (s *Sim) haMoveTo(g *Guest, target string) {
+	if s.ha.disarmed || g.checkLock(false) != nil {
+		return
+	}
+	if n := s.node(target); n != nil && n.Online {
+		g.Node = target
+	}
 }
