@@ -35,7 +35,7 @@ func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg stri
 	var during []string
 	took := int64(2)
 	if g.Type == "qemu" && g.Status == "running" {
-		first = append(first, fmt.Sprintf("starting VM %d on remote node '%s'", g.VMID, target))
+		first = append(first, liveMigrateStart(g.VMID, target)...)
 		during = liveMigrateLog(g.VMID, g.memBytes())
 		took += transferSecs(g.memBytes())
 	}

@@ -127,13 +127,20 @@ func vzdumpLog(size int64) []string {
 	return append(out, fmt.Sprintf("INFO: transferred %s in %d seconds (%s)", renderBytes(size, 2), secs, rate(size, secs)))
 }
 
+// liveMigrateStart is what PVE::QemuMigrate logs as a live migration
+// sets up, in its first second.
+func liveMigrateStart(vmid int, target string) []string {
+	sock := fmt.Sprintf("unix:/run/qemu-server/%d.migrate", vmid)
+	return []string{fmt.Sprintf("starting VM %d on remote node '%s'", vmid, target), "start remote tunnel",
+		"starting online/live migration on " + sock, "set migration capabilities", "migration downtime limit: 100 ms",
+		"start migrate command to " + sock}
+}
+
 // liveMigrateLog is what PVE::QemuMigrate logs while it moves a running VM
 // with mem bytes of RAM: the RAM transferred so far (it never logs a
 // percentage), then the final figures.
 func liveMigrateLog(vmid int, mem int64) []string {
-	sock := fmt.Sprintf("unix:/run/qemu-server/%d.migrate", vmid)
-	out := []string{"start remote tunnel", "starting online/live migration on " + sock,
-		"set migration capabilities", "migration downtime limit: 100 ms", "start migrate command to " + sock}
+	var out []string
 	for i := int64(1); i < progressSteps; i++ {
 		done := mem * i / progressSteps
 		out = append(out, fmt.Sprintf("migration active, transferred %s of %s VM-state, %s", renderBytes(done, 1), renderBytes(mem, 1), rate(copyRate, 1)))
