@@ -106,8 +106,8 @@ func TestProgressPercent(t *testing.T) {
 		"migration active, transferred 1.0 GiB of 8.0 GiB VM-state, 400.0 MiB/s":         12.5,
 		"migration active, transferred 512.0 MiB of 2.0 GiB VM-state, 110.3 MiB/s":       25,
 		"migration active, transferred 9.1 GiB of 8.0 GiB VM-state, 400.0 MiB/s":         -1, // dirty RAM re-sent
-		"INFO: 120% nonsense":                                                            -1,
-		"no percentage here":                                                             -1,
+		"INFO: 120% nonsense": -1,
+		"no percentage here":  -1,
 	} {
 		if got := linePercent(line); got != want {
 			t.Errorf("%q: percent %v, want %v", line, got, want)
