@@ -22,8 +22,8 @@ type Options struct {
 	// between real clusters), for the multi-cluster demo.
 	Site string
 	// TaskDuration is how long a task runs before it finishes and its
-	// effect (VM started, disk moved ...) happens. Zero finishes tasks
-	// before the call that started them returns.
+	// effect (VM started, disk moved ...) happens; its log grows over that
+	// time. Zero finishes tasks before the call that started them returns.
 	TaskDuration time.Duration
 	// Now is the clock (tests pin it); time.Now when nil.
 	Now func() time.Time
