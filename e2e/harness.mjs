@@ -53,9 +53,11 @@ export function call(client, name, args) {
 }
 
 // withClient connects a client over transport, runs fn and closes it; a
-// failed connection counts as a failed check.
-export async function withClient(label, transport, fn, name = "pve-mcp-e2e") {
-  const client = new Client({ name, version: "1.0.0" });
+// failed connection counts as a failed check. options are the Client's
+// (capabilities it declares); setup runs before it connects (request handlers).
+export async function withClient(label, transport, fn, name = "pve-mcp-e2e", options = undefined, setup = undefined) {
+  const client = new Client({ name, version: "1.0.0" }, options);
+  setup?.(client);
   try {
     await client.connect(transport, TIMEOUT);
   } catch (err) {

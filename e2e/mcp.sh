@@ -3,13 +3,14 @@
 # cmd/local and cmd/server, starts two HTTP servers in -demo mode on free
 # 127.0.0.1 ports (one without authentication, one requiring a bearer token
 # of tier read-only), and runs e2e/mcp_client.mjs over stdio and Streamable
-# HTTP. Every server is stopped on exit.
+# HTTP, the compact mode, confirmation by elicitation over stdio
+# (e2e/mcp_confirm.mjs) and several clusters. Every server is stopped on exit.
 # Needs Go and Node.js >= 20; installs the pinned client with `npm ci`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-export PVE_CONFIRM=off # these clients call destructive tools directly; confirmation is tested in Go (tools/confirm_test.go)
+export PVE_CONFIRM=off # these clients call destructive tools directly; mcp_compact.mjs and mcp_confirm.mjs set PVE_CONFIRM=destructive for their confirmation checks
 
 e2e_name=e2e
 # shellcheck source=e2e/servers.sh
@@ -67,6 +68,7 @@ PVE_TOOL_MODE=all E2E_LOCAL_BIN="$work/pve-mcp-local" \
 	E2E_AUTH_TOKEN="$auth_token" \
 	node e2e/mcp_client.mjs || status=$?
 E2E_LOCAL_BIN="$work/pve-mcp-local" E2E_COMPACT_HTTP_URL="$compact_url" node e2e/mcp_compact.mjs || status=$?
+E2E_LOCAL_BIN="$work/pve-mcp-local" node e2e/mcp_confirm.mjs || status=$?
 E2E_CLUSTERS_URL="$clusters_url" E2E_ALICE_TOKEN="$alice_token" E2E_LABONLY_TOKEN="$labonly_token" node e2e/mcp_clusters.mjs || status=$?
 if [[ $status -ne 0 ]]; then
 	echo "e2e: server logs:" >&2

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,8 +48,38 @@ func progressOf(ctx context.Context) *progress {
 }
 
 // percent finds the last "NN%" or "NN.N %" a task log line reports
-// (vzdump, clone, move disk and migrate all print one).
+// (vzdump, clone and move disk print one).
 var percent = regexp.MustCompile(`(\d{1,3}(?:\.\d+)?) ?%`)
+
+// transferred finds the "transferred 1.2 GiB of 8.0 GiB" a live migration
+// logs for its RAM: it prints no percentage, so the share is computed.
+var transferred = regexp.MustCompile(`transferred (\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB|PiB) of (\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB|PiB)`)
+
+// linePercent is the percentage one task log line reports, or -1.
+func linePercent(line string) float64 {
+	if m := percent.FindAllStringSubmatch(line, -1); m != nil {
+		if v, err := strconv.ParseFloat(m[len(m)-1][1], 64); err == nil && v <= 100 {
+			return v
+		}
+		return -1
+	}
+	m := transferred.FindStringSubmatch(line)
+	if m == nil {
+		return -1
+	}
+	done, total := byteCount(m[1], m[2]), byteCount(m[3], m[4])
+	if total <= 0 || done > total {
+		return -1 // a migration re-sends dirtied RAM: past 100% says nothing
+	}
+	return math.Round(done/total*10000) / 100
+}
+
+// byteCount reads PVE::Format::render_bytes's "1.2" "GiB".
+func byteCount(num, unit string) float64 {
+	v, _ := strconv.ParseFloat(num, 64)
+	exp := strings.Index("BKMGTP", unit[:1])
+	return v * math.Pow(1024, float64(exp))
+}
 
 // report sends the log lines of upid written since the last report. It is
 // best effort: a failed log read or send never fails the wait.
@@ -71,10 +102,8 @@ func (p *progress) report(ctx context.Context, env *Env, upid UPID) {
 	pct := -1.0
 	for _, l := range lines {
 		text = append(text, l.T)
-		if m := percent.FindAllStringSubmatch(l.T, -1); m != nil {
-			if v, err := strconv.ParseFloat(m[len(m)-1][1], 64); err == nil && v <= 100 {
-				pct = v
-			}
+		if v := linePercent(l.T); v >= 0 {
+			pct = v
 		}
 	}
 	p.lines += len(lines)

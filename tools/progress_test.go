@@ -96,21 +96,90 @@ func TestWaitSendsProgress(t *testing.T) {
 	}
 }
 
-// The percentage Proxmox logs (vzdump, clone, move disk) is the progress.
+// The percentage Proxmox logs (vzdump, clone, move disk) is the progress;
+// a live migration logs none, so its RAM transferred of the total is.
 func TestProgressPercent(t *testing.T) {
-	for line, want := range map[string]string{
-		"INFO:  45% (9.0 GiB of 20.0 GiB) in 12s, read: 750.0 MiB/s": "45",
-		"transferred 1.0 GiB of 32.0 GiB (3.12%)":                    "3.12",
-		"drive-scsi0: transferred 10.0 GiB of 10.0 GiB (100.00%)":    "100.00",
-		"no percentage here": "",
+	for line, want := range map[string]float64{
+		"INFO:  45% (9.0 GiB of 20.0 GiB) in 12s, read: 750.0 MiB/s, write: 700.0 MiB/s": 45,
+		"transferred 1.0 GiB of 32.0 GiB (3.12%)":                                        3.12,
+		"drive-scsi0: transferred 10.0 GiB of 10.0 GiB (100.00%) in 25s, ready":          100,
+		"migration active, transferred 1.0 GiB of 8.0 GiB VM-state, 400.0 MiB/s":         12.5,
+		"migration active, transferred 512.0 MiB of 2.0 GiB VM-state, 110.3 MiB/s":       25,
+		"migration active, transferred 9.1 GiB of 8.0 GiB VM-state, 400.0 MiB/s":         -1, // dirty RAM re-sent
+		"INFO: 120% nonsense": -1,
+		"no percentage here":  -1,
 	} {
-		m := percent.FindAllStringSubmatch(line, -1)
-		got := ""
-		if m != nil {
-			got = m[len(m)-1][1]
+		if got := linePercent(line); got != want {
+			t.Errorf("%q: percent %v, want %v", line, got, want)
 		}
-		if got != want {
-			t.Errorf("%q: percent %q, want %q", line, got, want)
-		}
+	}
+}
+
+// While wait follows a clone or a live migration, progress notifications
+// arrive before the task ends, their percentage rising: the simulated log
+// grows as the copy runs, as a real one does.
+func TestProgressArrivesWhileTaskRuns(t *testing.T) {
+	t.Parallel() // waits on simulated tasks; shares nothing
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"pve_clone_qemu_vm", map[string]any{"vmid": 102, "newid": 150, "wait": 10}},
+		{"pve_migrate_qemu_vm", map[string]any{"vmid": 103, "target": "pve3", "online": true, "wait": 10}},
+	} {
+		t.Run(tc.tool, func(t *testing.T) {
+			t.Parallel()
+			sim := pvesim.New(pvesim.Options{TokenID: testTokenID, TokenSecret: testTokenSecret, TaskDuration: 2 * time.Second}) // the demo's
+			ts := httptest.NewServer(sim)
+			t.Cleanup(ts.Close)
+			client, err := pve.New(pve.Config{BaseURL: ts.URL, TokenID: testTokenID, TokenSecret: testTokenSecret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := NewServerFor(&Env{PVE: client, Confirm: Confirmation{Policy: ConfirmOff}}, All(), ModeAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type note struct {
+				at time.Time
+				p  *mcp.ProgressNotificationParams
+			}
+			var mu sync.Mutex
+			var got []note
+			cs := mcptest.Connect(t, srv, &mcp.ClientOptions{
+				ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+					mu.Lock()
+					got = append(got, note{time.Now(), req.Params})
+					mu.Unlock()
+				},
+			}, nil)
+			params := &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args}
+			params.SetProgressToken(tc.tool)
+			res, err := cs.CallTool(context.Background(), params)
+			if err != nil || res.IsError {
+				t.Fatalf("%v %v", err, res)
+			}
+			upid, _ := res.StructuredContent.(map[string]any)["upid"].(string)
+			task, ok := sim.TaskByUPID(upid)
+			if !ok || task.Running || task.ExitStatus != "OK" {
+				t.Fatalf("task %q: %+v", upid, task)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			var early []float64 // percentages notified before the task ended
+			last := -1.0
+			for _, n := range got {
+				if n.p.Progress < last {
+					t.Errorf("progress fell from %v to %v", last, n.p.Progress)
+				}
+				last = n.p.Progress
+				if n.p.Total == 100 && n.at.Before(task.End) {
+					early = append(early, n.p.Progress)
+				}
+			}
+			if len(early) < 2 || early[0] >= early[len(early)-1] || early[len(early)-1] >= 100 {
+				t.Errorf("percentages notified while the task ran: %v (of %d notifications)", early, len(got))
+			}
+		})
 	}
 }

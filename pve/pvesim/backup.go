@@ -278,8 +278,29 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 	}
 	remove := !c.Has("remove") || c.Bool("remove")
 	params := cloneValues(c.Values)
-	return s.startTask(node, "vzdump", taskID, c.User, func(t *Task) error {
-		t.Log = append(t.Log, "INFO: starting new backup job: vzdump "+commandLine(params))
+	// The archives are named for the time the job starts; the log of
+	// each guest's backup is written as the job runs, its archive and
+	// pruning at the end.
+	start := s.now()
+	var during []string
+	for _, id := range local {
+		g := s.guests[id]
+		if g == nil || !locked[id] {
+			if g != nil {
+				during = append(during, fmt.Sprintf("ERROR: Backup of VM %d failed - %s", id, busy[id]))
+			}
+			continue // a missing guest is found missing at the end
+		}
+		v := s.newBackup(st, node, g, compress, "", start)
+		during = append(during, fmt.Sprintf("INFO: Starting Backup of VM %d (%s)", id, g.Type),
+			fmt.Sprintf("INFO: creating vzdump archive '%s'", v.VolID))
+		if g.Type == "qemu" {
+			during = append(during, vzdumpLog(g.diskBytes())...)
+		}
+		during = append(during, fmt.Sprintf("INFO: archive file size: %.2fGB", float64(v.Size)/float64(gib)),
+			fmt.Sprintf("INFO: Finished Backup of VM %d (%s)", id, hms(int64(3+id%50)+transferSecs(g.diskBytes()))))
+	}
+	return s.startLoggedTask(node, "vzdump", taskID, c.User, []string{"INFO: starting new backup job: vzdump " + commandLine(params)}, during, func(t *Task) error {
 		failed := false
 		for _, id := range local {
 			g := s.guests[id]
@@ -289,8 +310,7 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 				continue
 			}
 			if !locked[id] {
-				t.Log = append(t.Log, fmt.Sprintf("ERROR: Backup of VM %d failed - %s", id, busy[id]))
-				failed = true
+				failed = true // logged as the job ran
 				continue
 			}
 			g.Lock = ""
@@ -299,13 +319,9 @@ func (s *Sim) vzdump(c *Call) (any, error) {
 				failed = true
 				continue
 			}
-			v := s.newBackup(st, node, g, compress, expandNotes(params, g, node))
+			v := s.newBackup(st, node, g, compress, expandNotes(params, g, node), start)
 			v.Protected = boolish[strings.ToLower(first(params["protected"]))]
 			s.addVolume(v)
-			t.Log = append(t.Log, fmt.Sprintf("INFO: Starting Backup of VM %d (%s)", id, g.Type),
-				fmt.Sprintf("INFO: creating vzdump archive '%s'", v.VolID),
-				fmt.Sprintf("INFO: archive file size: %.2fGB", float64(v.Size)/float64(gib)),
-				fmt.Sprintf("INFO: Finished Backup of VM %d (00:00:%02d)", id, 3+id%50))
 			if remove && prune != "" {
 				for _, gone := range s.pruneBackups(st, v.Node, g, prune) {
 					t.Log = append(t.Log, fmt.Sprintf("INFO: removing backup '%s'", gone))

@@ -169,14 +169,18 @@ func (s *Sim) moveDiskStorage(c *Call, g *Guest, key, storage string) (any, erro
 	} else {
 		g.fileLocked = true
 	}
-	return s.startTask(g.Node, typ, id, c.User, func(t *Task) error {
+	base := strings.TrimSuffix(name, "."+volumeFormatOf(name))
+	if format != "" && format != "raw" {
+		base += "." + format
+	}
+	newVol := storage + ":" + base
+	first := []string{fmt.Sprintf("moving %s '%s' to '%s'", key, old, newVol)}
+	var during []string
+	if g.Type == "qemu" {
+		during = driveCopyLog(key, old, sizeOf(g.Config[key]), g.Status == "running", false)
+	}
+	return s.startLoggedTask(g.Node, typ, id, c.User, first, during, func(t *Task) error {
 		g.Lock, g.fileLocked = "", false
-		base := strings.TrimSuffix(name, "."+volumeFormatOf(name))
-		if format != "" && format != "raw" {
-			base += "." + format
-		}
-		newVol := storage + ":" + base
-		t.Log = append(t.Log, fmt.Sprintf("moving %s '%s' to '%s'", key, old, newVol))
 		g.Config[key] = renameVolume(g.Config[key], newVol)
 		if del {
 			t.Log = append(t.Log, fmt.Sprintf("removing volume '%s'", old))

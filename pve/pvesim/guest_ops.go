@@ -40,10 +40,17 @@ func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg stri
 	}
 	src := g.Node
 	g.Lock = "migrate"
-	return s.startTask(src, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+	first := []string{fmt.Sprintf("starting migration of %s %d to node '%s' (%s)", map[string]string{"qemu": "VM", "lxc": "CT"}[g.Type], g.VMID, target, tn.IP)}
+	var during []string
+	took := int64(2)
+	if g.Type == "qemu" && g.Status == "running" {
+		first = append(first, liveMigrateStart(g.VMID, target)...)
+		during = liveMigrateLog(g.VMID, g.memBytes())
+		took += transferSecs(g.memBytes())
+	}
+	return s.startLoggedTask(src, typ, strconv.Itoa(g.VMID), c.User, first, during, func(t *Task) error {
 		g.Lock = ""
-		t.Log = append(t.Log, fmt.Sprintf("starting migration of %s %d to node '%s' (%s)", map[string]string{"qemu": "VM", "lxc": "CT"}[g.Type], g.VMID, target, tn.IP),
-			"migration finished successfully (duration 00:00:12)")
+		t.Log = append(t.Log, fmt.Sprintf("migration finished successfully (duration %s)", hms(took)))
 		g.Node = target
 		return nil
 	}), nil
@@ -339,6 +346,7 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 	ng := &Guest{VMID: newid, Type: src.Type, Node: target, Status: "stopped", Config: map[string]string{}, Lock: "create"}
 	n := 0
 	keys := sortedKeys(cfg)
+	var copyLog []string // what the worker logs as it copies each disk
 	for _, k := range keys {
 		v := cfg[k]
 		switch {
@@ -346,6 +354,7 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 			continue
 		case isDiskKey(k) && !strings.Contains(v, "media=cdrom") && !strings.HasPrefix(v, "none"):
 			first, rest, _ := strings.Cut(v, ",")
+			copyLog = append(copyLog, cloneDiskLog(src, k, first, sizeOf(v), full, c.Str("snapname") == "")...)
 			sid, vol, _ := strings.Cut(first, ":")
 			newVol := fmt.Sprintf("vm-%d-disk-%d", newid, n)
 			n++
@@ -394,18 +403,30 @@ func (s *Sim) clone(c *Call, src *Guest) (any, error) {
 		src.Lock = srcLock
 	}
 	typ := map[string]string{"qemu": "qmclone", "lxc": "vzclone"}[src.Type]
-	return s.startTask(src.Node, typ, strconv.Itoa(src.VMID), c.User, func(t *Task) error {
+	var first []string
+	if len(copyLog) > 0 {
+		first, copyLog = copyLog[:1], copyLog[1:]
+	}
+	return s.startLoggedTask(src.Node, typ, strconv.Itoa(src.VMID), c.User, first, copyLog, func(*Task) error {
 		if srcLock != "" && src.Lock == srcLock {
 			src.Lock = ""
 		}
 		ng.Lock = ""
-		mode := "full"
-		if !full {
-			mode = "linked"
-		}
-		t.Log = append(t.Log, fmt.Sprintf("create %s clone of drive(s) for %s %d", mode, w, newid))
 		return nil
 	}), nil
+}
+
+// cloneDiskLog is what a clone logs for one disk (key scsi0 or rootfs,
+// volume vol, size bytes): a linked clone only names it; a full VM clone
+// copies it, mirrored if the VM runs and the clone is not from a snapshot.
+func cloneDiskLog(src *Guest, key, vol string, size int64, full, current bool) []string {
+	switch {
+	case !full:
+		return []string{fmt.Sprintf("create linked clone of drive %s (%s)", key, vol)}
+	case src.Type == "lxc":
+		return []string{fmt.Sprintf("create full clone of mountpoint %s (%s)", key, vol)}
+	}
+	return driveCopyLog(key, vol, size, current && src.Status == "running", true)
 }
 
 var reMAC = lazyRegexp(`[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}`)

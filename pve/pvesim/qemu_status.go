@@ -53,16 +53,16 @@ func (s *Sim) routesQemuStatus() {
 			}
 			// vm_start checks in the worker: the lock (skiplock, or a
 			// hibernated VM's "suspended", aside), then whether it runs.
-			return s.startTaskPrepared(g.Node, "qmstart", strconv.Itoa(g.VMID), c.User, func(*Task) error {
+			return s.startTaskPrepared(g.Node, "qmstart", strconv.Itoa(g.VMID), c.User, func(t *Task) error {
 				if err := g.checkLock(c.Bool("skiplock") || g.Lock == "suspended"); err != nil {
 					return err
 				}
 				if g.Status == "running" {
 					return fail("VM %d already running", g.VMID)
 				}
+				t.Log = append(t.Log, fmt.Sprintf("start VM %d: %s", g.VMID, t.UPID))
 				return nil
 			}, func(t *Task) error {
-				t.Log = append(t.Log, fmt.Sprintf("start VM %d: %s", g.VMID, t.UPID))
 				s.setRunning(g)
 				return nil
 			}), nil

@@ -25,8 +25,8 @@ type Options struct {
 	// a demo serves for hours, and the record is for tests.
 	Unrecorded bool
 	// TaskDuration is how long a task runs before it finishes and its
-	// effect (VM started, disk moved ...) happens. Zero finishes tasks
-	// before the call that started them returns.
+	// effect (VM started, disk moved ...) happens; its log grows over that
+	// time. Zero finishes tasks before the call that started them returns.
 	TaskDuration time.Duration
 	// Now is the clock (tests pin it); time.Now when nil.
 	Now func() time.Time

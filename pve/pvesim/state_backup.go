@@ -155,9 +155,8 @@ var pruneKeys = []string{"keep-last", "keep-hourly", "keep-daily", "keep-weekly"
 
 // newBackup names a new archive; two backups within one second get
 // distinct names, as they would a second apart on a real node.
-func (s *Sim) newBackup(st *Storage, node string, g *Guest, compress, notes string) *Volume {
+func (s *Sim) newBackup(st *Storage, node string, g *Guest, compress, notes string, at time.Time) *Volume {
 	volNode := st.holder(node)
-	at := s.now()
 	for {
 		var v *Volume
 		if st.Type == "pbs" {

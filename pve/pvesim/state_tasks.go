@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,9 +22,15 @@ type Task struct {
 	End        time.Time
 	Running    bool
 	ExitStatus string
-	Log        []string
-	work       func(*Task) error
-	timer      *time.Timer
+	Log        []string // the lines written so far
+	// script holds the lines the worker still writes as it runs (copy
+	// and transfer percentages ...): they appear one by one, evenly over
+	// TaskDuration, the way a Proxmox task log grows; work's own lines and
+	// the final TASK OK or TASK ERROR come at the end.
+	script []string
+	work   func(*Task) error
+	timer  *time.Timer // ends the task
+	step   *time.Timer // writes the next script line
 }
 
 // startTask starts a worker like Proxmox's fork_worker: it returns the UPID at
@@ -59,6 +66,7 @@ func (s *Sim) startTaskPrepared(node, typ, id, user string, prepare, work func(*
 		s.finishTask(t)
 		return t.UPID
 	}
+	s.scheduleScript(t)
 	t.timer = time.AfterFunc(s.opts.TaskDuration, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -69,7 +77,59 @@ func (s *Sim) startTaskPrepared(node, typ, id, user string, prepare, work func(*
 	return t.UPID
 }
 
+// startLoggedTask is startTask for a worker whose log grows as it runs:
+// first is written as it starts, during spread over its run (see
+// Task.script), then work's own lines at its end.
+func (s *Sim) startLoggedTask(node, typ, id, user string, first, during []string, work func(*Task) error) string {
+	return s.startTaskPrepared(node, typ, id, user, func(t *Task) error {
+		t.logAsRunning(first, during)
+		return nil
+	}, work)
+}
+
+// logAsRunning writes first now and queues during for the rest of the run;
+// a prepare step calls it once its checks have passed.
+func (t *Task) logAsRunning(first, during []string) {
+	t.Log = append(t.Log, first...)
+	t.script = append(t.script, during...)
+}
+
+// scheduleScript writes t's script lines one at a time, at equal steps that
+// end before the task does. Called with s.mu held.
+func (s *Sim) scheduleScript(t *Task) {
+	if len(t.script) == 0 {
+		return
+	}
+	every := s.opts.TaskDuration / time.Duration(len(t.script)+1)
+	var next func()
+	next = func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !t.Running || len(t.script) == 0 {
+			return
+		}
+		t.Log = append(t.Log, t.script[0])
+		t.script = t.script[1:]
+		if len(t.script) > 0 {
+			t.step = time.AfterFunc(every, next)
+		}
+	}
+	t.step = time.AfterFunc(every, next)
+}
+
+// stopScript drops the lines a worker has not written yet (it was
+// interrupted) and their timer.
+func (t *Task) stopScript() {
+	if t.step != nil {
+		t.step.Stop()
+	}
+	t.script = nil
+}
+
 func (s *Sim) finishTask(t *Task) {
+	// Lines still queued were due before the end (timers can lag): write them first.
+	t.Log = append(t.Log, t.script...)
+	t.stopScript()
 	var err error
 	if t.work != nil {
 		err = t.work(t)
@@ -138,5 +198,7 @@ func (s *Sim) TaskByUPID(upid string) (Task, bool) {
 	if !ok {
 		return Task{}, false
 	}
-	return *t, true
+	c := *t
+	c.Log, c.script = slices.Clone(t.Log), nil
+	return c, true
 }

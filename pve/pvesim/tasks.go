@@ -82,6 +82,7 @@ func (s *Sim) routesTasks() {
 			if t.timer != nil {
 				t.timer.Stop()
 			}
+			t.stopScript()
 			t.Running = false
 			t.End = s.now()
 			t.ExitStatus = "interrupted by signal"
