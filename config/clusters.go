@@ -68,7 +68,10 @@ type clusterJSON struct {
 	URL         string                `json:"url"`
 	TokenID     string                `json:"token_id"`
 	TokenSecret string                `json:"token_secret"`
-	SecretARN   string                `json:"secret_arn"`
+	// TokenSecretEnv names an environment variable holding token_secret,
+	// so the list can live in a file or a parameter without the secret.
+	TokenSecretEnv string `json:"token_secret_env"`
+	SecretARN      string `json:"secret_arn"`
 	VerifySSL   *bool                 `json:"verify_ssl"`
 	CACert      string                `json:"ca_cert"`
 	Fingerprint string                `json:"fingerprint"`
@@ -81,15 +84,44 @@ type clusterJSON struct {
 }
 
 type callerJSON struct {
-	TokenID     string `json:"token_id"`
-	TokenSecret string `json:"token_secret"`
-	SecretARN   string `json:"secret_arn"`
+	TokenID        string `json:"token_id"`
+	TokenSecret    string `json:"token_secret"`
+	TokenSecretEnv string `json:"token_secret_env"`
+	SecretARN      string `json:"secret_arn"`
 }
+
+// secretFromEnv resolves token_secret_env into the secret: exclusive with
+// token_secret, and the variable must be set. Errors name the variable,
+// never its value.
+func secretFromEnv(who, secret, envName string, getenv func(string) string) (string, error) {
+	envName = strings.TrimSpace(envName)
+	if envName == "" {
+		return secret, nil
+	}
+	if secret != "" {
+		return "", fmt.Errorf("%s: set either token_secret or token_secret_env, not both", who)
+	}
+	if !envNameRE.MatchString(envName) {
+		return "", fmt.Errorf("%s: token_secret_env must name an environment variable (A-Z, 0-9, _)", who)
+	}
+	v := strings.TrimSpace(getenv(envName))
+	if v == "" {
+		return "", fmt.Errorf("%s: token_secret_env names %s, which is not set", who, envName)
+	}
+	return v, nil
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 // ParseClusters reads the PVE_CLUSTERS JSON. Errors name the cluster and
 // the field, never a value that may be a secret. With demo set, addresses
 // and tokens are not required (the simulator supplies them).
 func ParseClusters(raw string, demo bool) (clusters []Cluster, def string, err error) {
+	return parseClusters(raw, demo, os.Getenv)
+}
+
+// parseClusters is ParseClusters reading token_secret_env through getenv.
+func parseClusters(raw string, demo bool, getenv func(string) string) (clusters []Cluster, def string, err error) {
 	var doc clustersJSON
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields() // a misspelt "tier" must not silently become full
@@ -116,7 +148,7 @@ func ParseClusters(raw string, demo bool) (clusters []Cluster, def string, err e
 			errs = append(errs, fmt.Errorf("%s is listed twice", label))
 		}
 		seen[cj.Name] = true
-		c, cerrs := cj.cluster(label, demo)
+		c, cerrs := cj.cluster(label, demo, getenv)
 		errs = append(errs, cerrs...)
 		clusters = append(clusters, c)
 	}
@@ -130,11 +162,16 @@ func ParseClusters(raw string, demo bool) (clusters []Cluster, def string, err e
 	return clusters, def, errors.Join(errs...)
 }
 
-func (cj clusterJSON) cluster(label string, demo bool) (Cluster, []error) {
+func (cj clusterJSON) cluster(label string, demo bool, getenv func(string) string) (Cluster, []error) {
 	var errs []error
 	c := Cluster{Name: cj.Name, SecretARN: strings.TrimSpace(cj.SecretARN)}
 	c.PVE.BaseURL = strings.TrimSpace(cj.URL)
 	c.PVE.TokenID, c.PVE.TokenSecret = strings.TrimSpace(cj.TokenID), strings.TrimSpace(cj.TokenSecret)
+	if secret, err := secretFromEnv(label, c.PVE.TokenSecret, cj.TokenSecretEnv, getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.PVE.TokenSecret = secret
+	}
 	switch {
 	case c.SecretARN != "" && (c.PVE.TokenID != "" || c.PVE.TokenSecret != ""):
 		errs = append(errs, fmt.Errorf("%s: set either secret_arn or token_id and token_secret, not both", label))
@@ -194,6 +231,12 @@ func (cj clusterJSON) cluster(label string, demo bool) (Cluster, []error) {
 			continue
 		}
 		t := CallerToken{TokenID: strings.TrimSpace(ct.TokenID), TokenSecret: strings.TrimSpace(ct.TokenSecret), SecretARN: strings.TrimSpace(ct.SecretARN)}
+		secret, err := secretFromEnv(who, t.TokenSecret, ct.TokenSecretEnv, getenv)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		t.TokenSecret = secret
 		switch {
 		case t.SecretARN != "" && (t.TokenID != "" || t.TokenSecret != ""):
 			errs = append(errs, fmt.Errorf("%s: set either secret_arn or token_id and token_secret, not both", who))
@@ -266,7 +309,7 @@ func clustersFromEnv(getenv func(string) string, demo bool, c *Config) []error {
 		}
 		inline = string(bytes.TrimSpace(b))
 	}
-	clusters, def, err := ParseClusters(inline, demo)
+	clusters, def, err := parseClusters(inline, demo, getenv)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", name, err))
 	}

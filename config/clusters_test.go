@@ -65,6 +65,7 @@ func TestParseClustersRefuses(t *testing.T) {
 		{"a caller without a token", entry(`,"callers":{"token:alice":{}}`), `caller "token:alice": needs secret_arn, or token_id`},
 		{"a caller token id malformed", entry(`,"callers":{"token:alice":{"token_id":"alice","token_secret":"x"}}`), `caller "token:alice": needs secret_arn, or token_id`},
 		{"a caller that cannot exist", entry(`,"callers":{"alice":{"token_id":"alice@pve!mcp","token_secret":"x"}}`), `caller "alice": name callers as the audit log does`},
+		{"token_secret_env unset", entry(`,"token_secret_env":"NOT_SET_ANYWHERE_42"`), "set either token_secret or token_secret_env"},
 		{"a bad url", `{"clusters":[{"name":"a","url":"ftp://a","token_id":"a@pve!t","token_secret":"x"}]}`, "cluster a: PVE_BASE_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +82,30 @@ func TestParseClustersRefuses(t *testing.T) {
 	cs, _, err := ParseClusters(entry(`,"callers":{"token:alice":{"token_id":"alice@pve!mcp","token_secret":"x"}}`), false)
 	if err != nil || cs[0].SharedToken {
 		t.Errorf("with callers and no unmapped_callers, SharedToken = %v (%v), want false", cs[0].SharedToken, err)
+	}
+}
+
+// A token secret can come from an environment variable the list names.
+func TestClusterSecretsFromEnv(t *testing.T) {
+	const secret = "77777777-7777-4777-8777-777777777777"
+	raw := `{"clusters":[{"name":"lab","url":"https://pve.example.com:8006","token_id":"a@pve!t","token_secret_env":"LAB_SECRET",
+	  "callers":{"token:alice":{"token_id":"alice@pve!mcp","token_secret_env":"ALICE_SECRET"}}}]}`
+	env := map[string]string{"PVE_CLUSTERS": raw, "LAB_SECRET": secret, "ALICE_SECRET": secret + "a"}
+	c, err := FromEnv(func(k string) string { return env[k] }, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Clusters[0].PVE.TokenSecret != secret || c.Clusters[0].Callers["token:alice"].TokenSecret != secret+"a" {
+		t.Errorf("secrets not read from the environment: %+v", c.Clusters[0])
+	}
+	delete(env, "ALICE_SECRET")
+	_, err = FromEnv(func(k string) string { return env[k] }, false)
+	if err == nil || !strings.Contains(err.Error(), "token_secret_env names ALICE_SECRET, which is not set") {
+		t.Errorf("unset variable: %v", err)
+	}
+	env["PVE_CLUSTERS"] = strings.Replace(raw, `"token_secret_env":"LAB_SECRET"`, `"token_secret_env":"LAB SECRET"`, 1)
+	if _, err = FromEnv(func(k string) string { return env[k] }, false); err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("bad variable name: %v", err)
 	}
 }
 
