@@ -64,20 +64,20 @@ type clustersJSON struct {
 }
 
 type clusterJSON struct {
-	Name        string                `json:"name"`
-	URL         string                `json:"url"`
-	TokenID     string                `json:"token_id"`
-	TokenSecret string                `json:"token_secret"`
+	Name        string `json:"name"`
+	URL         string `json:"url"`
+	TokenID     string `json:"token_id"`
+	TokenSecret string `json:"token_secret"`
 	// TokenSecretEnv names an environment variable holding token_secret,
 	// so the list can live in a file or a parameter without the secret.
-	TokenSecretEnv string `json:"token_secret_env"`
-	SecretARN      string `json:"secret_arn"`
-	VerifySSL   *bool                 `json:"verify_ssl"`
-	CACert      string                `json:"ca_cert"`
-	Fingerprint string                `json:"fingerprint"`
-	Tier        string                `json:"tier"`
-	Timeout     int                   `json:"timeout"`
-	Callers     map[string]callerJSON `json:"callers"`
+	TokenSecretEnv string                `json:"token_secret_env"`
+	SecretARN      string                `json:"secret_arn"`
+	VerifySSL      *bool                 `json:"verify_ssl"`
+	CACert         string                `json:"ca_cert"`
+	Fingerprint    string                `json:"fingerprint"`
+	Tier           string                `json:"tier"`
+	Timeout        int                   `json:"timeout"`
+	Callers        map[string]callerJSON `json:"callers"`
 	// UnmappedCallers is "cluster_token" (callers without their own token
 	// act with the cluster's) or "refuse" (the default once callers is set).
 	UnmappedCallers string `json:"unmapped_callers"`
