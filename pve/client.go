@@ -170,6 +170,19 @@ func (c *Client) Get(ctx context.Context, path string, q Values, out any) error 
 // with BuildPath (segments escaped). The "data" member of the answer is
 // decoded into out, which may be a *json.RawMessage to keep it as sent.
 func (c *Client) Do(ctx context.Context, method, path string, params Values, out any) error {
+	if method != http.MethodGet && ctx.Err() == nil {
+		// A change, once begun, is not cut off when the caller goes away
+		// (a client closing its connection cancels the call): Proxmox may
+		// have applied it already, so it is sent to the end and answered.
+		// Deadlines still hold. A canceled call still sends no new change.
+		dl, hasDeadline := ctx.Deadline()
+		ctx = context.WithoutCancel(ctx)
+		if hasDeadline {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, dl)
+			defer cancel()
+		}
+	}
 	// The caller's deadline (a Lambda invocation's, say) wins when it is earlier.
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -602,4 +603,44 @@ func TestRedaction(t *testing.T) {
 			t.Error("empty redactor changed text")
 		}
 	})
+}
+
+// A change that has begun is sent to the end when the caller cancels (its
+// client went away); a read is cut off, and a canceled call sends nothing.
+func TestCanceledCallerAndChanges(t *testing.T) {
+	release := make(chan struct{})
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		mu.Lock()
+		got = append(got, r.Method)
+		mu.Unlock()
+		w.Write([]byte(`{"data":null}`))
+	}))
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL, TokenID: "a@pve!t", TokenSecret: "secret-value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method  string
+		wantErr bool
+	}{{"POST", false}, {"GET", true}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Do(ctx, tc.method, "/nodes", nil, nil) }()
+		time.Sleep(50 * time.Millisecond) // the request is at the server
+		cancel()
+		time.Sleep(20 * time.Millisecond)
+		release <- struct{}{}
+		if err := <-done; (err != nil) != tc.wantErr {
+			t.Errorf("%s after cancel: err = %v, want error %v", tc.method, err, tc.wantErr)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Do(ctx, "POST", "/nodes", nil, nil); err == nil {
+		t.Error("a call canceled before it began sent its change")
+	}
 }
