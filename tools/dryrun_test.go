@@ -568,3 +568,13 @@ func TestDryRunRollback(t *testing.T) {
 		t.Errorf("after the CT rollback: cores %s, %s", g.Config["cores"], g.Status)
 	}
 }
+
+// Every tool that changes something takes dry_run (issue 13): a new write
+// tool without a planner fails here.
+func TestEveryWriteToolPlans(t *testing.T) {
+	for _, tool := range All() {
+		if tool.Kind != Read && !tool.DryRun() {
+			t.Errorf("%s changes something but has no planner (see planned in dryrun.go)", tool.Name)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -113,5 +114,22 @@ func TestDropDescriptions(t *testing.T) {
 		if bare <= 0 || bare >= size {
 			t.Errorf("%s: %d bytes without descriptions, %d with", tier, bare, size)
 		}
+	}
+}
+
+// The README's count of the tools that take dry_run is the registry's.
+func TestReadmeDryRunCount(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tool := range tools.All() {
+		if tool.DryRun() {
+			n++
+		}
+	}
+	if want := fmt.Sprintf("takes `dry_run` (%d at tier full)", n); !strings.Contains(string(readme), want) {
+		t.Errorf("README lacks %q", want)
 	}
 }
