@@ -183,7 +183,7 @@ async function scenario(t, client) {
   await check(`${t}: a live migration's progress rises while it runs`, async () => {
     const progress = [];
     const res = await client.callTool(
-      { name: "pve_migrate_qemu_vm", arguments: { vmid: 103, target: "pve3", online: true, wait: 30 } },
+      { name: "pve_migrate_qemu_vm", arguments: { vmid: 103, target: "pve3", online: true, with_local_disks: true, wait: 30 } },
       undefined,
       { ...TIMEOUT, onprogress: (p) => progress.push({ ...p, at: Date.now() }) },
     );

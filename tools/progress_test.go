@@ -125,7 +125,7 @@ func TestProgressArrivesWhileTaskRuns(t *testing.T) {
 		args map[string]any
 	}{
 		{"pve_clone_qemu_vm", map[string]any{"vmid": 102, "newid": 150, "wait": 10}},
-		{"pve_migrate_qemu_vm", map[string]any{"vmid": 103, "target": "pve3", "online": true, "wait": 10}},
+		{"pve_migrate_qemu_vm", map[string]any{"vmid": 103, "target": "pve3", "online": true, "with_local_disks": true, "wait": 10}},
 	} {
 		t.Run(tc.tool, func(t *testing.T) {
 			t.Parallel()

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -39,8 +40,22 @@ func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg stri
 		return s.haMigrate(g, target, c.User), nil
 	}
 	src := g.Node
-	g.Lock = "migrate"
 	first := []string{fmt.Sprintf("starting migration of %s %d to node '%s' (%s)", map[string]string{"qemu": "VM", "lxc": "CT"}[g.Type], g.VMID, target, tn.IP)}
+	if local := s.localVolumes(g); g.Type == "qemu" && g.Status == "running" && len(local) > 0 && !c.Bool("with-local-disks") {
+		// qemu-server's scan of the volumes, in the migration task: a
+		// running VM's disks on a storage the target lacks are copied only
+		// when asked to.
+		return s.startTaskPrepared(src, typ, strconv.Itoa(g.VMID), c.User, func(t *Task) error {
+			t.Log = append(t.Log, first...)
+			for _, v := range local {
+				t.Log = append(t.Log, fmt.Sprintf("ERROR: can't migrate local disk '%s': can't live migrate attached local disks without with-local-disks option", v))
+			}
+			t.Log = append(t.Log, "ERROR: Problem found while scanning volumes - can't migrate VM - check log",
+				"ERROR: migration aborted (duration 00:00:00): Problem found while scanning volumes - can't migrate VM - check log")
+			return errors.New("migration aborted")
+		}, nil), nil
+	}
+	g.Lock = "migrate"
 	var during []string
 	took := int64(2)
 	if g.Type == "qemu" && g.Status == "running" {
@@ -54,6 +69,24 @@ func (s *Sim) migrate(c *Call, g *Guest, typ string, refuse bool, refuseMsg stri
 		g.Node = target
 		return nil
 	}), nil
+}
+
+// localVolumes are the volumes of g's disks on storages that are not
+// shared (the target node does not have them), in config key order.
+func (s *Sim) localVolumes(g *Guest) []string {
+	var out []string
+	for _, k := range sortedKeys(g.Config) {
+		v := g.Config[k]
+		if !isDiskKey(k) || strings.Contains(v, "media=cdrom") || strings.HasPrefix(v, "none") {
+			continue
+		}
+		vol, _, _ := strings.Cut(v, ",")
+		storage, _, ok := strings.Cut(vol, ":")
+		if st := s.storageByID(storage); ok && (st == nil || !st.isShared()) {
+			out = append(out, vol)
+		}
+	}
+	return out
 }
 
 // running is guest() plus Proxmox's synchronous "not running" refusal.

@@ -26,7 +26,7 @@ func TestTaskLogGrowsWhileRunning(t *testing.T) {
 			regexp.MustCompile(`^transferred \S+ \S+ of 120\.0 GiB \((\d+\.\d\d)%\)$`)},
 		{"clone of a running VM (drive-mirror)", "/nodes/pve2/qemu/103/clone", url.Values{"newid": {"151"}},
 			regexp.MustCompile(`^drive-scsi0: transferred \S+ \S+ of 100\.0 GiB \((\d+\.\d\d)%\) in [\dwdhms ]+(, ready)?$`)},
-		{"live migration", "/nodes/pve2/qemu/103/migrate", url.Values{"target": {"pve3"}, "online": {"1"}},
+		{"live migration", "/nodes/pve2/qemu/103/migrate", url.Values{"target": {"pve3"}, "online": {"1"}, "with-local-disks": {"1"}},
 			regexp.MustCompile(`^migration active, transferred (\S+ \S+) of 8\.0 GiB VM-state, \S+ \S+$`)},
 		{"backup", "/nodes/pve2/vzdump", url.Values{"vmid": {"102"}, "storage": {"nfs-backup"}},
 			regexp.MustCompile(`^INFO: +(\d+)% \(\S+ \S+ of 120\.0 GiB\) in [\dwdhms ]+, read: \S+ \S+, write: \S+ \S+$`)},
@@ -143,5 +143,48 @@ func TestRenderBytesAndDuration(t *testing.T) {
 	}
 	if b, _ := json.Marshal(vzdumpLog(0)); !strings.Contains(string(b), "0 B/s") {
 		t.Errorf("an empty backup: %s", b)
+	}
+}
+
+// A running VM's local disks are copied only when asked: without
+// with-local-disks qemu-server's volume scan aborts the migration task.
+func TestLiveMigrationNeedsWithLocalDisks(t *testing.T) {
+	c := newClSim(t)
+	var upid string
+	c.ok("POST", "/nodes/pve2/qemu/103/migrate", url.Values{"target": {"pve3"}, "online": {"1"}}, &upid)
+	var st struct {
+		Status     string `json:"status"`
+		ExitStatus string `json:"exitstatus"`
+	}
+	c.ok("GET", "/nodes/pve2/tasks/"+url.PathEscape(upid)+"/status", nil, &st)
+	if st.Status != "stopped" || st.ExitStatus != "migration aborted" {
+		t.Fatalf("task = %+v, want stopped with migration aborted", st)
+	}
+	var log []struct {
+		T string `json:"t"`
+	}
+	c.ok("GET", "/nodes/pve2/tasks/"+url.PathEscape(upid)+"/log", nil, &log)
+	var lines []string
+	for _, l := range log {
+		lines = append(lines, l.T)
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "can't migrate local disk 'local-lvm:vm-103-disk-0': can't live migrate attached local disks without with-local-disks option") {
+		t.Errorf("log = %v", lines)
+	}
+	var res []struct {
+		VMID int    `json:"vmid"`
+		Node string `json:"node"`
+		Lock string `json:"lock"`
+	}
+	c.ok("GET", "/cluster/resources", url.Values{"type": {"vm"}}, &res)
+	for _, r := range res {
+		if r.VMID == 103 && (r.Node != "pve2" || r.Lock != "") {
+			t.Errorf("VM 103 after the refused migration: %+v", r)
+		}
+	}
+	c.ok("POST", "/nodes/pve2/qemu/103/migrate", url.Values{"target": {"pve3"}, "online": {"1"}, "with-local-disks": {"1"}}, &upid)
+	c.ok("GET", "/nodes/pve2/tasks/"+url.PathEscape(upid)+"/status", nil, &st)
+	if st.ExitStatus != "OK" {
+		t.Errorf("with with-local-disks: %+v", st)
 	}
 }
