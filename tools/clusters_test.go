@@ -392,3 +392,35 @@ func TestOneListedClusterKeepsItsCeiling(t *testing.T) {
 		t.Fatal("no tool usable")
 	}
 }
+
+// With several clusters a resource takes ?cluster=NAME; without it, the
+// default cluster answers.
+func TestResourcesByCluster(t *testing.T) {
+	f := newFleetFixture(t)
+	cases := []struct {
+		uri, want, wantErr string
+	}{
+		{"pve://guest/100/config", `"name":"web01"`, ""},
+		{"pve://guest/100/config?cluster=office", `"name":"erp01"`, ""},
+		{"pve://guest/110/config?cluster=office", `"name":"files01"`, ""},
+		{"pve://cluster/resources?cluster=office", `"node":"office1"`, ""},
+		{"pve://guest/100/config?cluster=mars", "", `unknown cluster "mars"`},
+		{"pve://guest/100/config?node=pve1", "", "not found"},
+	}
+	for _, c := range cases {
+		res, err := f.session.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: c.uri})
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(strings.ToLower(err.Error()), c.wantErr) {
+				t.Errorf("%s: err = %v, want %q", c.uri, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.uri, err)
+			continue
+		}
+		if txt := res.Contents[0].Text; !strings.Contains(txt, c.want) {
+			t.Errorf("%s = %.200s, want %q", c.uri, txt, c.want)
+		}
+	}
+}

@@ -167,17 +167,23 @@ func templateArgs(tmpl, uri string) ([]string, bool) {
 // addResources registers the resources and templates whose tools the
 // server holds.
 func addResources(s *mcp.Server, env *Env, sel toolSet) {
+	multi := env.Fleet.Multi()
 	for _, d := range resourceDefs {
 		if !sel.any(d.needs...) {
 			continue
 		}
 		handler := func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 			uri := req.Params.URI
-			args, ok := templateArgs(d.uri, uri)
+			path, cluster, ok := clusterQuery(uri, multi)
 			if !ok {
 				return nil, mcp.ResourceNotFoundError(uri)
 			}
-			env, err := env.forRequest(ctx, req.Extra, "") // the default cluster (clusters.go)
+			args, ok := templateArgs(d.uri, path)
+			if !ok {
+				return nil, mcp.ResourceNotFoundError(uri)
+			}
+			// The named cluster, else the default one (clusters.go).
+			env, err := env.forRequest(ctx, req.Extra, cluster)
 			if err != nil {
 				return nil, err
 			}
@@ -195,10 +201,31 @@ func addResources(s *mcp.Server, env *Env, sel toolSet) {
 			text := env.PVE.Redactor().String(string(b))
 			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: "application/json", Text: text}}}, nil
 		}
-		if d.template {
-			s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: d.uri, Name: d.name, Title: d.title, Description: d.desc, MIMEType: "application/json"}, handler)
-		} else {
+		if !d.template {
 			s.AddResource(&mcp.Resource{URI: d.uri, Name: d.name, Title: d.title, Description: d.desc, MIMEType: "application/json"}, handler)
 		}
+		switch {
+		case multi:
+			// With several clusters every resource also takes ?cluster=NAME.
+			s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: d.uri + "{?cluster}", Name: d.name + "-by-cluster", Title: d.title,
+				Description: d.desc + " ?cluster=NAME reads that cluster (default: " + cmpOr(env.Fleet.Default, "the first") + ").", MIMEType: "application/json"}, handler)
+		case d.template:
+			s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: d.uri, Name: d.name, Title: d.title, Description: d.desc, MIMEType: "application/json"}, handler)
+		}
 	}
+}
+
+// clusterQuery splits a resource URI into its path and the cluster its
+// ?cluster= names; any other query, or one without several clusters, does
+// not name a resource.
+func clusterQuery(uri string, multi bool) (path, cluster string, ok bool) {
+	path, query, hasQuery := strings.Cut(uri, "?")
+	if !hasQuery {
+		return uri, "", true
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil || !multi || len(q) != 1 || len(q[clusterArg]) != 1 {
+		return "", "", false
+	}
+	return path, q.Get(clusterArg), true
 }
