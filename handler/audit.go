@@ -95,14 +95,17 @@ func (a *auditor) middleware(key serverKey, names surface) mcp.Middleware {
 			}
 			start := time.Now()
 			ctx, trace := pve.WithTrace(ctx)
+			ctx, bound := tools.RecordCluster(ctx)
 			res, err := next(ctx, method, req)
-			a.record(key, names, req, res, err, trace, time.Since(start))
+			a.record(key, names, req, res, err, trace, bound(), time.Since(start))
 			return res, err
 		}
 	}
 }
 
-func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.Result, err error, trace *pve.Trace, d time.Duration) {
+// record writes the audit line; cluster is the one the call was bound to
+// ("*": several; "": none, then the one the arguments name or imply).
+func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.Result, err error, trace *pve.Trace, cluster string, d time.Duration) {
 	var tool, via string
 	var args json.RawMessage
 	known := true // resources, prompts and completions: the SDK refuses unknown ones
@@ -183,8 +186,11 @@ func (a *auditor) record(key serverKey, names surface, req mcp.Request, res mcp.
 	if via != "" {
 		attrs = append(attrs, slog.String("via", via))
 	}
-	if cl := a.fleet.ClusterOfCall(tool, args); cl != "" {
-		attrs = append(attrs, slog.String("cluster", truncate(a.clean(cl), 64)))
+	if cluster == "" {
+		cluster = a.fleet.ClusterOfCall(tool, args)
+	}
+	if cluster != "" && a.fleet != nil {
+		attrs = append(attrs, slog.String("cluster", truncate(a.clean(cluster), 64)))
 	}
 	if n := trace.Dropped(); n > 0 {
 		attrs = append(attrs, slog.Int("pve_dropped", n))

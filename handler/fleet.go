@@ -2,8 +2,10 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,8 +31,15 @@ func buildFleet(cfg config.Config, log *slog.Logger) (*tools.Fleet, *pve.Client,
 		c, err := pve.New(cfg.PVE)
 		return nil, c, err
 	}
-	var cache *secrets.Cache
+	// One Secrets Manager cache for every cluster, made on first use (the
+	// callers of several clusters may need it at once: eachCluster).
+	var (
+		cacheMu sync.Mutex
+		cache   *secrets.Cache
+	)
 	secretsCache := func(ctx context.Context) (*secrets.Cache, error) {
+		cacheMu.Lock()
+		defer cacheMu.Unlock()
 		if cache == nil {
 			api, err := newSecretsAPI(ctx)
 			if err != nil {
@@ -66,8 +75,8 @@ func buildFleet(cfg config.Config, log *slog.Logger) (*tools.Fleet, *pve.Client,
 		}
 		nc := &tools.NamedCluster{Name: cc.Name, Ceiling: cc.Ceiling, PVE: client, Shared: cc.SharedToken}
 		if len(cc.Callers) > 0 {
-			ids := &identities{cluster: cc.Name, base: client, tokens: cc.Callers, log: log, cache: secretsCache, clients: map[string]*pve.Client{}}
-			nc.ActAs = ids.actAs
+			ids := &identities{cluster: cc.Name, base: client, tokens: cc.Callers, log: log, cache: secretsCache, clients: map[string]*identity{}}
+			nc.ActAs, nc.Redactors = ids.actAs, ids.redactors
 		}
 		f.Clusters = append(f.Clusters, nc)
 	}
@@ -114,7 +123,8 @@ func refresher(src secrets.PVETokenSource, last string, log *slog.Logger, who, n
 // identities are the Proxmox tokens of a cluster's callers: each caller's
 // client is made on its first call (its secret read then, not at cold
 // start) and kept for the instance's life; the set is bounded by the
-// configuration. A failed read is not kept: the next call tries again.
+// configuration. A failed read is not kept: the next call tries again. One
+// caller's slow read holds up only that caller.
 type identities struct {
 	cluster string
 	base    *pve.Client
@@ -122,8 +132,14 @@ type identities struct {
 	log     *slog.Logger
 	cache   func(ctx context.Context) (*secrets.Cache, error)
 
-	mu      sync.Mutex
-	clients map[string]*pve.Client
+	mu      sync.Mutex // guards clients, not the reads
+	clients map[string]*identity
+}
+
+// identity is one caller's client, made once.
+type identity struct {
+	mu     sync.Mutex
+	client *pve.Client
 }
 
 func (ids *identities) actAs(ctx context.Context, caller string) (*pve.Client, bool, error) {
@@ -132,30 +148,61 @@ func (ids *identities) actAs(ctx context.Context, caller string) (*pve.Client, b
 		return nil, false, nil
 	}
 	ids.mu.Lock()
-	defer ids.mu.Unlock()
-	if c := ids.clients[caller]; c != nil {
-		return c, true, nil
+	id := ids.clients[caller]
+	if id == nil {
+		id = &identity{}
+		ids.clients[caller] = id
 	}
-	var c *pve.Client
-	var err error
-	if tok.SecretARN == "" {
-		c, err = ids.base.WithToken(tok.TokenID, tok.TokenSecret, nil)
-	} else {
-		var cache *secrets.Cache
-		if cache, err = ids.cache(ctx); err == nil {
-			src := secrets.PVETokenSource{Cache: cache, ARN: tok.SecretARN}
-			var t secrets.PVEToken
-			if t, err = src.Token(ctx); err == nil {
-				c, err = ids.base.WithToken(t.TokenID, t.TokenSecret, refresher(src, t.TokenSecret, ids.log, "caller", caller))
-			}
-		}
+	ids.mu.Unlock()
+
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	if id.client != nil {
+		return id.client, true, nil
 	}
+	c, err := ids.open(ctx, caller, tok)
 	if err != nil {
-		return nil, false, err
+		// The details (secret ARN, AWS's answer) are for the operator;
+		// the agent learns that the read failed and where to look.
+		ids.log.Error("reading a caller's Proxmox token failed", "cluster", ids.cluster, "caller", caller, "error", err.Error())
+		return nil, false, errors.New("the server could not read it (its log says why)")
 	}
-	ids.clients[caller] = c
+	id.client = c
 	ids.log.Info("acting as the caller's own Proxmox token", "cluster", ids.cluster, "caller", caller, "token_id", c.TokenID())
 	return c, true, nil
+}
+
+// open makes the client of one caller's token.
+func (ids *identities) open(ctx context.Context, caller string, tok config.CallerToken) (*pve.Client, error) {
+	if tok.SecretARN == "" {
+		return ids.base.WithToken(tok.TokenID, tok.TokenSecret, nil)
+	}
+	cache, err := ids.cache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	src := secrets.PVETokenSource{Cache: cache, ARN: tok.SecretARN}
+	t, err := src.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ids.base.WithToken(t.TokenID, t.TokenSecret, refresher(src, t.TokenSecret, ids.log, "caller", caller))
+}
+
+// redactors are the redactors of the callers' clients made so far, so
+// text from any of them (an audit line, a panic's log) loses their secrets.
+func (ids *identities) redactors() []*pve.Redactor {
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	var out []*pve.Redactor
+	for _, id := range ids.clients {
+		id.mu.Lock()
+		if id.client != nil {
+			out = append(out, id.client.Redactor())
+		}
+		id.mu.Unlock()
+	}
+	return out
 }
 
 // checkClusters logs, for each cluster, whether it answers, without holding
@@ -172,5 +219,25 @@ func checkClusters(f *tools.Fleet, log *slog.Logger) {
 				log.Info("connected to Proxmox VE", "cluster", c.Name, "host", c.PVE.Host(), "version", v, "tier", c.Ceiling.String())
 			}
 		}()
+	}
+}
+
+// warnUnknownCallers logs the callers a cluster maps to a Proxmox token
+// that no configured bearer token can be: a typo there silently leaves
+// the person on the cluster token, or refused.
+func warnUnknownCallers(cfg config.Config, log *slog.Logger) {
+	if len(cfg.Auth.Tokens) == 0 {
+		return
+	}
+	names := map[string]bool{}
+	for _, t := range cfg.Auth.Tokens {
+		names["token:"+t.Name] = true
+	}
+	for _, c := range cfg.Clusters {
+		for caller := range c.Callers {
+			if strings.HasPrefix(caller, "token:") && !names[caller] {
+				log.Warn("a cluster maps a caller no bearer token names", "cluster", c.Name, "caller", caller)
+			}
+		}
 	}
 }

@@ -352,3 +352,42 @@ func TestFleetOAuthClusterScopes(t *testing.T) {
 		t.Errorf("a caller of no cluster here sees %v", names)
 	}
 }
+
+// The audit line names the cluster a read really went to: a completion
+// from office's vmids says office, a resource read by a lab-only caller lab.
+func TestFleetAuditNamesTheBoundCluster(t *testing.T) {
+	f := newFleetEnv(t, nil)
+	r := f.rpc(tokAlice, "completion/complete", map[string]any{
+		"ref":      map[string]any{"type": "ref/prompt", "name": "guest_wont_start"},
+		"argument": map[string]any{"name": "vmid", "value": "1"},
+		"context":  map[string]any{"arguments": map[string]string{"cluster": "office"}},
+	})
+	if r.Error != nil || !strings.Contains(string(r.Result), "110") {
+		t.Fatalf("completion from office = %s %v", r.Result, r.Error)
+	}
+	f.rpc(tokAlice, "resources/read", map[string]any{"uri": "pve://guest/100/config?cluster=office"})
+	f.rpc(tokAlice, "resources/read", map[string]any{"uri": "pve://guest/100/config"})
+	var got []string
+	for _, l := range f.logs.auditLines(t) {
+		got = append(got, fmt.Sprint(l["tool"], "@", l["cluster"]))
+	}
+	want := []string{"completion/complete@office", "resources/read@office", "resources/read@lab"}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit = %v, want %v", got, want)
+	}
+}
+
+// A cluster list of one still narrows callers by their cluster scopes: a
+// token naming only another deployment's cluster gets nothing here.
+func TestOneListedClusterNarrowsCallers(t *testing.T) {
+	s := newServerSet(config.Config{}.Tools, []string{"solo"}, nil)
+	if k := s.keyFor(&Caller{Clusters: []string{}}, 0); k.clusters != "-" {
+		t.Errorf("a caller of no listed cluster gets key %+v", k)
+	}
+	if k := s.keyFor(&Caller{Clusters: []string{"solo"}}, 0); k.clusters != "solo" {
+		t.Errorf("a caller of solo gets key %+v", k)
+	}
+	if k := newServerSet(config.Config{}.Tools, nil, nil).keyFor(&Caller{Clusters: []string{}}, 0); k.clusters != "" {
+		t.Errorf("without a cluster list, cluster scopes narrow nothing: %+v", k)
+	}
+}

@@ -136,6 +136,12 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 	if err := loadClusterList(&cfg); err != nil {
 		return nil, err
 	}
+	// The tokens of MCP_AUTH_SECRET_ARN and the list of PVE_CLUSTERS_SECRET_ARN
+	// are known only now: check the clusters the tokens name against it.
+	if err := config.CheckTokenClusters(cfg.Auth.Tokens, cfg.Clusters); err != nil {
+		return nil, err
+	}
+	warnUnknownCallers(cfg, log)
 	fleet, client, err := buildFleet(cfg, log)
 	if err != nil {
 		return nil, err

@@ -85,7 +85,7 @@ func (s *serverSet) keyFor(c *Caller, confirm tools.ConfirmPolicy) serverKey {
 	if c.Confirm != nil {
 		k.confirm = *c.Confirm
 	}
-	if c.Clusters != nil && len(s.fleetNames) > 1 {
+	if c.Clusters != nil && s.fleetNames != nil { // any cluster list, even of one
 		var names []string
 		for _, n := range s.fleetNames {
 			for _, w := range c.Clusters {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -39,6 +40,9 @@ type NamedCluster struct {
 	ActAs func(ctx context.Context, caller string) (c *pve.Client, ok bool, err error)
 	// Shared lets a caller without a token of its own act with PVE.
 	Shared bool
+	// Redactors, when set, returns the redactors of the callers' own
+	// clients made so far (their secrets are redacted with the cluster's).
+	Redactors func() []*pve.Redactor
 }
 
 // Fleet is every cluster of a deployment.
@@ -76,6 +80,9 @@ func (f *Fleet) Redactor() *pve.Redactor {
 	rs := make([]*pve.Redactor, 0, len(f.Clusters))
 	for _, c := range f.Clusters {
 		rs = append(rs, c.PVE.Redactor())
+		if c.Redactors != nil {
+			rs = append(rs, c.Redactors()...)
+		}
 	}
 	return pve.JoinRedactors(rs...)
 }
@@ -114,6 +121,15 @@ func (env *Env) reachable(t *Tool) []string {
 // at every cluster when none is named.
 func (env *Env) clusterRequired(t *Tool) bool {
 	return !t.AcrossClusters && !slices.Contains(env.reachable(t), env.Fleet.Default)
+}
+
+// multiCluster is the bound cluster when there are several, else "": what
+// a result names so the agent follows up on the right cluster.
+func (env *Env) multiCluster() string {
+	if env.Fleet.Multi() {
+		return env.cluster
+	}
+	return ""
 }
 
 // Bound reports the cluster a bound Env talks to ("" : not bound, or the
@@ -171,10 +187,11 @@ func (env *Env) forRequest(ctx context.Context, extra *mcp.RequestExtra, cluster
 	case len(reach) > 0:
 		name = reach[0]
 	}
-	if !slices.Contains(reach, name) && f.Multi() {
+	c := f.Get(name)
+	if c == nil || !slices.Contains(reach, name) {
 		return env, fmt.Errorf("unknown cluster %q: use one of %s", name, strings.Join(reach, ", "))
 	}
-	return env.bindTo(ctx, f.Get(name), callerOf(extra))
+	return env.bindTo(ctx, c, callerOf(extra))
 }
 
 func cmpOr(a, b string) string {
@@ -184,8 +201,45 @@ func cmpOr(a, b string) string {
 	return b
 }
 
+// clusterRecord notes the clusters a request's calls were bound to.
+type clusterRecord struct {
+	mu   sync.Mutex
+	name string
+}
+
+type clusterRecordKey struct{}
+
+// RecordCluster returns a ctx in which binding a call to a cluster is
+// noted, and a func that reports it: "" when nothing was bound, the
+// cluster's name, or "*" when several were (a call across clusters). The
+// audit log names a request's cluster from it.
+func RecordCluster(ctx context.Context) (context.Context, func() string) {
+	r := &clusterRecord{}
+	return context.WithValue(ctx, clusterRecordKey{}, r), func() string {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.name
+	}
+}
+
+func recordCluster(ctx context.Context, name string) {
+	r, ok := ctx.Value(clusterRecordKey{}).(*clusterRecord)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch r.name {
+	case "", name:
+		r.name = name
+	default:
+		r.name = "*"
+	}
+}
+
 // bindTo returns env talking to c as caller.
 func (env *Env) bindTo(ctx context.Context, c *NamedCluster, caller string) (*Env, error) {
+	recordCluster(ctx, c.Name)
 	client, err := c.client(ctx, caller)
 	if err != nil {
 		return env, err
@@ -211,8 +265,8 @@ func (env *Env) clusterRefusal(t *Tool, name string, allowed []string) error {
 // takeCluster removes `cluster` from a call's arguments; raw is returned
 // as it came when it has none.
 func takeCluster(raw json.RawMessage) (string, json.RawMessage, error) {
-	if !strings.Contains(string(raw), `"`+clusterArg+`"`) {
-		return "", raw, nil
+	if !strings.Contains(string(raw), `"`+clusterArg+`"`) && !strings.Contains(string(raw), `\u`) {
+		return "", raw, nil // the usual call: no cluster, nothing escaped
 	}
 	var args map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &args); err != nil {
@@ -255,6 +309,10 @@ func (env *Env) eachCluster(ctx context.Context, fn func(ctx context.Context, en
 					out[i].Err = fmt.Errorf("internal error")
 				}
 			}()
+			// One cluster that hangs must not hold the others' answer for
+			// the whole PVE_TIMEOUT.
+			ctx, cancel := context.WithTimeout(ctx, acrossTimeout)
+			defer cancel()
 			bound, err := env.bindTo(ctx, env.Fleet.Get(name), callOf(ctx).caller)
 			if err != nil {
 				out[i].Err = err
@@ -271,6 +329,9 @@ func (env *Env) eachCluster(ctx context.Context, fn func(ctx context.Context, en
 	wg.Wait()
 	return out
 }
+
+// acrossTimeout bounds each cluster's part of a call across clusters.
+const acrossTimeout = 10 * time.Second
 
 // ClusterOutcome is one cluster's part of a call across clusters.
 type ClusterOutcome struct {
@@ -289,11 +350,15 @@ func clusterProperty(names []string) *jsonschema.Schema {
 	return &jsonschema.Schema{Type: "string", Enum: enum}
 }
 
-// clusterInstructions explain `cluster` once, while tools take it.
-func clusterInstructions(f *Fleet) string {
+// clusterInstructions explain `cluster` once, while tools take it; the
+// default is named only to callers who may use it.
+func clusterInstructions(env *Env) string {
+	f := env.Fleet
 	s := " cluster: which Proxmox cluster a tool acts on (pve_list_clusters lists them)"
-	if f.Default != "" {
+	if f.Default != "" && (env.Reach == nil || slices.Contains(env.Reach, f.Default)) {
 		s += "; without it, " + f.Default + ", except that finding guests and the summary look at every cluster"
+	} else {
+		s += "; required, except that finding guests and the summary look at every cluster without it"
 	}
 	return s + "."
 }

@@ -424,3 +424,38 @@ func TestResourcesByCluster(t *testing.T) {
 		}
 	}
 }
+
+// A completion naming a cluster that does not exist is refused, also with
+// a cluster list of one whose callers have their own tokens.
+func TestCompletionOnUnknownCluster(t *testing.T) {
+	e := fullEnv(t)
+	env := &Env{PVE: e.env.PVE, Confirm: Confirmation{Policy: ConfirmOff}, Fleet: &Fleet{Default: "solo", Clusters: []*NamedCluster{{
+		Name: "solo", Ceiling: Full, PVE: e.env.PVE, Shared: true,
+		ActAs: func(context.Context, string) (*pve.Client, bool, error) { return nil, false, nil },
+	}}}}
+	sel, _ := Select(Selection{Tier: Full})
+	srv, err := NewServer(env, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := mcptest.Connect(t, srv, nil, nil)
+	_, err = cs.Complete(context.Background(), &mcp.CompleteParams{
+		Ref:      &mcp.CompleteReference{Type: "ref/prompt", Name: "guest_wont_start"},
+		Argument: mcp.CompleteParamsArgument{Name: "vmid", Value: "1"},
+		Context:  &mcp.CompleteContext{Arguments: map[string]string{"cluster": "nope"}},
+	})
+	if err == nil || !strings.Contains(err.Error(), `unknown cluster "nope"`) {
+		t.Fatalf("err = %v, want an unknown-cluster error", err)
+	}
+}
+
+// With several clusters a started task says its cluster, so the agent
+// follows it there.
+func TestTasksNameTheirCluster(t *testing.T) {
+	f := newFleetFixture(t)
+	res := f.call("pve_start_qemu_vm", map[string]any{"vmid": 111, "cluster": "office"})
+	sc, _ := json.Marshal(res.StructuredContent)
+	if res.IsError || !strings.Contains(string(sc), `"cluster":"office"`) || !strings.Contains(resultText(res), "passing cluster office") {
+		t.Fatalf("started task = %s / %s", sc, resultText(res))
+	}
+}

@@ -157,7 +157,7 @@ func instructionsFor(m Mode, env *Env, selected []*Tool) string {
 		s += dryRunInstructions
 	}
 	if env.Fleet.Multi() {
-		s += clusterInstructions(env.Fleet)
+		s += clusterInstructions(env)
 	}
 	return s
 }

@@ -16,6 +16,8 @@ type UPID struct {
 	ID        string `json:"id,omitempty"`
 	User      string `json:"user"`
 	StartTime int64  `json:"starttime"`
+	// Cluster is set with several clusters: a task is followed there.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // ParseUPID parses a UPID, so task tools can take the node from it.
@@ -42,10 +44,14 @@ func (env *Env) taskOutput(ctx context.Context, upid UPID, in any) (Output, erro
 		env.guestAfter(ctx, upid, &res)
 		return env.waitOutput(res)
 	}
+	upid.Cluster = env.multiCluster()
 	out, err := JSON(upid)
 	if err != nil {
 		return Output{}, err
 	}
 	out.Note = "Task started; it runs in the background. Follow it with pve_wait_task or pve_get_task_status."
+	if upid.Cluster != "" {
+		out.Note = "Task started on cluster " + upid.Cluster + "; it runs in the background. Follow it with pve_wait_task or pve_get_task_status, passing cluster " + upid.Cluster + "."
+	}
 	return out, nil
 }

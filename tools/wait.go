@@ -76,6 +76,8 @@ type TaskResult struct {
 	// GuestStatus is the guest's state after a power task ended (running,
 	// stopped, paused): status above is the task's, not the guest's.
 	GuestStatus string `json:"guest_status,omitempty"`
+	// Cluster is set with several clusters.
+	Cluster string `json:"cluster,omitempty"`
 
 	// endedBefore: the task had already ended at the first poll, so
 	// Seconds (now minus start) is its age, not its duration.
@@ -167,11 +169,14 @@ func (env *Env) logTail(ctx context.Context, upid UPID, n int) []string {
 
 // waitOutput renders a waited-for task; a failed task is a tool error.
 func (env *Env) waitOutput(res TaskResult) (Output, error) {
+	res.Cluster = env.multiCluster()
 	out, err := JSON(res)
 	if err != nil {
 		return Output{}, err
 	}
 	switch {
+	case res.Status != "stopped" && res.Cluster != "":
+		out.Note = "Still running after the wait; call pve_wait_task with this upid and cluster " + res.Cluster + " to keep waiting."
 	case res.Status != "stopped":
 		out.Note = fmt.Sprintf("Still running after the wait; call pve_wait_task with this upid to keep waiting.")
 	case !res.OK:

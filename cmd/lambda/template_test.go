@@ -330,12 +330,13 @@ const (
 // With the cluster list in a secret, the function reads it instead of the
 // one cluster's address and token, and starts with that configuration.
 func TestTemplateClusters(t *testing.T) {
-	d := mustDeploy(t, map[string]any{"PveClustersSecretArn": clustersSecret, "PveTokenSecretArns": []string{labToken}})
+	d := mustDeploy(t, map[string]any{"PveClustersSecretArn": clustersSecret, "PveTokenSecretArns": []string{labToken},
+		"PveTlsFingerprint": strings.TrimSuffix(strings.Repeat("AB:", 32), ":")}) // left from a one-cluster deployment
 	vars := variables(t, d)
 	if vars["PVE_CLUSTERS_SECRET_ARN"] != clustersSecret {
 		t.Errorf("PVE_CLUSTERS_SECRET_ARN = %q", vars["PVE_CLUSTERS_SECRET_ARN"])
 	}
-	for _, k := range []string{"PVE_BASE_URL", "PVE_SECRET_ARN"} {
+	for _, k := range []string{"PVE_BASE_URL", "PVE_SECRET_ARN", "PVE_TLS_FINGERPRINT"} {
 		if _, set := vars[k]; set {
 			t.Errorf("%s is set next to the cluster list", k)
 		}
