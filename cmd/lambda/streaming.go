@@ -19,12 +19,13 @@ const (
 	invokeStream   = "RESPONSE_STREAM"
 )
 
-// maxStreamBytes caps a streamed answer below the 20 MB Lambda lets a
-// streamed response carry by default (a soft limit), leaving room for the
-// prelude lambdaurl sends before the body. pve-mcp's answers are far
-// smaller (a tool result is capped at PVE_MAX_RESULT_BYTES, 32 KiB by
-// default); the cap turns a runaway answer into an error of ours instead
-// of one of Lambda's.
+// maxStreamBytes caps a streamed answer at 20 MB less room for the prelude
+// lambdaurl sends before the body: the limit Lambda set when it introduced
+// response streaming (a soft limit; AWS now documents 200 MB), so the cap
+// holds wherever the larger one is not there yet. pve-mcp's answers are far
+// smaller (a tool result is capped at PVE_MAX_RESULT_BYTES: 32 KiB by
+// default, 16 MiB at most); the cap turns a runaway answer into an error of
+// ours instead of one of Lambda's.
 const maxStreamBytes = 20_000_000 - 64<<10
 
 // streamFunc is the Lambda handler of a RESPONSE_STREAM function URL.
