@@ -74,7 +74,7 @@ var Vars = []Var{
 	{"PVE_MAX_CONCURRENCY", "8", "most Proxmox requests in flight at once per instance; more wait (within the request deadline) for a free slot"},
 	{"PVE_MAX_RESULT_BYTES", "32768", "largest tool result; longer lists are cut with a note on how to page"},
 	{"PVE_SKIP_CHECK", "false", "`true` skips the startup connection check (`GET /version`)"},
-	{"PVE_HTTP_STREAM", "true", "HTTP only: a `tools/call` with a progress token, from a client accepting `text/event-stream`, is answered as an SSE stream carrying `notifications/progress` while `wait` follows the task; `false` answers every request with one JSON body (set where the platform buffers the answer: the Lambda function URL)"},
+	{"PVE_HTTP_STREAM", "true", "HTTP only: a `tools/call` with a progress token, from a client accepting `text/event-stream`, is answered as an SSE stream carrying `notifications/progress` while `wait` follows the task; `false` answers every request with one JSON body (set where the platform buffers the answer: a Lambda function URL in BUFFERED mode, template.yaml's default)"},
 	{"DEBUG", "false", "`true` logs debug lines to stderr"},
 	ConfirmVars[0], ConfirmVars[1], ConfirmVars[2],
 }

@@ -4,8 +4,14 @@
 # Emulator (installed, pinned, with `go install` when missing) on 127.0.0.1 in demo
 # mode (a simulated Proxmox cluster inside the function), and invokes it with
 # the function URL events in events/: health, initialize, tools/list and a
-# tools/call. Exits non-zero on the first failed check; cleans up its
-# processes. Needs Go and curl; nothing leaves the machine but the Go module
+# tools/call. Then again with FUNCTION_URL_INVOKE_MODE=RESPONSE_STREAM: the
+# bootstrap answers through the runtime API's streaming response (the
+# http-integration-response prelude, eight NUL bytes, the body), and a
+# tools/call with a progress token carries its progress as SSE before the
+# result. The emulator accepts a streamed response but hands it on only
+# when the invocation ends, so timing (progress arriving while the call
+# runs) is not checked here: cmd/lambda's TestStreamedProgress checks it.
+# Exits non-zero on the first failed check; cleans up its processes. Needs Go and curl; nothing leaves the machine but the Go module
 # download of the emulator.
 set -euo pipefail
 
@@ -15,13 +21,17 @@ RIE_PID=""
 passed=0
 failed=0
 
-cleanup() {
+stop_emulator() {
 	if [[ -n "$RIE_PID" ]]; then
 		# The emulator runs in its own process group with the bootstrap.
 		kill -TERM -- "-$RIE_PID" 2>/dev/null || kill -TERM "$RIE_PID" 2>/dev/null || true
 		for _ in $(seq 1 20); do kill -0 "$RIE_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL -- "-$RIE_PID" 2>/dev/null || true
+		RIE_PID=""
 	fi
+}
+cleanup() {
+	stop_emulator
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -74,32 +84,41 @@ free_port() {
 	done
 	die "no free port"
 }
-INVOKE_PORT=$(free_port)
-API_PORT=$(free_port)
-while [[ "$API_PORT" == "$INVOKE_PORT" ]]; do API_PORT=$(free_port); done
 
-log "starting the emulator on 127.0.0.1:$INVOKE_PORT"
-env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
-	PVE_DEMO=true MCP_AUTH=none \
-	AWS_LAMBDA_FUNCTION_NAME=pve-mcp-e2e AWS_LAMBDA_FUNCTION_TIMEOUT=30 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
-	AWS_REGION=eu-central-1 \
-	setsid "$RIE" \
-	--runtime-interface-emulator-address "127.0.0.1:$INVOKE_PORT" \
-	--runtime-api-address "127.0.0.1:$API_PORT" \
-	--log-level warn \
-	"$WORK/bootstrap" >"$WORK/rie.log" 2>&1 &
-RIE_PID=$!
+# start_emulator [VAR=VALUE...]: the emulator and the bootstrap in demo
+# mode, with these extra variables, on fresh ports.
+start_emulator() {
+	INVOKE_PORT=$(free_port)
+	API_PORT=$(free_port)
+	while [[ "$API_PORT" == "$INVOKE_PORT" ]]; do API_PORT=$(free_port); done
 
-URL="http://127.0.0.1:$INVOKE_PORT/2015-03-31/functions/function/invocations"
-for _ in $(seq 1 100); do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null; then break; fi
-	kill -0 "$RIE_PID" 2>/dev/null || die "the emulator exited"
-	sleep 0.1
-done
+	log "starting the emulator on 127.0.0.1:$INVOKE_PORT $*"
+	env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
+		PVE_DEMO=true MCP_AUTH=none \
+		AWS_LAMBDA_FUNCTION_NAME=pve-mcp-e2e AWS_LAMBDA_FUNCTION_TIMEOUT=30 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
+		AWS_REGION=eu-central-1 "$@" \
+		setsid "$RIE" \
+		--runtime-interface-emulator-address "127.0.0.1:$INVOKE_PORT" \
+		--runtime-api-address "127.0.0.1:$API_PORT" \
+		--log-level warn \
+		"$WORK/bootstrap" >"$WORK/rie.log" 2>&1 &
+	RIE_PID=$!
+
+	URL="http://127.0.0.1:$INVOKE_PORT/2015-03-31/functions/function/invocations"
+	for _ in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null; then break; fi
+		kill -0 "$RIE_PID" 2>/dev/null || die "the emulator exited"
+		sleep 0.1
+	done
+}
+start_emulator
 
 # invoke EVENT: the function URL response the runtime returned.
 invoke() {
-	curl -sS --max-time 60 -X POST -H 'Content-Type: application/json' --data-binary "@$ROOT/events/$1" "$URL"
+	local file=$1
+	[[ "$file" == /* ]] || file="$ROOT/events/$file"
+	# tr: a streamed answer's prelude ends in NUL bytes, which bash drops with a warning.
+	curl -sS --max-time 60 -X POST -H 'Content-Type: application/json' --data-binary "@$file" "$URL" | tr '\0' '~'
 }
 
 # check NAME EVENT PATTERN...: every fixed string must occur in the
@@ -136,5 +155,27 @@ grep -q '"level":"INFO","message":"pve-mcp ready for function URL invocations"' 
 	|| die "the bootstrap did not log its ready line in Lambda JSON form"
 passed=$((passed + 1))
 log "ok: Lambda JSON logs"
+
+# Streaming: the function URL's InvokeMode RESPONSE_STREAM, as template.yaml
+# sets it. The same events; the answer is the prelude and the raw body.
+stop_emulator
+start_emulator FUNCTION_URL_INVOKE_MODE=RESPONSE_STREAM PVE_HTTP_STREAM=true
+PRELUDE_END='~~~~~~~~'
+check "streamed: health" healthz.json "$PRELUDE_END" '"status":"ok"' '!"isBase64Encoded"'
+check "streamed: tools/call as JSON" tools-call.json '"Content-Type":"application/json' "$PRELUDE_END"'{"jsonrpc":"2.0","id":3' 'uptime'
+# A call with a progress token: start VM 102 and wait for its task.
+sed 's|"body": ".*"|"body": "{\\"jsonrpc\\":\\"2.0\\",\\"id\\":7,\\"method\\":\\"tools/call\\",\\"params\\":{\\"name\\":\\"pve_start_qemu_vm\\",\\"arguments\\":{\\"vmid\\":102,\\"wait\\":10},\\"_meta\\":{\\"progressToken\\":\\"e2e\\"}}}"|' \
+	"$ROOT/events/tools-call.json" >"$WORK/progress.json"
+grep -qF '\"progressToken\":\"e2e\"' "$WORK/progress.json" || die "could not write the progress event"
+out=$(invoke "$WORK/progress.json") || die "streamed progress: invoke failed"
+[[ "$out" == *'"Content-Type":"text/event-stream"'*"$PRELUDE_END"* ]] || die "streamed progress: no SSE prelude: ${out:0:600}"
+body=${out#*"$PRELUDE_END"}
+progress=${body%%'"id":7'*}
+[[ "$progress" == *'"method":"notifications/progress","params":{"progressToken":"e2e"'*'TASK OK'* ]] \
+	|| die "streamed progress: no progress before the result: ${body:0:600}"
+[[ "$body" == *'"id":7,"result"'*'\"guest_status\":\"running\"'* ]] || die "streamed progress: no result: ${body:0:800}"
+passed=$((passed + 1))
+log "ok: streamed: tools/call with a progress token is SSE, progress before the result"
+grep -q '"invoke_mode":"RESPONSE_STREAM"' "$WORK/rie.log" || die "the bootstrap did not start in RESPONSE_STREAM mode"
 
 echo "lambda_rie: $passed passed, $failed failed"

@@ -6,6 +6,9 @@
 // aws-lambda-go's own lambdaurl package supports only RESPONSE_STREAM
 // function URLs and drops the request's cookies; pve-mcp's handler answers
 // stateless JSON, which the buffered mode serves with no extra moving parts.
+// cmd/lambda's RESPONSE_STREAM mode serves through lambdaurl and builds
+// each request with Request, checks it with CheckEvent and runs the
+// handler with Serve, so both modes see the same requests.
 package funcurl
 
 import (
@@ -58,6 +61,16 @@ func HasIAMCaller(ev events.LambdaFunctionURLRequest) bool {
 	return a != nil && a.IAM != nil && (a.IAM.AccountID != "" || a.IAM.UserARN != "" || a.IAM.CallerID != "")
 }
 
+// CheckIAM returns the refusal (to send with status 403) of an event that
+// names no IAM caller, and logs it; nil when HasIAMCaller.
+func CheckIAM(ev events.LambdaFunctionURLRequest, log *slog.Logger) error {
+	if HasIAMCaller(ev) {
+		return nil
+	}
+	log.Warn("invocation refused: FUNCTION_URL_AUTH_TYPE is AWS_IAM but the event carries no IAM authorizer", "path", ev.RawPath, "source_ip", ev.RequestContext.HTTP.SourceIP)
+	return errors.New("Forbidden: this function URL requires AWS_IAM (SigV4-signed) requests, and this invocation carries no IAM caller; sign the request, or configure MCP authentication and deploy with FunctionUrlAuthType=NONE")
+}
+
 // Handler returns a Lambda handler for function URL events that serves h.
 func Handler(h http.Handler, opts Options) func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
 	margin := opts.DeadlineMargin
@@ -78,26 +91,27 @@ func Handler(h http.Handler, opts Options) func(context.Context, events.LambdaFu
 		}
 		req, err := Request(ctx, ev)
 		if err != nil {
-			if errors.Is(err, errNotFunctionURL) {
+			if errors.Is(err, ErrNotFunctionURL) {
 				return events.LambdaFunctionURLResponse{}, err
 			}
 			return textResponse(http.StatusBadRequest, err.Error()), nil
 		}
-		if opts.RequireIAM && !HasIAMCaller(ev) {
-			log.Warn("invocation refused: FUNCTION_URL_AUTH_TYPE is AWS_IAM but the event carries no IAM authorizer", "path", ev.RawPath, "source_ip", ev.RequestContext.HTTP.SourceIP)
-			return textResponse(http.StatusForbidden, "Forbidden: this function URL requires AWS_IAM (SigV4-signed) requests, and this invocation carries no IAM caller; sign the request, or configure MCP authentication and deploy with FunctionUrlAuthType=NONE"), nil
+		if opts.RequireIAM {
+			if err := CheckIAM(ev, log); err != nil {
+				return textResponse(http.StatusForbidden, err.Error()), nil
+			}
 		}
 		w := NewResponseWriter()
-		if !serve(h, w, req, log) {
+		if !Serve(h, w, req, log) {
 			return textResponse(http.StatusInternalServerError, "internal error"), nil
 		}
 		return w.Response(req.Method), nil
 	}
 }
 
-// serve runs h, turning a panic into false (net/http's server does the
+// Serve runs h, turning a panic into false (net/http's server does the
 // same for its connections; here a panic would end the invocation).
-func serve(h http.Handler, w http.ResponseWriter, r *http.Request, log *slog.Logger) (ok bool) {
+func Serve(h http.Handler, w http.ResponseWriter, r *http.Request, log *slog.Logger) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -112,7 +126,9 @@ func serve(h http.Handler, w http.ResponseWriter, r *http.Request, log *slog.Log
 	return true
 }
 
-var errNotFunctionURL = errors.New("funcurl: the event is not a function URL request (payload format 2.0): invoke through the function URL or with events like those in events/")
+// ErrNotFunctionURL is the invocation error for an event that is not a
+// function URL request: it was invoked directly with some other payload.
+var ErrNotFunctionURL = errors.New("funcurl: the event is not a function URL request (payload format 2.0): invoke through the function URL or with events like those in events/")
 
 type eventKey struct{}
 
@@ -122,16 +138,25 @@ func EventFromContext(ctx context.Context) (*events.LambdaFunctionURLRequest, bo
 	return ev, ok
 }
 
+// CheckEvent returns ErrNotFunctionURL unless ev has the shape of a
+// function URL request (payload format 2.0, with a method).
+func CheckEvent(ev events.LambdaFunctionURLRequest) error {
+	if ev.RequestContext.HTTP.Method == "" || (ev.Version != "" && ev.Version != "2.0") {
+		return ErrNotFunctionURL
+	}
+	return nil
+}
+
 // Request turns a function URL event into the request a net/http server
 // would have made: method, raw path and query as sent, headers (a header
 // sent several times arrives comma-joined, as the function URL delivers
 // it), cookies back in one Cookie header, the body decoded from base64 when
 // Lambda encoded it, and the client's address.
 func Request(ctx context.Context, ev events.LambdaFunctionURLRequest) (*http.Request, error) {
-	method := ev.RequestContext.HTTP.Method
-	if method == "" || (ev.Version != "" && ev.Version != "2.0") {
-		return nil, errNotFunctionURL
+	if err := CheckEvent(ev); err != nil {
+		return nil, err
 	}
+	method := ev.RequestContext.HTTP.Method
 	rawPath := ev.RawPath
 	if rawPath == "" {
 		rawPath = "/"

@@ -1,7 +1,11 @@
 // Command lambda is pve-mcp on AWS Lambda behind a function URL (payload
-// format 2.0, invoke mode BUFFERED). Built as the `bootstrap` of a
-// provided.al2023 function (see template.yaml); the same http.Handler as the
-// other runners serves every invocation.
+// format 2.0). Built as the `bootstrap` of a provided.al2023 function (see
+// template.yaml); the same http.Handler as the other runners serves every
+// invocation. FUNCTION_URL_INVOKE_MODE, the function URL's InvokeMode, picks
+// how: BUFFERED (the default) through funcurl, one response per
+// invocation; RESPONSE_STREAM through aws-lambda-go's lambdaurl, which
+// sends the body as it is written, so progress notifications arrive while
+// a call runs (streaming.go).
 //
 // Startup runs once per cold start: configuration from the environment,
 // the Proxmox token from AWS Secrets Manager when PVE_SECRET_ARN is set
@@ -36,11 +40,23 @@ func main() {
 	)
 }
 
-// setup builds the invocation handler.
-func setup(getenv func(string) string) (func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error), func(), error) {
+// bufferedFunc is the Lambda handler of a BUFFERED function URL.
+type bufferedFunc = func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error)
+
+// setup builds the invocation handler: a bufferedFunc or, with
+// FUNCTION_URL_INVOKE_MODE=RESPONSE_STREAM, a streamFunc.
+func setup(getenv func(string) string) (any, func(), error) {
 	demo, err := boot.DemoFromEnv(getenv)
 	if err != nil {
 		return nil, func() {}, err
+	}
+	mode := getenv("FUNCTION_URL_INVOKE_MODE")
+	switch mode {
+	case "":
+		mode = invokeBuffered
+	case invokeBuffered, invokeStream:
+	default:
+		return nil, func() {}, fmt.Errorf("FUNCTION_URL_INVOKE_MODE=%q: want %s or %s, the function URL's InvokeMode", mode, invokeBuffered, invokeStream)
 	}
 	cfg, log, cleanup, err := boot.LoadWith(boot.Options{Demo: demo, Getenv: getenv})
 	if err != nil {
@@ -64,7 +80,13 @@ func setup(getenv func(string) string) (func(context.Context, events.LambdaFunct
 		log.Error("startup failed", "error", err.Error())
 		return nil, cleanup, err
 	}
-	log.Info("pve-mcp ready for function URL invocations", "path", "/mcp", "tier", cfg.Tools.Tier.String(),
+	log.Info("pve-mcp ready for function URL invocations", "path", "/mcp", "tier", cfg.Tools.Tier.String(), "invoke_mode", mode,
 		"function", getenv("AWS_LAMBDA_FUNCTION_NAME"), "version", getenv("AWS_LAMBDA_FUNCTION_VERSION"))
-	return funcurl.Handler(h, funcurl.Options{Log: log, RequireIAM: iam}), cleanup, nil
+	if mode == invokeStream {
+		if !cfg.HTTPStream {
+			log.Warn("FUNCTION_URL_INVOKE_MODE is RESPONSE_STREAM but PVE_HTTP_STREAM is false: every call is still answered with one JSON body, without progress")
+		}
+		return streamHandler(h, log, iam), cleanup, nil
+	}
+	return bufferedFunc(funcurl.Handler(h, funcurl.Options{Log: log, RequireIAM: iam})), cleanup, nil
 }

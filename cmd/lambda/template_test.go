@@ -237,7 +237,7 @@ func TestTemplateCheckerRejectsMistakes(t *testing.T) {
 		{"wrong type", "      Timeout: 60", "      Timeout: [60]"},
 		{"unknown resource type", "Type: AWS::Serverless::Function", "Type: AWS::Serverless::Functon"},
 		{"misspelt LoggingConfig key", "        LogFormat: JSON", "        LogFromat: JSON"},
-		{"misspelt FunctionUrlConfig key", "        InvokeMode: BUFFERED", "        InvokMode: BUFFERED"},
+		{"misspelt FunctionUrlConfig key", "        InvokeMode: !Ref InvokeMode", "        InvokMode: !Ref InvokeMode"},
 		{"misspelt log group property", "      RetentionInDays:", "      RetentionDays:"},
 		{"misspelt template section", "\nOutputs:", "\nOutput:"},
 		{"misspelt parameter key", "    AllowedPattern: \"^$|^https", "    AllowPattern: \"^$|^https"},
@@ -274,13 +274,46 @@ func TestTemplateFunction(t *testing.T) {
 	if _, err := os.Stat("main.go"); err != nil {
 		t.Error(err)
 	}
-	// The adapter answers buffered function URL events only; AWS_IAM by default.
+	// Buffered by default, AWS_IAM by default.
 	if u := fn.FunctionUrlConfig; u == nil || u.InvokeMode == nil || *u.InvokeMode != "BUFFERED" || u.AuthType != "AWS_IAM" {
 		t.Errorf("FunctionUrlConfig = %+v", fn.FunctionUrlConfig)
 	}
-	// Buffered: nothing streams, so the handler answers every call with JSON.
-	if v := variables(t, d)["PVE_HTTP_STREAM"]; v != "false" {
-		t.Errorf("PVE_HTTP_STREAM = %q under InvokeMode BUFFERED, want false", v)
+	if allowed := d.tmpl.Parameters["InvokeMode"].AllowedValues; !reflect.DeepEqual(allowed, []any{"BUFFERED", "RESPONSE_STREAM"}) {
+		t.Errorf("InvokeMode allows %v", allowed)
+	}
+	// The function URL's mode, the mode the bootstrap answers in, and
+	// whether the handler streams progress go together: buffered, nothing
+	// streams, so every call is answered with JSON.
+	for _, c := range []struct {
+		params         map[string]any
+		mode, streamed string
+	}{
+		{nil, "BUFFERED", "false"},
+		{map[string]any{"InvokeMode": "BUFFERED"}, "BUFFERED", "false"},
+		{map[string]any{"InvokeMode": "RESPONSE_STREAM"}, "RESPONSE_STREAM", "true"},
+		{map[string]any{"InvokeMode": "RESPONSE_STREAM", "Stage": "prod", "FunctionUrlAuthType": "NONE"}, "RESPONSE_STREAM", "true"},
+	} {
+		d := mustDeploy(t, c.params)
+		vars := variables(t, d)
+		if u := d.fn.FunctionUrlConfig; u == nil || u.InvokeMode == nil || *u.InvokeMode != c.mode {
+			t.Errorf("%v: FunctionUrlConfig = %+v, want InvokeMode %s", c.params, u, c.mode)
+		}
+		if vars["FUNCTION_URL_INVOKE_MODE"] != c.mode || vars["PVE_HTTP_STREAM"] != c.streamed {
+			t.Errorf("%v: FUNCTION_URL_INVOKE_MODE=%q PVE_HTTP_STREAM=%q, want %s and %s", c.params, vars["FUNCTION_URL_INVOKE_MODE"], vars["PVE_HTTP_STREAM"], c.mode, c.streamed)
+		}
+		// And the function starts with them, in that mode.
+		env := map[string]string{"PVE_DEMO": "true"}
+		for k, v := range vars {
+			if k != "PVE_BASE_URL" && k != "PVE_SECRET_ARN" && k != "PVE_DEMO" && k != "MCP_AUTH_SECRET_ARN" {
+				env[k] = v
+			}
+		}
+		fn, cleanup, err := setup(func(k string) string { return env[k] })
+		cleanup()
+		_, streams := fn.(streamFunc)
+		if err != nil || streams != (c.mode == "RESPONSE_STREAM") {
+			t.Errorf("%v: the function starts as %T (%v)", c.params, fn, err)
+		}
 	}
 	if u := mustDeploy(t, map[string]any{"FunctionUrlAuthType": "NONE"}).fn.FunctionUrlConfig; u.AuthType != "NONE" {
 		t.Errorf("FunctionUrlAuthType=NONE gives %v", u.AuthType)
@@ -554,8 +587,9 @@ func TestTemplateStageSettings(t *testing.T) {
 
 // Every variable the template sets is one the program reads.
 func TestTemplateVariablesAreKnown(t *testing.T) {
-	// MCP_AUTH_SECRET_ARN: config/auth.go; PVE_DEMO: boot.DemoFromEnv; FUNCTION_URL_AUTH_TYPE: main.go.
-	known := map[string]bool{"MCP_AUTH_SECRET_ARN": true, "PVE_DEMO": true, "FUNCTION_URL_AUTH_TYPE": true}
+	// MCP_AUTH_SECRET_ARN: config/auth.go; PVE_DEMO: boot.DemoFromEnv;
+	// FUNCTION_URL_AUTH_TYPE and FUNCTION_URL_INVOKE_MODE: main.go.
+	known := map[string]bool{"MCP_AUTH_SECRET_ARN": true, "PVE_DEMO": true, "FUNCTION_URL_AUTH_TYPE": true, "FUNCTION_URL_INVOKE_MODE": true}
 	for _, v := range slices.Concat(config.Vars, config.SecretVars) {
 		known[v.Name] = true
 	}
