@@ -133,6 +133,12 @@ func tryNewSecEnv(t testing.TB, env map[string]string) (*secEnv, error) {
 	t.Cleanup(simSrv.Close)
 	cfg.PVE.BaseURL, cfg.PVE.TokenID, cfg.PVE.TokenSecret = simSrv.URL, simTokenID, simTokenSecret
 	cfg.PVE.TLS = pve.TLSConfig{}
+	return serveConfig(t, cfg, sim, wire)
+}
+
+// serveConfig builds the handler for cfg, logging to a buffer, and serves
+// it; sim and wire are the simulator behind it.
+func serveConfig(t testing.TB, cfg config.Config, sim *pvesim.Sim, wire *wireLog) (*secEnv, error) {
 	logs := &lockedBuffer{}
 	b, err := build(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -110,14 +109,7 @@ func tryNewFleetSecEnv(t *testing.T, env map[string]string, clusters func(labURL
 	if err := config.CheckTokenClusters(cfg.Auth.Tokens, cfg.Clusters); err != nil {
 		return nil, err
 	}
-	logs := &lockedBuffer{}
-	b, err := build(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
-	if err != nil {
-		return nil, err
-	}
-	srv := httptest.NewServer(b.mux)
-	t.Cleanup(srv.Close)
-	return &secEnv{t: t, sim: base.sim, wire: base.wire, srv: srv, h: b.mux, built: b, logs: logs, cfg: cfg}, nil
+	return serveConfig(t, cfg, base.sim, base.wire)
 }
 
 // officeTokens lists the tokens the office simulator saw, in order, but
