@@ -94,17 +94,9 @@ func haLockText(lock string) string {
 // powerPlanner plans one power action (verb) of one guest type.
 func powerPlanner[In guestInput](typ, verb string, call Call) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
-		gi := in.guestIn()
-		g, err := env.planGuest(ctx, p, typ, gi)
-		if err != nil {
-			return nil, err
-		}
-		if len(p.WouldFail) > 0 {
-			return p, nil
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
+		if err != nil || len(p.WouldFail) > 0 {
+			return p, err
 		}
 		now := env.powerState(ctx, g)
 		gp := GuestPlan{VMID: g.VMID, Name: g.Name, Type: g.Type, Node: g.Node, Now: now, Lock: g.Lock, HA: haOf(g)}
@@ -426,14 +418,9 @@ func bulkGuestPlan(action string, g *guest, now string, in any, mig *bulkMigrate
 // goes with it.
 func deleteGuestPlanner[In guestInput](typ string, call Call, purge, force func(In) bool) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
-		gi := in.guestIn()
-		g, err := env.planGuest(ctx, p, typ, gi)
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
 		if err != nil || len(p.WouldFail) > 0 {
 			return p, err
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
 		}
 		word := map[string]string{"qemu": "VM", "lxc": "CT"}[typ]
 		if g.Protected {
@@ -499,13 +486,9 @@ var replicationCall = Call{"GET", "/cluster/replication"}
 // deleteSnapshotPlanner plans deleting one snapshot.
 func deleteSnapshotPlanner(typ string, call Call) Planner[deleteSnapshotIn] {
 	return func(ctx context.Context, env *Env, in deleteSnapshotIn) (*Plan, error) {
-		p := &Plan{}
-		g, err := env.planGuest(ctx, p, typ, in.GuestIn)
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
 		if err != nil || len(p.WouldFail) > 0 {
 			return p, err
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
 		}
 		if !slices.Contains(g.Snapshots, in.SnapName) {
 			p.fail("snapshot '%s' does not exist (snapshots: %s)", in.SnapName, strings.Join(g.Snapshots, ", "))
@@ -691,13 +674,9 @@ func settingsPlanner[In any](get, call Call) Planner[In] {
 // migratePlanner plans moving a guest to another node.
 func migratePlanner[In guestInput](typ string, call Call, opts func(In) (target string, online, localDisks bool)) Planner[In] {
 	return func(ctx context.Context, env *Env, in In) (*Plan, error) {
-		p := &Plan{}
-		g, err := env.planGuest(ctx, p, typ, in.guestIn())
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
 		if err != nil || len(p.WouldFail) > 0 {
 			return p, err
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
 		}
 		target, online, localDisks := opts(in)
 		var res []clusterEntry
@@ -761,13 +740,9 @@ func migratePlanner[In guestInput](typ string, call Call, opts func(In) (target 
 // go back (current → the snapshot's), and the state the guest is left in.
 func rollbackPlanner(typ string, call Call) Planner[rollbackIn] {
 	return func(ctx context.Context, env *Env, in rollbackIn) (*Plan, error) {
-		p := &Plan{}
-		g, err := env.planGuest(ctx, p, typ, in.GuestIn)
+		p, g, err := guestPlanStart(ctx, env, typ, call, &in)
 		if err != nil || len(p.WouldFail) > 0 {
 			return p, err
-		}
-		if p.Request, err = env.requestOf(ctx, call, &in); err != nil {
-			return nil, err
 		}
 		ids := map[string]string{"node": g.Node, "vmid": strconv.Itoa(g.VMID)}
 		snapPath, err := pve.BuildPath("/nodes/{node}/"+typ+"/{vmid}/snapshot", ids)

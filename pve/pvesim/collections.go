@@ -14,6 +14,16 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 	return out
 }
 
+// derefAll copies the values a slice of pointers points to, so a test's
+// copy does not share the state model's records.
+func derefAll[T any](ptrs []*T) []T {
+	out := make([]T, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	return out
+}
+
 // cloneValues copies request values, slices included.
 func cloneValues(v map[string][]string) map[string][]string {
 	out := make(map[string][]string, len(v))

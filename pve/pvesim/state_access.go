@@ -191,11 +191,7 @@ func (s *Sim) User(id string) (User, bool) {
 func (s *Sim) ACLs() []ACL {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]ACL, len(s.access.acls))
-	for i, a := range s.access.acls {
-		out[i] = *a
-	}
-	return out
+	return derefAll(s.access.acls)
 }
 
 func (s *Sim) hasToken(id string) bool {

@@ -87,11 +87,7 @@ type CephOSD struct {
 func (s *Sim) CephOSDs() []CephOSD {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]CephOSD, len(s.health.osds))
-	for i, o := range s.health.osds {
-		out[i] = *o
-	}
-	return out
+	return derefAll(s.health.osds)
 }
 
 func (s *Sim) osdUp(o *CephOSD) bool {
