@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,7 +184,7 @@ func (cj clusterJSON) cluster(label string, demo bool, getenv func(string) strin
 	if c.PVE.BaseURL == "" && !demo {
 		errs = append(errs, fmt.Errorf("%s: url is required, e.g. https://pve.example.com:8006", label))
 	}
-	tier := cmpOr(strings.TrimSpace(cj.Tier), "full")
+	tier := cmp.Or(strings.TrimSpace(cj.Tier), "full")
 	var err error
 	if c.Ceiling, err = tools.ParseTier(tier); err != nil {
 		errs = append(errs, fmt.Errorf("%s: tier: %w", label, err))
@@ -262,13 +263,6 @@ func (cj clusterJSON) cluster(label string, demo bool, getenv func(string) strin
 var callerNameRE = regexp.MustCompile(`^(token:[A-Za-z0-9._-]{1,64}|oauth:\S+|anonymous|stdio)$`)
 
 var tokenIDPattern = regexp.MustCompile(`^[^\s@!]+@[^\s@!]+![A-Za-z][A-Za-z0-9._-]*$`)
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
 
 // clustersFromEnv reads PVE_CLUSTERS or PVE_CLUSTERS_FILE into c. The
 // secret (PVE_CLUSTERS_SECRET_ARN) is only noted: the runner reads it.

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,14 +81,7 @@ func buildFleet(cfg config.Config, log *slog.Logger) (*tools.Fleet, *pve.Client,
 		}
 		f.Clusters = append(f.Clusters, nc)
 	}
-	return f, f.Get(cmpName(f.Default, f.Clusters[0].Name)).PVE, nil
-}
-
-func cmpName(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return f, f.Get(cmp.Or(f.Default, f.Clusters[0].Name)).PVE, nil
 }
 
 // useTokenSecret reads a cluster's token from src into pc, and makes pc

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -104,23 +105,26 @@ func (c *NamedCluster) client(ctx context.Context, caller string) (*pve.Client, 
 	return nil, fmt.Errorf("caller %s has no Proxmox token of its own on cluster %s, and the cluster does not let such callers use its shared token (PVE_CLUSTERS: add the caller under \"callers\", or set \"unmapped_callers\": \"cluster_token\")", caller, c.Name)
 }
 
-// reachable lists the clusters t may run on for this server's callers:
-// those they may use whose ceiling allows t's tier.
-func (env *Env) reachable(t *Tool) []string {
+// reachable lists the clusters t may run on for this server's callers.
+func (env *Env) reachable(t *Tool) []string { return env.reachableAt(t.Tier) }
+
+// reachableAt lists the clusters this server's callers may use whose
+// ceiling allows tier.
+func (env *Env) reachableAt(tier Tier) []string {
 	var out []string
 	for _, c := range env.Fleet.Clusters {
-		if c.Ceiling >= t.Tier && (env.Reach == nil || slices.Contains(env.Reach, c.Name)) {
+		if c.Ceiling >= tier && (env.Reach == nil || slices.Contains(env.Reach, c.Name)) {
 			out = append(out, c.Name)
 		}
 	}
 	return out
 }
 
-// clusterRequired reports whether a call of t must name its cluster: the
-// default is not one t may run on (or there is none), and t does not look
-// at every cluster when none is named.
-func (env *Env) clusterRequired(t *Tool) bool {
-	return !t.AcrossClusters && !slices.Contains(env.reachable(t), env.Fleet.Default)
+// clusterRequired reports whether a call of t, which may run on allowed,
+// must name its cluster: the default is not among them (or there is
+// none), and t does not look at every cluster when none is named.
+func (env *Env) clusterRequired(t *Tool, allowed []string) bool {
+	return !t.AcrossClusters && !slices.Contains(allowed, env.Fleet.Default)
 }
 
 // multiCluster is the bound cluster when there are several, else "": what
@@ -156,7 +160,7 @@ func (env *Env) onCluster(ctx context.Context, t *Tool, raw json.RawMessage) (*E
 		switch {
 		case given == "" && t.AcrossClusters:
 			return env, raw, nil
-		case given == "" && env.clusterRequired(t):
+		case given == "" && env.clusterRequired(t, allowed):
 			return env, raw, fmt.Errorf("cluster is required for %s: one of %s", t.Name, strings.Join(allowed, ", "))
 		case given == "":
 			given = f.Default
@@ -178,12 +182,12 @@ func (env *Env) forRequest(ctx context.Context, extra *mcp.RequestExtra, cluster
 	if f == nil || (!f.Multi() && f.Clusters[0].ActAs == nil) {
 		return env, nil
 	}
-	reach := env.reachable(&Tool{Spec: Spec{Tier: ReadOnly}})
+	reach := env.reachableAt(ReadOnly)
 	name := cluster
 	switch {
 	case name != "":
 	case slices.Contains(reach, f.Default) || !f.Multi():
-		name = cmpOr(f.Default, f.Clusters[0].Name)
+		name = cmp.Or(f.Default, f.Clusters[0].Name)
 	case len(reach) > 0:
 		name = reach[0]
 	}
@@ -192,13 +196,6 @@ func (env *Env) forRequest(ctx context.Context, extra *mcp.RequestExtra, cluster
 		return env, fmt.Errorf("unknown cluster %q: use one of %s", name, strings.Join(reach, ", "))
 	}
 	return env.bindTo(ctx, c, callerOf(extra))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // clusterRecord notes the clusters a request's calls were bound to.
@@ -296,7 +293,7 @@ func (env *Env) acrossAll() bool { return env.Fleet.Multi() && env.cluster == ""
 // once, and returns each one's outcome in configuration order. A cluster
 // that fails (down, refused) never stops the others.
 func (env *Env) eachCluster(ctx context.Context, fn func(ctx context.Context, env *Env) (any, error)) []ClusterOutcome {
-	names := env.reachable(&Tool{Spec: Spec{Tier: ReadOnly}})
+	names := env.reachableAt(ReadOnly)
 	out := make([]ClusterOutcome, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
@@ -390,7 +387,8 @@ func withClusterProperty(def *mcp.Tool, names []string, required bool) (*mcp.Too
 // clusters t may run on for this server's callers) and, when confirm, the
 // confirm property. Servers whose callers share the clusters share it.
 func (t *Tool) clusterWire(env *Env, withOutput, confirm bool) (*mcp.Tool, error) {
-	names, required := env.reachable(t), env.clusterRequired(t)
+	names := env.reachable(t)
+	required := env.clusterRequired(t, names)
 	key := fmt.Sprintf("%t|%t|%t|%s", withOutput, confirm, required, strings.Join(names, ","))
 	if w, ok := t.clusterWires.Load(key); ok {
 		return w.(*mcp.Tool), nil
@@ -453,14 +451,18 @@ func (env *Env) Usable(selected []*Tool) []*Tool {
 // tool that then looks at every cluster (or is about all of them), and ""
 // without a cluster list.
 func (f *Fleet) ClusterOfCall(tool string, args json.RawMessage) string {
-	known := false
-	for _, t := range All() {
-		known = known || t.Name == tool
+	if f == nil {
+		return ""
+	}
+	var t *Tool
+	for _, x := range All() {
+		if x.Name == tool {
+			t = x
+			break
+		}
 	}
 	switch {
-	case f == nil:
-		return ""
-	case !known && tool != "resources/read" && tool != "completion/complete":
+	case t == nil && tool != "resources/read" && tool != "completion/complete":
 		return "" // a meta tool or a prompt: no cluster is reached
 	case !f.Multi():
 		return f.Clusters[0].Name
@@ -468,13 +470,11 @@ func (f *Fleet) ClusterOfCall(tool string, args json.RawMessage) string {
 	var a struct {
 		Cluster string `json:"cluster"`
 	}
-	if json.Unmarshal(args, &a) == nil && a.Cluster != "" {
+	switch {
+	case json.Unmarshal(args, &a) == nil && a.Cluster != "":
 		return a.Cluster
-	}
-	for _, t := range All() {
-		if t.Name == tool && (t.AcrossClusters || t.ManyClusters) {
-			return "*"
-		}
+	case t != nil && (t.AcrossClusters || t.ManyClusters):
+		return "*"
 	}
 	return f.Default
 }

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -208,7 +209,7 @@ func addResources(s *mcp.Server, env *Env, sel toolSet) {
 		case multi:
 			// With several clusters every resource also takes ?cluster=NAME.
 			s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: d.uri + "{?cluster}", Name: d.name + "-by-cluster", Title: d.title,
-				Description: d.desc + " ?cluster=NAME reads that cluster (default: " + cmpOr(env.Fleet.Default, "the first") + ").", MIMEType: "application/json"}, handler)
+				Description: d.desc + " ?cluster=NAME reads that cluster (default: " + cmp.Or(env.Fleet.Default, "the first") + ").", MIMEType: "application/json"}, handler)
 		case d.template:
 			s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: d.uri, Name: d.name, Title: d.title, Description: d.desc, MIMEType: "application/json"}, handler)
 		}
