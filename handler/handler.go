@@ -36,10 +36,7 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := loadClusterList(&cfg); err != nil {
-		return nil, err
-	}
-	fleet, client, err := buildFleet(cfg, log)
+	fleet, client, err := openClusters(&cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +56,6 @@ func NewServer(cfg config.Config, log *slog.Logger) (*mcp.Server, error) {
 	// The same audit line as over HTTP; the caller is whoever started the process.
 	aud := &auditor{log: log, redact: redactorOf(fleet, client), caller: "stdio", fleet: fleet}
 	srv.AddReceivingMiddleware(aud.middleware(keyOf(cfg.Tools.Tier, cfg.Tools.Categories), surfaceOf(selected, cfg.ToolMode)))
-	if fleet != nil && !cfg.SkipCheck {
-		checkClusters(fleet, log)
-	}
 	return srv, nil
 }
 
@@ -71,6 +65,27 @@ func redactorOf(fleet *tools.Fleet, client *pve.Client) func() *pve.Redactor {
 		return client.Redactor
 	}
 	return fleet.Redactor
+}
+
+// openClusters makes the clients of cfg's clusters (buildFleet), once the
+// cluster list and the bearer tokens are known (either may come from a
+// secret read at startup), and checks in the background that each answers.
+func openClusters(cfg *config.Config, log *slog.Logger) (*tools.Fleet, *pve.Client, error) {
+	if err := loadClusterList(cfg); err != nil {
+		return nil, nil, err
+	}
+	if err := config.CheckTokenClusters(cfg.Auth.Tokens, cfg.Clusters); err != nil {
+		return nil, nil, err
+	}
+	warnUnknownCallers(*cfg, log)
+	fleet, client, err := buildFleet(*cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fleet != nil && !cfg.SkipCheck {
+		checkClusters(fleet, log)
+	}
+	return fleet, client, nil
 }
 
 // loadClusterList reads the cluster list from PVE_CLUSTERS_SECRET_ARN,
@@ -133,16 +148,7 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 	if cfg.Confirm.Policy != tools.ConfirmOff && len(cfg.Confirm.Key) == 0 {
 		log.Warn("PVE_CONFIRM_KEY is not set: confirmation tokens are signed with a random key of this process and verify only on the instance that issued them; a deployment with several instances (Lambda, Cloud Run) must set PVE_CONFIRM_KEY or PVE_CONFIRM_KEY_SECRET_ARN", "confirm", cfg.Confirm.Policy.String())
 	}
-	if err := loadClusterList(&cfg); err != nil {
-		return nil, err
-	}
-	// The tokens of MCP_AUTH_SECRET_ARN and the list of PVE_CLUSTERS_SECRET_ARN
-	// are known only now: check the clusters the tokens name against it.
-	if err := config.CheckTokenClusters(cfg.Auth.Tokens, cfg.Clusters); err != nil {
-		return nil, err
-	}
-	warnUnknownCallers(cfg, log)
-	fleet, client, err := buildFleet(cfg, log)
+	fleet, client, err := openClusters(&cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +158,7 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 	env := &tools.Env{PVE: client, Fleet: fleet, Log: slog.New(quietSDK{log.Handler()}), MaxResultBytes: cfg.MaxResultBytes, GuestExec: cfg.GuestExec, Confirm: cfg.Confirm}
 	aud := &auditor{log: log, tokens: cfg.Auth.Tokens, redact: redactorOf(fleet, client), fleet: fleet}
 
-	var fleetNames []string
-	if fleet != nil {
-		fleetNames = fleet.Names()
-	}
+	fleetNames := fleet.Names()
 	authn := &authenticator{deployment: cfg.Tools, tokens: cfg.Auth.Tokens, log: log, clusters: fleetNames}
 	if cfg.Auth.OAuth != nil {
 		authn.oauth = newJWTVerifier(cfg.Auth.OAuth, oauthHTTPClient)
@@ -199,10 +202,6 @@ func build(cfg config.Config, log *slog.Logger) (*built, error) {
 			}
 		}
 	}
-	if fleet != nil && !cfg.SkipCheck {
-		checkClusters(fleet, log)
-	}
-
 	authOn := cfg.Auth.Enabled()
 	getServer := func(r *http.Request) *mcp.Server {
 		c := CallerFrom(r.Context())

@@ -66,8 +66,11 @@ func (f *Fleet) Get(name string) *NamedCluster {
 	return nil
 }
 
-// Names lists the clusters in configuration order.
+// Names lists the clusters in configuration order (none without a list).
 func (f *Fleet) Names() []string {
+	if f == nil {
+		return nil
+	}
 	var out []string
 	for _, c := range f.Clusters {
 		out = append(out, c.Name)
