@@ -92,26 +92,8 @@ func useTokenSecret(ctx context.Context, pc *pve.Config, src secrets.PVETokenSou
 		return fmt.Errorf("reading the Proxmox token: %w", err)
 	}
 	pc.TokenID, pc.TokenSecret = tok.TokenID, tok.TokenSecret
-	pc.Refresh = refresher(src, tok.TokenSecret, log, "cluster", cluster)
+	pc.Refresh = src.Refresher(tok.TokenSecret, log, "cluster", cluster)
 	return nil
-}
-
-// refresher is a pve.Config.Refresh that fetches the token of src again
-// after Proxmox rejected last, the secret in use.
-func refresher(src secrets.PVETokenSource, last string, log *slog.Logger, who, name string) func(context.Context) (string, string, error) {
-	var mu sync.Mutex
-	return func(ctx context.Context) (string, string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		t, err := src.Refresh(ctx, last)
-		if err != nil {
-			log.Error("Proxmox rejected an API token and reading it again failed", who, name, "secret", src.ARN, "error", err.Error())
-			return "", "", err
-		}
-		log.Warn("Proxmox rejected an API token; read it again from AWS Secrets Manager", who, name, "secret", src.ARN, "changed", t.TokenSecret != last)
-		last = t.TokenSecret
-		return t.TokenID, t.TokenSecret, nil
-	}
 }
 
 // identities are the Proxmox tokens of a cluster's callers: each caller's
@@ -180,7 +162,7 @@ func (ids *identities) open(ctx context.Context, caller string, tok config.Calle
 	if err != nil {
 		return nil, err
 	}
-	return ids.base.WithToken(t.TokenID, t.TokenSecret, refresher(src, t.TokenSecret, ids.log, "caller", caller))
+	return ids.base.WithToken(t.TokenID, t.TokenSecret, src.Refresher(t.TokenSecret, ids.log, "cluster", ids.cluster, "caller", caller))
 }
 
 // redactors are the redactors of the callers' clients made so far, so

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // PVEToken is the Proxmox API token a secret holds, stored as the JSON
@@ -87,4 +90,25 @@ func (s PVETokenSource) parse(v string) (PVEToken, error) {
 		return PVEToken{}, fmt.Errorf("secret %s %w", s.ARN, err)
 	}
 	return t, nil
+}
+
+// Refresher is a pve.Config.Refresh for a token read from s: each call
+// (the client makes one per rejected token) reads the secret again unless
+// the cache already holds a newer one; last is the secret in use, which
+// Proxmox just rejected. attrs name what the token is for in the log lines
+// (a cluster, a caller); the secret's value is never logged.
+func (s PVETokenSource) Refresher(last string, log *slog.Logger, attrs ...any) func(context.Context) (string, string, error) {
+	var mu sync.Mutex
+	return func(ctx context.Context) (string, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		t, err := s.Refresh(ctx, last)
+		if err != nil {
+			log.Error("Proxmox rejected the API token and reading it again failed", slices.Concat(attrs, []any{"secret", s.ARN, "error", err.Error()})...)
+			return "", "", err
+		}
+		log.Warn("Proxmox rejected the API token; read it again from AWS Secrets Manager", slices.Concat(attrs, []any{"secret", s.ARN, "changed", t.TokenSecret != last})...)
+		last = t.TokenSecret
+		return t.TokenID, t.TokenSecret, nil
+	}
 }

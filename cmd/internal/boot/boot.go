@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pve-mcp/pve-mcp/config"
@@ -144,22 +143,7 @@ func useSecret(cfg *config.Config, arn string, opts Options, log *slog.Logger, g
 	cfg.PVE.TokenID, cfg.PVE.TokenSecret = tok.TokenID, tok.TokenSecret
 	log.Info("Proxmox API token read from AWS Secrets Manager", "secret", arn)
 
-	// The pve client calls Refresh once per rejected token, so each call
-	// fetches; last is the secret it was handed, which Proxmox just rejected.
-	var mu sync.Mutex
-	last := tok.TokenSecret
-	cfg.PVE.Refresh = func(ctx context.Context) (string, string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		t, err := src.Refresh(ctx, last)
-		if err != nil {
-			log.Error("Proxmox rejected the API token and reading it again failed", "secret", arn, "error", err.Error())
-			return "", "", err
-		}
-		log.Warn("Proxmox rejected the API token; read it again from AWS Secrets Manager", "secret", arn, "changed", t.TokenSecret != last)
-		last = t.TokenSecret
-		return t.TokenID, t.TokenSecret, nil
-	}
+	cfg.PVE.Refresh = src.Refresher(tok.TokenSecret, log)
 	return nil
 }
 
