@@ -91,6 +91,18 @@ type callerJSON struct {
 	SecretARN      string `json:"secret_arn"`
 }
 
+// tokenSourceErr refuses a token given both as a secret and inline, and a
+// secret_arn that is no Secrets Manager ARN.
+func tokenSourceErr(who, arn, id, secret string) error {
+	switch {
+	case arn != "" && (id != "" || secret != ""):
+		return fmt.Errorf("%s: set either secret_arn or token_id and token_secret, not both", who)
+	case arn != "" && !secretARNPattern.MatchString(arn):
+		return fmt.Errorf("%s: secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX)", who)
+	}
+	return nil
+}
+
 // secretFromEnv resolves token_secret_env into the secret: exclusive with
 // token_secret, and the variable must be set. Errors name the variable,
 // never its value.
@@ -173,11 +185,9 @@ func (cj clusterJSON) cluster(label string, demo bool, getenv func(string) strin
 	} else {
 		c.PVE.TokenSecret = secret
 	}
-	switch {
-	case c.SecretARN != "" && (c.PVE.TokenID != "" || c.PVE.TokenSecret != ""):
-		errs = append(errs, fmt.Errorf("%s: set either secret_arn or token_id and token_secret, not both", label))
-	case c.SecretARN != "" && !secretARNPattern.MatchString(c.SecretARN):
-		errs = append(errs, fmt.Errorf("%s: secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX)", label))
+	switch err := tokenSourceErr(label, c.SecretARN, c.PVE.TokenID, c.PVE.TokenSecret); {
+	case err != nil:
+		errs = append(errs, err)
 	case c.SecretARN == "" && !demo && (c.PVE.TokenID == "" || c.PVE.TokenSecret == ""):
 		errs = append(errs, fmt.Errorf("%s: token_id and token_secret (or secret_arn) are required", label))
 	}
@@ -238,11 +248,9 @@ func (cj clusterJSON) cluster(label string, demo bool, getenv func(string) strin
 			continue
 		}
 		t.TokenSecret = secret
-		switch {
-		case t.SecretARN != "" && (t.TokenID != "" || t.TokenSecret != ""):
-			errs = append(errs, fmt.Errorf("%s: set either secret_arn or token_id and token_secret, not both", who))
-		case t.SecretARN != "" && !secretARNPattern.MatchString(t.SecretARN):
-			errs = append(errs, fmt.Errorf("%s: secret_arn must be a Secrets Manager secret ARN", who))
+		switch err := tokenSourceErr(who, t.SecretARN, t.TokenID, t.TokenSecret); {
+		case err != nil:
+			errs = append(errs, err)
 		case t.SecretARN == "" && (!tokenIDPattern.MatchString(t.TokenID) || t.TokenSecret == ""):
 			errs = append(errs, fmt.Errorf("%s: needs secret_arn, or token_id (user@realm!name) and token_secret", who))
 		}
